@@ -1,0 +1,20 @@
+namespace RlTune.Bench;
+
+/// <summary>Dispatches `rltune-bench NAME [options]` to the benchmark of that name.</summary>
+public static class BenchMain
+{
+    private static readonly Dictionary<string, (string Help, Func<string[], int> Run)> Benches = new(StringComparer.Ordinal)
+    {
+    };
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || !Benches.TryGetValue(args[0], out var bench))
+        {
+            Console.Error.WriteLine("usage: rltune-bench NAME [options]; benchmarks:");
+            foreach (var (name, b) in Benches.OrderBy(kv => kv.Key)) Console.Error.WriteLine($"  {name,-14} {b.Help}");
+            return 1;
+        }
+        return bench.Run(args[1..]);
+    }
+}

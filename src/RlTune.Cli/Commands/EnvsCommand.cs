@@ -1,0 +1,25 @@
+using RlTune.Envs;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+public sealed class EnvsCommand : Command
+{
+    public override int Execute(CommandContext context, CancellationToken cancellationToken)
+    {
+        if (EnvRegistry.Names.Count == 0)
+        {
+            AnsiConsole.WriteLine("no environments are registered");
+            return 0;
+        }
+        foreach (var name in EnvRegistry.Names.Order())
+        {
+            using var env = EnvRegistry.Create(name, new EnvOptions(1));
+            AnsiConsole.WriteLine($"{name}: obs {env.ObsDim}, actions {env.ActDim}, episode limit {env.MaxEpisodeSteps} steps");
+            foreach (var t in env.RewardTerms)
+                AnsiConsole.WriteLine($"  {t.Name,-24} {t.Kind,-16} default {t.DefaultWeight,10:G4}  {t.Category}");
+        }
+        return 0;
+    }
+}

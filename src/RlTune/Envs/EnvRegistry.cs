@@ -1,0 +1,21 @@
+using System.Text.Json.Nodes;
+
+namespace RlTune.Envs;
+
+/// <summary>What every env is built from: batch size, reward weights, overrides and threads.</summary>
+public sealed record EnvOptions(int NumEnvs, IReadOnlyDictionary<string, double>? RewardScales = null, JsonObject? Overrides = null, int Threads = 1);
+
+/// <summary>The built-in environments by name.</summary>
+public static class EnvRegistry
+{
+    private static readonly Dictionary<string, Func<EnvOptions, IVecEnv>> Factories = new(StringComparer.Ordinal);
+
+    public static IReadOnlyCollection<string> Names => Factories.Keys;
+
+    public static void Register(string name, Func<EnvOptions, IVecEnv> factory) => Factories[name] = factory;
+
+    public static IVecEnv Create(string name, EnvOptions options) =>
+        Factories.TryGetValue(name, out var f)
+            ? f(options)
+            : throw new UserError($"unknown environment '{name}'; known environments: {string.Join(", ", Factories.Keys.Order())}.");
+}

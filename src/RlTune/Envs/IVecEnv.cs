@@ -1,0 +1,60 @@
+namespace RlTune.Envs;
+
+/// <summary>How a reward term behaves, for the reward-budget audit.</summary>
+public enum RewardTermKind
+{
+    /// <summary>Paid every step while its condition holds (alive_bonus, position_tracking, ...).</summary>
+    PerStepPositive,
+    /// <summary>Paid once per episode (arrival_bonus, inner_fence_bonus).</summary>
+    OneTime,
+    /// <summary>A cost: its weight is normally negative (orientation, action_rate, termination).</summary>
+    Penalty,
+}
+
+/// <summary>
+/// A reward term the env computes. The env multiplies the raw term by its weight from
+/// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit.
+/// </summary>
+public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description);
+
+/// <summary>
+/// Means over the episodes that ended since the last call to <see cref="IVecEnv.DrainEpisodes"/>.
+/// <see cref="TermMeans"/>: per reward term, the mean weighted per-step value (logged as
+/// <c>Reward Instant / name (mean)</c>); <see cref="MetricMeans"/>: the env's own metrics
+/// (success, fall, reached_fraction, distance_to_target, mean_speed, ...).
+/// </summary>
+public sealed record EpisodeReport(int Episodes, double ReturnMean, double ReturnStd, double LengthMean,
+    IReadOnlyDictionary<string, double> TermMeans, IReadOnlyDictionary<string, double> MetricMeans);
+
+/// <summary>
+/// A batch of environments stepped together, structure of arrays, auto-resetting. Implemented
+/// by the body-level <c>vbot-nav-lite</c> and, later, a MuJoCo full-body VBot.
+/// </summary>
+public interface IVecEnv : IDisposable
+{
+    string Name { get; }
+    int NumEnvs { get; }
+    int ObsDim { get; }
+    int ActDim { get; }
+    /// <summary>Episode limit in steps (for time-limit bootstrapping and scoring).</summary>
+    int MaxEpisodeSteps { get; }
+    IReadOnlyList<RewardTermInfo> RewardTerms { get; }
+
+    /// <summary>Resets every env from this seed; observations are then in <see cref="Observations"/>.</summary>
+    void Reset(int seed);
+
+    /// <summary>Current observations, row-major [NumEnvs x ObsDim].</summary>
+    ReadOnlySpan<float> Observations { get; }
+
+    /// <summary>
+    /// Steps every env with actions [NumEnvs x ActDim] (clipped to [-1, 1] by the env). Envs that
+    /// end are reset at once; their last observation before the reset is kept in
+    /// <see cref="FinalObservations"/> (rows of other envs are unspecified).
+    /// </summary>
+    void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated);
+
+    /// <summary>Observations of the envs that ended in the last step, before their reset.</summary>
+    ReadOnlySpan<float> FinalObservations { get; }
+
+    EpisodeReport DrainEpisodes();
+}
