@@ -40,30 +40,11 @@ public sealed class TrialExecutor(
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
-    public TrialConfig BuildConfig(TrialRecord trial, TrialTemplate template, int seed)
-    {
-        Dictionary<string, object> rl, reward;
-        if (space is not null) (rl, reward) = space.ToTrialSections(trial.Params);
-        else (rl, reward) = (new Dictionary<string, object>(trial.Params, StringComparer.Ordinal), new Dictionary<string, object>(StringComparer.Ordinal));
-        foreach (var (k, v) in template.ExtraRlOverrides) rl[k] = v;
-        rl["max_env_steps"] = template.Steps;
-        rl["seed"] = (long)seed;
-        if (template.NumEnvs is { } n) rl["num_envs"] = (long)n;
-        return new TrialConfig
-        {
-            RunTag = $"{study.Name}_{StudyPaths.TrialName(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}",
-            EnvName = template.Env,
-            RewardScales = reward.ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value) ?? throw new UserError($"reward weight '{kv.Key}' must be numeric, got {ParamValues.Canonical(kv.Value)}."), StringComparer.Ordinal),
-            RlOverrides = rl,
-            Checkpoint = template.Checkpoint,
-            FreezePreprocessor = template.FreezePreprocessor,
-            EnvOverrides = (JsonObject)template.EnvOverrides.DeepClone(),
-            Study = study.Name,
-            Trial = trial.Number,
-            RunDir = paths.SeedRunDir(trial.Number, seed),
-            Params = trial.Params,
-        };
-    }
+    public ObjectiveDirection Direction => objective.Direction;
+
+    public TrialConfig BuildConfig(TrialRecord trial, TrialTemplate template, int seed) =>
+        TrialConfigs.Build(space, trial.Params, template, seed, study.Name, trial.Number,
+            $"{study.Name}_{StudyPaths.TrialName(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}", paths.SeedRunDir(trial.Number, seed));
 
     /// <summary>
     /// Runs every seed of the trial. <paramref name="hardStop"/> is the budget's deadline: a trial
@@ -147,5 +128,35 @@ public sealed class TrialExecutor(
             }
         }, null, HeartbeatInterval, HeartbeatInterval);
         return timer;
+    }
+}
+
+/// <summary>Builds the trial config JSON a trainer receives from a configuration and the round's template.</summary>
+public static class TrialConfigs
+{
+    public static TrialConfig Build(SearchSpace? space, IReadOnlyDictionary<string, object> parameters, TrialTemplate template, int seed,
+        string study, int? trialNumber, string runTag, string runDir)
+    {
+        Dictionary<string, object> rl, reward;
+        if (space is not null) (rl, reward) = space.ToTrialSections(parameters);
+        else (rl, reward) = (new Dictionary<string, object>(parameters, StringComparer.Ordinal), new Dictionary<string, object>(StringComparer.Ordinal));
+        foreach (var (k, v) in template.ExtraRlOverrides) rl[k] = v;
+        rl["max_env_steps"] = template.Steps;
+        rl["seed"] = (long)seed;
+        if (template.NumEnvs is { } n) rl["num_envs"] = (long)n;
+        return new TrialConfig
+        {
+            RunTag = runTag,
+            EnvName = template.Env,
+            RewardScales = reward.ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value) ?? throw new UserError($"reward weight '{kv.Key}' must be numeric, got {ParamValues.Canonical(kv.Value)}."), StringComparer.Ordinal),
+            RlOverrides = rl,
+            Checkpoint = template.Checkpoint,
+            FreezePreprocessor = template.FreezePreprocessor,
+            EnvOverrides = (JsonObject)template.EnvOverrides.DeepClone(),
+            Study = study,
+            Trial = trialNumber,
+            RunDir = runDir,
+            Params = parameters,
+        };
     }
 }
