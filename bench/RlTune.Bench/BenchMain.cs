@@ -5,6 +5,7 @@ public static class BenchMain
 {
     private static readonly Dictionary<string, (string Help, Func<string[], int> Run)> Benches = new(StringComparer.Ordinal)
     {
+        ["sampler-quality"] = (SamplerQuality.SamplerQualityBench.Help, SamplerQuality.SamplerQualityBench.Run),
     };
 
     public static int Run(string[] args)
