@@ -139,13 +139,21 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         Dictionary<string, double> Rewards(IReadOnlyDictionary<string, object> p) =>
             space.ToTrialSections(p).RewardScales.Where(kv => ParamValues.AsDouble(kv.Value) is not null)
                 .ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value)!.Value, StringComparer.Ordinal);
+        var auditNote = s.Audit == AuditPolicy.Off ? "off" : $"not available: env '{s.Env}' is not built in, so its reward terms are unknown";
+        if (audit is not null && s.TrainerCommand is not null
+            && !space.Params.Any(p => p.Section == ParamSection.RewardWeights && audit.Terms.Any(t => t.Name == p.Name)))
+        {
+            // An external trainer whose space weights none of the env's terms is not training that env's reward.
+            audit = null;
+            auditNote = $"not applicable: the search space sets none of {s.Env}'s reward terms";
+        }
         if (audit is not null)
         {
             var finding = audit.Check(Rewards(space.Defaults()));
             c.Store.SetStudyAttr(study.Id, "audit_defaults", (finding.Passed ? "passed at the space's defaults: " : "FAILED at the space's defaults: ") + finding.Message);
             if (!finding.Passed) observer.Note("reward-budget audit: " + finding.Message);
         }
-        else c.Store.SetStudyAttr(study.Id, "audit_defaults", s.Audit == AuditPolicy.Off ? "off" : $"not available: env '{s.Env}' is not built in, so its reward terms are unknown");
+        else c.Store.SetStudyAttr(study.Id, "audit_defaults", auditNote);
 
         var description = new StudyDescription(StudySettings.ModeText(s.Mode), c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, space.Id, s.Env,
             trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p));
