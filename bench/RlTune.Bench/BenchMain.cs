@@ -5,6 +5,8 @@ public static class BenchMain
 {
     private static readonly Dictionary<string, (string Help, Func<string[], int> Run)> Benches = new(StringComparer.Ordinal)
     {
+        ["ppo-update"] = (PpoUpdateBench.Help, PpoUpdateBench.Run),
+        ["gemm"] = (GemmBench.Help, GemmBench.Run),
     };
 
     public static int Run(string[] args)
