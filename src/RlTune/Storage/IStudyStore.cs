@@ -7,7 +7,9 @@ public sealed record StudyRecord(long Id, string Name, string Direction, string 
 
 /// <summary>
 /// The one storage interface. SQLite (embedded default) and PostgreSQL (many machines) implement
-/// it; every method is atomic on its own, so several processes may share one study.
+/// it; every method is atomic on its own, so several processes may share one study. Times
+/// (start, end, heartbeat) come from the store's clock (the database server's for PostgreSQL),
+/// so heartbeats compare correctly across machines. A NaN score is stored as no score (null).
 /// </summary>
 public interface IStudyStore : IDisposable
 {
@@ -17,24 +19,45 @@ public interface IStudyStore : IDisposable
     IReadOnlyList<StudyRecord> ListStudies();
 
     /// <summary>
-    /// Adds a trial with the next number. When <paramref name="uniqueKey"/> is given and a trial
-    /// of the study already carries it (a grid point, an enqueued config), nothing is added and
-    /// null is returned.
+    /// Adds a trial with the next number (0, 1, 2, ... per study, contiguous). When
+    /// <paramref name="uniqueKey"/> is given and a trial of the study already carries it (a grid
+    /// point, an enqueued config), nothing is added and null is returned. A trial added as
+    /// running starts now and has a heartbeat now.
     /// </summary>
     TrialRecord? AddTrial(long studyId, TrialState state, IReadOnlyDictionary<string, object> parameters, int seed, string origin, string? uniqueKey, string? workerId);
 
     /// <summary>Atomically moves the oldest waiting trial to running for this worker; null when none waits.</summary>
     TrialRecord? ClaimWaitingTrial(long studyId, string workerId);
 
-    void Heartbeat(long studyId, int number, string workerId);
+    /// <summary>
+    /// Records that the worker is alive. False when the trial is no longer running for this
+    /// worker (it was failed or re-queued as stale): the worker should stop it.
+    /// </summary>
+    bool Heartbeat(long studyId, int number, string workerId);
     void ReportIntermediate(long studyId, int number, long step, double value);
     void AddSeedRun(long studyId, int number, SeedRun run);
 
-    /// <summary>Ends a trial (complete, pruned or failed) with its aggregated metrics and score.</summary>
-    void FinishTrial(long studyId, int number, TrialState state, IReadOnlyDictionary<string, double> metrics, double? score, double? scoreStd, string? error);
+    /// <summary>
+    /// Ends a waiting or running trial (complete, pruned or failed) with its aggregated metrics and
+    /// score. False (and nothing changes) when the trial had already ended: a result is recorded once.
+    /// </summary>
+    bool FinishTrial(long studyId, int number, TrialState state, IReadOnlyDictionary<string, double> metrics, double? score, double? scoreStd, string? error);
 
-    /// <summary>Puts a running trial back to waiting (its worker died and re-queueing was chosen).</summary>
-    void RequeueTrial(long studyId, int number);
+    /// <summary>
+    /// Puts a running trial back to waiting (its worker died and re-queueing was chosen), dropping
+    /// its partial seed runs and intermediate values. False when it was not running.
+    /// </summary>
+    bool RequeueTrial(long studyId, int number);
+
+    /// <summary>Running trials whose last heartbeat is older than <paramref name="olderThan"/> (dead or stuck workers).</summary>
+    IReadOnlyList<TrialRecord> GetStaleRunningTrials(long studyId, TimeSpan olderThan);
+
+    /// <summary>
+    /// Atomically fails (or, with <paramref name="requeue"/>, re-queues) every running trial whose
+    /// heartbeat is older than <paramref name="olderThan"/>; a trial that beats again meanwhile is
+    /// left alone. Returns the trials changed, as they are now.
+    /// </summary>
+    IReadOnlyList<TrialRecord> RecoverStaleTrials(long studyId, TimeSpan olderThan, bool requeue);
 
     IReadOnlyList<TrialRecord> GetTrials(long studyId);
     TrialRecord? GetTrial(long studyId, int number);

@@ -1,0 +1,98 @@
+namespace RlTune.Learning;
+
+/// <summary>
+/// A multilayer perceptron: hidden layers with one activation, then a linear output layer. Its
+/// parameters are a slice of a larger flat vector starting at <see cref="Offset"/>.
+/// </summary>
+public sealed class Mlp
+{
+    public Mlp(int inputs, IReadOnlyList<int> hidden, int outputs, Activation activation, int offset)
+    {
+        var layers = new List<Linear>();
+        int width = inputs, at = offset;
+        foreach (int h in hidden)
+        {
+            layers.Add(new Linear(width, h, activation, at));
+            at += layers[^1].ParameterCount;
+            width = h;
+        }
+        layers.Add(new Linear(width, outputs, Activation.Identity, at));
+        at += layers[^1].ParameterCount;
+        Layers = layers;
+        Inputs = inputs;
+        Outputs = outputs;
+        Offset = offset;
+        ParameterCount = at - offset;
+        HiddenSizes = hidden.ToArray();
+        Activation = activation;
+    }
+
+    public IReadOnlyList<Linear> Layers { get; }
+    public int Inputs { get; }
+    public int Outputs { get; }
+    public int Offset { get; }
+    public int ParameterCount { get; }
+    public IReadOnlyList<int> HiddenSizes { get; }
+    public Activation Activation { get; }
+    public int MaxWidth => Layers.Max(l => Math.Max(l.In, l.Out));
+
+    /// <summary>Multiply-adds per row for one forward pass (a backward pass is about twice this).</summary>
+    public long MultiplyAddsPerRow => Layers.Sum(l => (long)l.In * l.Out);
+
+    public void Initialise(Span<float> parameters, Rng rng)
+    {
+        foreach (var layer in Layers) layer.Initialise(parameters, rng);
+    }
+
+    /// <summary>Runs the network on x[rows x Inputs]; returns the output [rows x Outputs] inside the workspace.</summary>
+    public unsafe float* Forward(float* parameters, float* x, int rows, MlpWorkspace workspace, GemmScratch scratch)
+    {
+        workspace.CheckRows(rows);
+        float* input = x;
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            float* output = workspace.Outputs[l].Pointer;
+            Layers[l].Forward(parameters, input, rows, output, scratch);
+            input = output;
+        }
+        return input;
+    }
+
+    /// <summary>
+    /// Backward after <see cref="Forward"/> on the same rows. <paramref name="dOutput"/> [rows x Outputs]
+    /// is dL/d(output) (overwritten); parameter gradients are added into <paramref name="gradients"/>.
+    /// </summary>
+    public unsafe void Backward(float* parameters, float* x, int rows, MlpWorkspace workspace, float* dOutput, float* gradients, GemmScratch scratch)
+    {
+        float* dy = dOutput;
+        for (int l = Layers.Count - 1; l >= 0; l--)
+        {
+            float* input = l == 0 ? x : workspace.Outputs[l - 1].Pointer;
+            float* dx = l == 0 ? null : ((l & 1) == 0 ? workspace.GradientA.Pointer : workspace.GradientB.Pointer);
+            Layers[l].Backward(parameters, input, workspace.Outputs[l].Pointer, dy, rows, gradients, dx, scratch);
+            dy = dx;
+        }
+    }
+}
+
+/// <summary>Activations and backward buffers of one <see cref="Mlp"/> for up to <see cref="MaxRows"/> rows (one per thread).</summary>
+public sealed class MlpWorkspace
+{
+    public MlpWorkspace(Mlp network, int maxRows)
+    {
+        MaxRows = maxRows;
+        Outputs = network.Layers.Select(l => new AlignedBuffer(Math.Max(1, maxRows * l.Out))).ToArray();
+        GradientA = new AlignedBuffer(Math.Max(1, maxRows * network.MaxWidth));
+        GradientB = new AlignedBuffer(Math.Max(1, maxRows * network.MaxWidth));
+    }
+
+    public int MaxRows { get; }
+    public AlignedBuffer[] Outputs { get; }
+    public AlignedBuffer GradientA { get; }
+    public AlignedBuffer GradientB { get; }
+
+    internal void CheckRows(int rows)
+    {
+        if (rows > MaxRows) throw new InvalidOperationException($"workspace holds {MaxRows} rows, asked for {rows}");
+    }
+}

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace RlTune.Trials;
+
+/// <summary>A trainer's progress line: <c>PROGRESS step=N of=M reward=R success=S</c> (reward and success optional).</summary>
+public sealed record TrialProgress(long Step, long Of, double? Reward, double? Success)
+{
+    public double Fraction => Of > 0 ? Math.Clamp((double)Step / Of, 0, 1) : 0;
+}
+
+public enum TrialRunOutcome
+{
+    Completed,
+    CouldNotStart,
+    Crashed,
+    TimedOut,
+    Cancelled,
+    NoMetrics,
+    TrainerReportedError,
+    NotFinite,
+}
+
+/// <summary>What one child-process run of a trial gave: its metrics, or why it failed.</summary>
+public sealed record TrialRunResult(
+    TrialRunOutcome Outcome,
+    TrialMetrics? Metrics,
+    string RunDir,
+    string? Failure,
+    int? ExitCode,
+    TimeSpan Elapsed,
+    TrialProgress? LastProgress)
+{
+    public bool Succeeded => Outcome == TrialRunOutcome.Completed;
+}
+
+/// <summary>One run to make: the config (already written to <see cref="ConfigPath"/>), where logs go, and its limits.</summary>
+public sealed record TrialRunRequest(string ConfigPath, string RunDir, string LogDir, int Trial, int Seed, TimeSpan Timeout,
+    IReadOnlyDictionary<string, string>? Environment = null);
+
+/// <summary>
+/// How long a trial may take: a fixed allowance for start-up and evaluation plus its steps at a
+/// pessimistic rate. Scaled to the steps so a long trial is not killed and a hung one not waited on forever.
+/// </summary>
+public sealed record TrialTimeout(TimeSpan StartUp, double MinStepsPerSecond)
+{
+    public static readonly TrialTimeout Default = new(TimeSpan.FromSeconds(120), 250);
+
+    public TimeSpan For(long steps) => StartUp + TimeSpan.FromSeconds(Math.Max(0, steps) / MinStepsPerSecond);
+}
+
+/// <summary>
+/// Runs a trial's trainer as a child process (crash isolation: one trial cannot take the study
+/// down), captures its stdout/stderr into the log dir, follows its progress lines, enforces the
+/// timeout by killing the whole process tree, and reads the metrics it left in its run dir.
+/// </summary>
+public sealed partial class TrialRunner(TrainerCommand command)
+{
+    public const string RunDirPrefix = "PIPELINE_RUN_DIR=";
+    public const string StdoutFile = "stdout.log";
+    public const string StderrFile = "stderr.log";
+
+    public TrainerCommand Command { get; } = command;
+
+    public async Task<TrialRunResult> RunAsync(TrialRunRequest request, Action<TrialProgress>? onProgress = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(request.LogDir);
+        Directory.CreateDirectory(request.RunDir);
+        var (program, arguments) = Command.Expand(request.ConfigPath, request.RunDir, request.Trial, request.Seed);
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        psi.Environment["RLTUNE_TRIAL"] = request.Trial.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["RLTUNE_SEED"] = request.Seed.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["RLTUNE_RUN_DIR"] = request.RunDir;
+        psi.Environment["PYTHONUNBUFFERED"] = "1";
+        if (request.Environment is not null)
+            foreach (var (k, v) in request.Environment) psi.Environment[k] = v;
+
+        var clock = Stopwatch.StartNew();
+        string? reportedRunDir = null;
+        TrialProgress? lastProgress = null;
+        string? lastStderrLine = null;
+        using var process = new Process { StartInfo = psi };
+        try
+        {
+            if (!process.Start()) throw new InvalidOperationException("the process did not start");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return new TrialRunResult(TrialRunOutcome.CouldNotStart, null, request.RunDir,
+                $"could not start the trainer '{program}': {e.Message}", null, clock.Elapsed, null);
+        }
+        process.StandardInput.Close();
+
+        await using var stdoutLog = new StreamWriter(Path.Combine(request.LogDir, StdoutFile)) { AutoFlush = true };
+        await using var stderrLog = new StreamWriter(Path.Combine(request.LogDir, StderrFile)) { AutoFlush = true };
+        var stdoutPump = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                await stdoutLog.WriteLineAsync(line);
+                if (line.StartsWith(RunDirPrefix, StringComparison.Ordinal))
+                    reportedRunDir = line[RunDirPrefix.Length..].Trim();
+                else if (ParseProgress(line) is { } p)
+                {
+                    lastProgress = p;
+                    onProgress?.Invoke(p);
+                }
+            }
+        }, CancellationToken.None);
+        var stderrPump = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                await stderrLog.WriteLineAsync(line);
+                if (!string.IsNullOrWhiteSpace(line)) lastStderrLine = line.Trim();
+            }
+        }, CancellationToken.None);
+
+        var outcome = TrialRunOutcome.Completed;
+        using (var timeout = new CancellationTokenSource(request.Timeout))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
+        {
+            try
+            {
+                await process.WaitForExitAsync(linked.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                outcome = cancellationToken.IsCancellationRequested ? TrialRunOutcome.Cancelled : TrialRunOutcome.TimedOut;
+                KillTree(process);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+        // A grandchild that escaped the tree kill may hold the pipes open: do not wait on it forever.
+        await Task.WhenAny(Task.WhenAll(stdoutPump, stderrPump), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        var elapsed = clock.Elapsed;
+        var exitCode = process.ExitCode;
+
+        var runDir = reportedRunDir is null ? request.RunDir : Path.GetFullPath(reportedRunDir);
+        TrialRunResult Result(TrialRunOutcome o, string? failure, TrialMetrics? metrics = null) =>
+            new(o, metrics, runDir, failure, outcome is TrialRunOutcome.Completed ? exitCode : null, elapsed, lastProgress);
+
+        switch (outcome)
+        {
+            case TrialRunOutcome.TimedOut:
+                return Result(outcome, $"timed out after {request.Timeout.TotalSeconds:F0} s{ProgressText(lastProgress)}; the process tree was killed");
+            case TrialRunOutcome.Cancelled:
+                return Result(outcome, $"cancelled after {elapsed.TotalSeconds:F0} s{ProgressText(lastProgress)}");
+        }
+        if (exitCode != 0)
+        {
+            var signal = exitCode > 128 && exitCode < 160 ? $" (killed by signal {exitCode - 128})" : "";
+            var tail = lastStderrLine is null ? "" : $": {Truncate(lastStderrLine, 300)}";
+            return Result(TrialRunOutcome.Crashed, $"crashed with exit code {exitCode}{signal}{tail}");
+        }
+        TrialMetrics? metrics;
+        try
+        {
+            metrics = MetricsReader.Read(runDir);
+        }
+        catch (UserError e)
+        {
+            return Result(TrialRunOutcome.NoMetrics, $"unreadable metrics: {e.Message}");
+        }
+        if (metrics is null)
+            return Result(TrialRunOutcome.NoMetrics, $"no metrics: the trainer exited 0 but left neither {MetricsReader.MetricsFileName} nor TensorBoard scalars in {runDir}");
+        if (metrics.TrainerError is { } err)
+            return Result(TrialRunOutcome.TrainerReportedError, $"the trainer reported: {Truncate(err, 300)}", metrics);
+        var nonFinite = metrics.Values.Where(kv => !double.IsFinite(kv.Value)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        if (nonFinite.Count > 0)
+            return Result(TrialRunOutcome.NotFinite, $"NaN or infinite metric{(nonFinite.Count > 1 ? "s" : "")}: {string.Join(", ", nonFinite)}", metrics);
+        return Result(TrialRunOutcome.Completed, null, metrics);
+    }
+
+    private static string ProgressText(TrialProgress? p) => p is null ? "" : $" at step {p.Step} of {p.Of}";
+
+    private static string Truncate(string s, int n) => s.Length <= n ? s : s[..n] + "...";
+
+    private static void KillTree(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+    }
+
+    /// <summary>Parses <c>PROGRESS step=.. of=.. reward=.. success=..</c>; null for any other line.</summary>
+    public static TrialProgress? ParseProgress(string line)
+    {
+        if (!line.StartsWith("PROGRESS ", StringComparison.Ordinal)) return null;
+        long? step = null, of = null;
+        double? reward = null, success = null;
+        foreach (Match m in ProgressField().Matches(line))
+        {
+            var value = m.Groups[2].Value;
+            switch (m.Groups[1].Value)
+            {
+                case "step" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s): step = s; break;
+                case "of" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var o): of = o; break;
+                case "reward" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var r): reward = r; break;
+                case "success" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var su): success = su; break;
+            }
+        }
+        return step is { } st && of is { } total ? new TrialProgress(st, total, reward, success) : null;
+    }
+
+    [GeneratedRegex(@"(\w+)=(\S+)")]
+    private static partial Regex ProgressField();
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""A tiny external trainer for RlTune's tests: speaks the trial protocol without training.
+
+  fake_trainer.py MODE CONFIG_JSON RUN_DIR
+
+MODE:
+  metrics      writes RUN_DIR/metrics.json computed from the config's params (see score_params)
+  tensorboard  writes only a TensorBoard event file (no metrics.json), with skrl's tag names
+  run-dir      chooses its own run dir (RUN_DIR/chosen), writes metrics.json there, prints PIPELINE_RUN_DIR=
+  crash        prints to stderr and exits with code 3
+  hang         starts a grandchild `sleep`, records its pid in RUN_DIR/grandchild.pid, then sleeps
+  nan          writes metrics.json with a NaN (as Python's json does)
+  error        writes metrics.json with an "error" sentence and exits 0
+  nothing      exits 0 without writing anything
+Every mode prints PROGRESS lines first.
+"""
+import json, math, os, subprocess, sys, time
+
+sys.dont_write_bytecode = True
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tensorboard"))
+import make_events as tb  # the independent event encoder
+
+
+def score_params(params):
+    """Smooth in every numeric parameter: best at 0.3 for each (any scale, via log for positive lr-like values)."""
+    loss = 0.0
+    for k, v in sorted(params.items()):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        x = math.log10(v) + 4 if "learning_rate" in k and v > 0 else float(v)
+        loss += (x - 0.3) ** 2
+    success = math.exp(-loss)
+    return {"value": loss, "success_rate": success, "termination_rate": 1 - success,
+            "episode_reward_mean": 10 * success, "episode_length_mean": 1000 - 500 * success}
+
+
+def main():
+    mode, cfg_path, run_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    steps = int(cfg.get("rl_overrides", {}).get("max_env_steps", 100))
+    for i in (1, 2):
+        print(f"PROGRESS step={steps * i // 2} of={steps} reward={i * 0.5} success={i * 0.25}", flush=True)
+    os.makedirs(run_dir, exist_ok=True)
+    metrics = score_params(cfg.get("params", {}))
+    metrics["seed"] = cfg.get("rl_overrides", {}).get("seed", -1)
+    if mode == "metrics":
+        write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    elif mode == "tensorboard":
+        recs = [tb.event(1700000000.0, extra=tb.f_bytes(3, "brain.Event:2"))]
+        for i in range(10):
+            for tag, x in [("Reward / Total reward (mean)", i), ("Episode / Total timesteps (mean)", 100 * i),
+                           ("metrics / success (mean)", i / 10), ("metrics / fall (mean)", 1 - i / 10)]:
+                recs.append(tb.event(1700000001.0 + i, i * 10, [tb.simple(tag, x)]))
+        with open(os.path.join(run_dir, "events.out.tfevents.1700000000.fake"), "wb") as f:
+            f.write(b"".join(tb.record(r) for r in recs))
+    elif mode == "run-dir":
+        chosen = os.path.join(run_dir, "chosen")
+        os.makedirs(chosen, exist_ok=True)
+        write_json(os.path.join(chosen, "metrics.json"), metrics)
+        print("PIPELINE_RUN_DIR=" + chosen, flush=True)
+    elif mode == "crash":
+        print("Traceback: something broke in the trainer", file=sys.stderr, flush=True)
+        sys.exit(3)
+    elif mode == "hang":
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.path.join(run_dir, "grandchild.pid"), "w") as f:
+            f.write(str(child.pid))
+        time.sleep(300)
+    elif mode == "nan":
+        metrics["episode_reward_mean"] = float("nan")
+        with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+            json.dump(metrics, f)
+    elif mode == "error":
+        write_json(os.path.join(run_dir, "metrics.json"), {"error": "NaN in the policy loss at step 4096"})
+    elif mode == "nothing":
+        pass
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+def write_json(path, obj):
+    with open(path + ".tmp", "w") as f:
+        json.dump(obj, f)
+    os.replace(path + ".tmp", path)
+
+
+if __name__ == "__main__":
+    main()
