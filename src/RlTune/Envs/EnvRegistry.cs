@@ -10,6 +10,8 @@ public static class EnvRegistry
 {
     private static readonly Dictionary<string, Func<EnvOptions, IVecEnv>> Factories = new(StringComparer.Ordinal);
 
+    static EnvRegistry() => BuiltinEnvs.RegisterAll();
+
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
     public static void Register(string name, Func<EnvOptions, IVecEnv> factory) => Factories[name] = factory;

@@ -1,0 +1,174 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using V = System.Runtime.Intrinsics.Vector256<float>;
+
+namespace RlTune.Envs.VbotNavLite;
+
+/// <summary>
+/// One robot's body as the locomotion layer sees it (a snapshot, for tests and tools). Velocities
+/// are in the body frame (x forward, y left); heading and gait phase are unit vectors.
+/// </summary>
+public struct BodyLane
+{
+    public float X, Y;              // position on the platform, m
+    public float HeadingCos, HeadingSin;
+    public float Vx, Vy;            // body-frame planar velocity, m/s
+    public float YawRate;           // rad/s
+    public float Roll, Pitch;       // rad
+    public float RollRate, PitchRate;
+    public float GaitCos, GaitSin;  // gait phase as a unit vector
+    public float Height;            // body height above the platform, m
+    public float Vz;                // vertical body velocity, m/s
+}
+
+/// <summary>Eight bodies at once, one per vector lane (the env's hot loop works on these).</summary>
+public struct BodyBlock
+{
+    public V X, Y, HeadingCos, HeadingSin, Vx, Vy, YawRate, Roll, Pitch, RollRate, PitchRate, GaitCos, GaitSin, Height, Vz;
+}
+
+/// <summary>
+/// The body-level locomotion model of <c>vbot-nav-lite</c>. It is NOT a joint-level simulation:
+/// the policy commands a body velocity (vx, vy, yaw rate) in [-1, 1], scaled to the limits below,
+/// which a locomotion layer tracks with a first-order lag, acceleration limits and a planar speed
+/// cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
+/// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
+/// grows with the cube of speed; body height squats under acceleration and bounces with the gait,
+/// faster and higher at speed (that bounce is the vertical velocity). A tilt past the fall
+/// threshold is a fall. What it keeps of the real robot is the trade-off a reward search must
+/// find: going fast and turning hard at speed costs stability.
+/// </summary>
+public static class BodyModel
+{
+    public const float ControlDt = 0.01f;           // 100 Hz control
+    public const float PlatformRadius = 12.5f;
+    public const float SuccessRadius = 0.3f;
+    public const float InnerFenceRadius = 0.75f;
+    public const float StopSpeed = 0.3f;            // planar speed below which the robot counts as stopped
+    public const float StopYawRate = 0.5f;
+    public const float FineTrackingGate = 2.5f;
+    public const float BoundaryStart = 10.5f;       // boundary_penalty grows from here to the edge
+    public const float NearTargetRadius = 2.0f;
+
+    public const float MaxForwardSpeed = 2.5f;      // command +1 on vx
+    public const float MaxBackwardSpeed = 1.0f;     // command -1 on vx
+    public const float MaxLateralSpeed = 1.0f;
+    public const float MaxYawRate = 2.5f;
+    public const float MaxPlanarSpeed = 2.5f;       // speed cap on |(vx, vy)|
+    public const float ForwardVelocityCap = 2.0f;   // forward_velocity pays no more than this
+
+    public const float VelocityLag = 0.15f;         // first-order time constant of vx, vy, s
+    public const float YawLag = 0.10f;
+    public const float MaxLinearAccel = 3.0f;       // m/s^2 on each planar axis
+    public const float MaxYawAccel = 10.0f;         // rad/s^2
+
+    public const float Gravity = 9.81f;
+    public const float LeanPerG = 1.0f;             // tilt target (rad) per g of body acceleration
+    public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
+    public const float TiltDamping = 0.5f;          // damping ratio
+    public const float GaitDisturbanceAtMaxSpeed = 110.0f; // rad/s^2 rms at the speed cap, grows as speed^3
+
+    public const float StandHeight = 0.28f;
+    public const float SquatPerAccel = 0.004f;      // m of squat per m/s^2
+    public const float BounceBase = 0.004f;         // m of gait bounce when walking slowly
+    public const float BouncePerSpeedSq = 0.004f;   // m per (m/s)^2
+    public const float GaitFreqBase = 1.5f;         // Hz
+    public const float GaitFreqPerSpeed = 1.4f;     // Hz per m/s
+
+    /// <summary>
+    /// Advances eight bodies by one control step. The commands are the actions clipped to
+    /// [-1, 1]; the kicks are unit-variance random numbers for the gait disturbance.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Advance(ref BodyBlock b, V cmdX, V cmdY, V cmdYaw, V kickRoll, V kickPitch)
+    {
+        const float dt = ControlDt;
+        V targetVx = cmdX * Vector256.Create(MaxForwardSpeed);
+        targetVx = Vector256.ConditionalSelect(Vector256.LessThan(cmdX, V.Zero), cmdX * Vector256.Create(MaxBackwardSpeed), targetVx);
+        V targetVy = cmdY * Vector256.Create(MaxLateralSpeed);
+        V targetWz = cmdYaw * Vector256.Create(MaxYawRate);
+
+        V dvMax = Vector256.Create(MaxLinearAccel * dt), dwMax = Vector256.Create(MaxYawAccel * dt);
+        V dvx = Clamp((targetVx - b.Vx) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
+        V dvy = Clamp((targetVy - b.Vy) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
+        V dwz = Clamp((targetWz - b.YawRate) * Vector256.Create(dt / YawLag), -dwMax, dwMax);
+        V vx = b.Vx + dvx, vy = b.Vy + dvy, wz = b.YawRate + dwz;
+        V speedSq = vx * vx + vy * vy;
+        V cap = Vector256.Min(V.One, Vector256.Create(MaxPlanarSpeed) / Vector256.Sqrt(Vector256.Max(speedSq, Vector256.Create(1e-12f))));
+        vx *= cap; vy *= cap;
+        speedSq = Vector256.Min(speedSq, Vector256.Create(MaxPlanarSpeed * MaxPlanarSpeed));
+        dvx = vx - b.Vx; dvy = vy - b.Vy;
+        // body-frame acceleration: change of velocity plus the centripetal part of turning at speed
+        V ax = dvx * Vector256.Create(1f / dt) - wz * vy;
+        V ay = dvy * Vector256.Create(1f / dt) + wz * vx;
+
+        RotateUnit(b.HeadingCos, b.HeadingSin, wz * Vector256.Create(dt), out V hc, out V hs);
+        b.X += (vx * hc - vy * hs) * Vector256.Create(dt);
+        b.Y += (vx * hs + vy * hc) * Vector256.Create(dt);
+        b.HeadingCos = hc; b.HeadingSin = hs;
+        b.Vx = vx; b.Vy = vy; b.YawRate = wz;
+
+        // roll/pitch: a damped spring toward the lean the acceleration asks for, kicked by the gait
+        V speed = Vector256.Sqrt(speedSq);
+        V frac = speed * Vector256.Create(1f / MaxPlanarSpeed);
+        V kick = Vector256.Create(GaitDisturbanceAtMaxSpeed) * frac * frac * frac;
+        V w2 = Vector256.Create(TiltNaturalFreq * TiltNaturalFreq), c = Vector256.Create(2f * TiltDamping * TiltNaturalFreq);
+        V rollTarget = ay * Vector256.Create(LeanPerG / Gravity);
+        V pitchTarget = ax * Vector256.Create(-LeanPerG / Gravity);
+        b.RollRate += (w2 * (rollTarget - b.Roll) - c * b.RollRate + kick * kickRoll) * Vector256.Create(dt);
+        b.PitchRate += (w2 * (pitchTarget - b.Pitch) - c * b.PitchRate + kick * kickPitch) * Vector256.Create(dt);
+        b.Roll += b.RollRate * Vector256.Create(dt);
+        b.Pitch += b.PitchRate * Vector256.Create(dt);
+
+        // height: squat under acceleration, gait bounce growing with speed; vz is its rate of change
+        V gaitStep = (Vector256.Create(GaitFreqBase) + Vector256.Create(GaitFreqPerSpeed) * speed) * Vector256.Create(2f * MathF.PI * dt);
+        RotateUnit(b.GaitCos, b.GaitSin, gaitStep, out V gc, out V gs);
+        b.GaitCos = gc; b.GaitSin = gs;
+        V accel = Vector256.Sqrt(ax * ax + ay * ay);
+        V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + (Vector256.Create(BounceBase) + Vector256.Create(BouncePerSpeedSq) * speedSq) * gs;
+        b.Vz = (height - b.Height) * Vector256.Create(1f / dt);
+        b.Height = height;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V Clamp(V x, V lo, V hi) => Vector256.Min(Vector256.Max(x, lo), hi);
+
+    /// <summary>Rotates unit vectors by small angles (second order) and renormalises them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RotateUnit(V c, V s, V angle, out V rc, out V rs)
+    {
+        V half = V.One - Vector256.Create(0.5f) * angle * angle;
+        V nc = c * half - s * angle;
+        V ns = s * half + c * angle;
+        V norm = Vector256.Create(1.5f) - Vector256.Create(0.5f) * (nc * nc + ns * ns); // one Newton step towards length 1
+        rc = nc * norm; rs = ns * norm;
+    }
+
+    /// <summary>Gravity in the body frame for a roll and pitch (yaw does not matter).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ProjectedGravity(V roll, V pitch, out V gx, out V gy, out V gz)
+    {
+        SinCos(roll, out V sr, out V cr);
+        SinCos(pitch, out V sp, out V cp);
+        gx = sp;
+        gy = -sr * cp;
+        gz = -cr * cp;
+    }
+
+    /// <summary>Scalar twin of <see cref="ProjectedGravity(V, V, out V, out V, out V)"/>.</summary>
+    public static void ProjectedGravity(float roll, float pitch, out float gx, out float gy, out float gz)
+    {
+        ProjectedGravity(Vector256.Create(roll), Vector256.Create(pitch), out V x, out V y, out V z);
+        gx = x.ToScalar(); gy = y.ToScalar(); gz = z.ToScalar();
+    }
+
+    /// <summary>sin and cos by polynomial, accurate to ~1e-5 for |x| up to 1.6 rad (larger tilts are falls).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SinCos(V x, out V s, out V c)
+    {
+        x = Clamp(x, Vector256.Create(-1.6f), Vector256.Create(1.6f));
+        V x2 = x * x;
+        s = x * (V.One + x2 * (Vector256.Create(-1f / 6f) + x2 * (Vector256.Create(1f / 120f) + x2 * (Vector256.Create(-1f / 5040f) + x2 * Vector256.Create(1f / 362880f)))));
+        c = V.One + x2 * (Vector256.Create(-0.5f) + x2 * (Vector256.Create(1f / 24f) + x2 * (Vector256.Create(-1f / 720f) + x2 * (Vector256.Create(1f / 40320f) + x2 * Vector256.Create(-1f / 3628800f)))));
+    }
+}
