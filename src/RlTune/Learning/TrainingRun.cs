@@ -19,6 +19,8 @@ public sealed record TrainingRequest(string EnvName, PpoConfig Config, string Ru
     public int EnvThreads { get; init; } = 2;
     /// <summary>Episodes of the deterministic evaluation after training (0: none).</summary>
     public int EvaluationEpisodes { get; init; } = 256;
+    /// <summary>When set, one deterministic episode is written here as CSV after training (<c>--render</c>).</summary>
+    public string? EpisodeTracePath { get; init; }
 }
 
 /// <summary>Progress of a run after each update, for live lines and the orchestrator.</summary>
@@ -96,6 +98,7 @@ public static class TrainingRun
                 : null;
             if (evaluation != null && !double.IsFinite(evaluation.RewardMean))
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
+            if (request.EpisodeTracePath != null) EpisodeTrace.Write(request.EpisodeTracePath, trainer, env, config.Seed + 7);
             WriteMetrics(metricsPath, Metrics(evaluation, trainer, clock.Elapsed.TotalSeconds, lastReward));
             return new TrainingOutcome(true, null, evaluation, trainer.EnvSteps, clock.Elapsed.TotalSeconds, metricsPath);
         }
