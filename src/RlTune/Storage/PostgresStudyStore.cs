@@ -59,6 +59,9 @@ public sealed class PostgresStudyStore : RelationalStudyStore
             Database = database,
             Timeout = 10,
             CommandTimeout = 60,
+            // no session state is kept between uses of a pooled connection, so skip DISCARD ALL; prepare the hot statements once
+            NoResetOnClose = true,
+            MaxAutoPrepare = 32,
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0) builder.Username = Uri.UnescapeDataString(userInfo[0]);
@@ -88,9 +91,14 @@ public sealed class PostgresStudyStore : RelationalStudyStore
     protected override string ClaimSql =>
         $"UPDATE trials SET state = 'running', worker_id = @worker, started_ms = {NowMsSql}, heartbeat_ms = {NowMsSql} " +
         "WHERE study_id = @study AND state = 'waiting' AND number = " +
-        "(SELECT number FROM trials WHERE study_id = @study AND state = 'waiting' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING number";
+        "(SELECT number FROM trials WHERE study_id = @study AND state = 'waiting' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)";
 
-    protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work)
+    protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work) =>
+        WithRetries(transaction: true, (c, t) => work(c, t!));
+
+    protected override T InSingleStatement<T>(Func<DbConnection, DbTransaction?, T> work) => WithRetries(transaction: false, work);
+
+    private T WithRetries<T>(bool transaction, Func<DbConnection, DbTransaction?, T> work)
     {
         var deadline = DateTime.UtcNow + RetryFor;
         try
@@ -101,9 +109,9 @@ public sealed class PostgresStudyStore : RelationalStudyStore
                 try
                 {
                     using var connection = _dataSource.OpenConnection();
-                    using var tx = connection.BeginTransaction();
+                    using var tx = transaction ? connection.BeginTransaction() : null;
                     var result = work(connection, tx);
-                    tx.Commit();
+                    tx?.Commit();
                     return result;
                 }
                 catch (Exception e) when (IsRetryable(e) && DateTime.UtcNow < deadline)

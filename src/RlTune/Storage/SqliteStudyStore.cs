@@ -56,7 +56,7 @@ public sealed class SqliteStudyStore : RelationalStudyStore
 
     protected override string ClaimSql =>
         $"UPDATE trials SET state = 'running', worker_id = @worker, started_ms = {NowMsSql}, heartbeat_ms = {NowMsSql} " +
-        "WHERE study_id = @study AND state = 'waiting' AND number = (SELECT MIN(number) FROM trials WHERE study_id = @study AND state = 'waiting') RETURNING number";
+        "WHERE study_id = @study AND state = 'waiting' AND number = (SELECT MIN(number) FROM trials WHERE study_id = @study AND state = 'waiting')";
 
     protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work)
     {
