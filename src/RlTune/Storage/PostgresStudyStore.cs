@@ -137,6 +137,61 @@ public sealed class PostgresStudyStore : RelationalStudyStore
         _ => false,
     };
 
+    // First key of the two-key advisory locks that guard studies (the second is the study id).
+    private const int StudyLockClass = 0x524C54;
+
+    /// <summary>A session advisory lock on a connection of its own, held until disposed (or until that session ends, e.g. a server restart).</summary>
+    public override IDisposable LockStudy(long studyId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = _dataSource.OpenConnection();
+                while (true)
+                {
+                    if (Scalar(connection, null, "SELECT pg_try_advisory_lock(@class, @study)", ("class", StudyLockClass), ("study", (int)studyId)) is true)
+                        return new StudyLock(connection, (int)studyId);
+                    if (DateTime.UtcNow >= deadline)
+                        throw new TimeoutException($"the lock of study {studyId} on {DisplayUrl} was not free within {timeout.TotalSeconds:F0} s");
+                    Thread.Sleep(5 + Random.Shared.Next(10));
+                }
+            }
+            catch (Exception e) when (IsRetryable(e) && DateTime.UtcNow < deadline)
+            {
+                connection?.Dispose();
+                _dataSource.Clear();
+                Thread.Sleep(200);
+            }
+            catch
+            {
+                connection?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private sealed class StudyLock(NpgsqlConnection connection, int studyId) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Exec(connection, null, "SELECT pg_advisory_unlock(@class, @study)", ("class", StudyLockClass), ("study", studyId));
+            }
+            catch (NpgsqlException)
+            {
+                // the session is gone, and its lock with it
+            }
+            finally
+            {
+                connection.Dispose();
+            }
+        }
+    }
+
     /// <summary>Schema versions in order; version N is reached by running Migrations[N-1].</summary>
     private static readonly string[] Migrations =
     [

@@ -194,6 +194,8 @@ public abstract class RelationalStudyStore : IStudyStore
         return set;
     }
 
+    public abstract IDisposable LockStudy(long studyId, TimeSpan timeout);
+
     public IReadOnlyList<TrialRecord> GetTrials(long studyId) => InTransaction(false, (c, t) => LoadTrials(c, t, studyId, null));
 
     public TrialRecord? GetTrial(long studyId, int number) => InTransaction(false, (c, t) => LoadTrials(c, t, studyId, number).SingleOrDefault());

@@ -70,6 +70,28 @@ public sealed class SqliteStudyStore : RelationalStudyStore
         }
     }
 
+    /// <summary>An exclusive lock on a file beside the database (flock underneath, so it also excludes other instances in this process).</summary>
+    public override IDisposable LockStudy(long studyId, TimeSpan timeout)
+    {
+        var lockFile = $"{Path}.study-{studyId}.lock";
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5 + Random.Shared.Next(10));
+            }
+            catch (IOException e)
+            {
+                throw new TimeoutException($"the lock of study {studyId} in {Path} was not free within {timeout.TotalSeconds:F0} s", e);
+            }
+        }
+    }
+
     /// <summary>Schema versions in order; version N is reached by running Migrations[N-1].</summary>
     private static readonly string[] Migrations =
     [
