@@ -145,3 +145,31 @@ public class ModelSamplerTests
         Assert.True(distance > 0.01, $"second worker proposed ({second["x1"]}, {second["x2"]}) next to the running ({first["x1"]}, {first["x2"]})");
     }
 }
+
+public class SamplerEdgeCaseTests
+{
+    [Theory]
+    [InlineData("grid")]
+    [InlineData("random")]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void HandlesSingleValueAndAllCategoricalSpaces(string name)
+    {
+        var space = SearchSpace.Parse("""
+            ppo_params:
+              only: { type: choice, values: [3] }
+              net: { type: categorical, choices: [[64], [128], [256]] }
+              act: { type: categorical, choices: ["elu", "relu"] }
+            """, "s.yaml");
+        var history = new List<TrialRecord>();
+        var sampler = Samplers.Create(name);
+        for (var n = 0; n < 14; n++)
+        {
+            var s = sampler.Suggest(space, history, new SamplerContext(1, n));
+            if (s is null) break; // an exhausted grid
+            Assert.Equal(3L, s.Params["only"]);
+            history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = s.Params, Score = ((List<object>)s.Params["net"]).Count + n });
+        }
+        Assert.True(history.Count >= 6);
+    }
+}
