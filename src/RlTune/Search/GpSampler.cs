@@ -40,6 +40,9 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     /// <inheritdoc />
     public string Name => "bayesian";
 
+    /// <summary>The options in force.</summary>
+    public GpOptions Options => _o;
+
     /// <inheritdoc />
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
