@@ -88,16 +88,18 @@ public class VbotNavLiteRewardTests
     }
 
     [Fact]
-    public void StopScaleAndZeroAngBonusPayForStandingStillAfterReaching()
+    public void StopScaleAndZeroAngBonusPayForStandingStillWithinTheSuccessRadiusAfterReaching()
     {
         using var env = UnitWeights();
         Assert.Equal(1f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, Toward), (0, 0, 0), everReached: true), 3);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, Toward), (0, 0, 0), everReached: true));
         Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, Toward), (0, 0, 0)));
-        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(1.0f, 0, Toward), (0, 0, 0), everReached: true));
-        Assert.Equal(0.5f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, MathF.PI / 2, vx: 0.3f), Hold(0.3f), everReached: true), 2);
+        // 0.15 m/s is half the stop speed: 1 - 0.5^2
+        Assert.Equal(0.75f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, MathF.PI / 2, vx: 0.15f), Hold(0.15f), everReached: true), 2);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, MathF.PI / 2, vx: 0.4f), Hold(0.4f), everReached: true));
 
         Assert.Equal(1f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward), (0, 0, 0), everReached: true), 3);
-        Assert.Equal(0.5f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward, yawRate: 0.3f), Hold(0, 0, 0.3f), everReached: true), 2);
+        Assert.Equal(0.75f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward, yawRate: 0.25f), Hold(0, 0, 0.25f), everReached: true), 2);
         Assert.Equal(0f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.5f, 0, Toward), (0, 0, 0)));
     }
 

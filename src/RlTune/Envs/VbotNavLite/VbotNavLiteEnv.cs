@@ -37,6 +37,8 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly uint* _rng;
     private readonly float* _termSums; // [term * padded + env], weighted
     private readonly float* _obs, _finalObs;
+    private readonly float* _finalX, _finalY; // where envs that ended in the last step were, before their reset
+    private readonly int* _finalOutcome;     // how they ended (EpisodeOutcome)
     private readonly List<Array> _pins = new();
 
     private readonly EpisodeTally[] _tallies;
@@ -72,6 +74,8 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _termSums = (float*)Pin<float>(_padded * Terms.Count);
         _obs = (float*)Pin<float>(_n * Dim);
         _finalObs = (float*)Pin<float>(_n * Dim);
+        _finalX = Floats(); _finalY = Floats();
+        _finalOutcome = (int*)Pin<int>(_padded);
 
         int blocks = _padded / Lanes;
         int chunks = Math.Clamp(options.Threads, 1, blocks);
@@ -94,6 +98,15 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     public IReadOnlyList<float> Weights => _weights;
 
     public ReadOnlySpan<float> Observations => new(_obs, _n * Dim);
+
+    /// <summary>Where env i's robot is on the platform now (for pictures and tools).</summary>
+    public (float X, float Y) Position(int i) => ((uint)i < (uint)_n) ? (_x[i], _y[i]) : throw new ArgumentOutOfRangeException(nameof(i));
+
+    /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
+    public (float X, float Y) FinalPosition(int i) => ((uint)i < (uint)_n) ? (_finalX[i], _finalY[i]) : throw new ArgumentOutOfRangeException(nameof(i));
+
+    /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
+    public EpisodeOutcome FinalOutcome(int i) => ((uint)i < (uint)_n) ? (EpisodeOutcome)_finalOutcome[i] : throw new ArgumentOutOfRangeException(nameof(i));
     public ReadOnlySpan<float> FinalObservations => new(_finalObs, _n * Dim);
 
     public void Reset(int seed)
@@ -202,7 +215,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             V r2 = b.X * b.X + b.Y * b.Y;
             V left = Vector256.GreaterThan(r2, Vector256.Create(BodyModel.PlatformRadius * BodyModel.PlatformRadius));
             V down = fell | left;
-            V gate = everMask & insideFence;
+            V gate = everMask & inSuccess; // stop terms pay only inside the success radius, where stopping starts the success hold
             V prev = Vector256.Load(_prevDist + i);
             dist.Store(_prevDist + i);
             V edge = Vector256.Max(zero, (Vector256.Sqrt(r2) - Vector256.Create(BodyModel.BoundaryStart)) * Vector256.Create(0.5f));
@@ -222,8 +235,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             Accumulate(ref reward, sums, padded, w, Terms.ApproachScale, prev - dist);
             Accumulate(ref reward, sums, padded, w, Terms.ArrivalBonus, firstReach);
             Accumulate(ref reward, sums, padded, w, Terms.InnerFenceBonus, firstFence);
-            Accumulate(ref reward, sums, padded, w, Terms.StopScale, gate & (one / (one + speedSq * Vector256.Create(1f / 0.09f))));
-            Accumulate(ref reward, sums, padded, w, Terms.ZeroAngBonus, gate & (one / (one + b.YawRate * b.YawRate * Vector256.Create(1f / 0.09f))));
+            Accumulate(ref reward, sums, padded, w, Terms.StopScale,
+                gate & Vector256.Max(zero, one - speedSq * Vector256.Create(1f / (BodyModel.StopSpeed * BodyModel.StopSpeed))));
+            Accumulate(ref reward, sums, padded, w, Terms.ZeroAngBonus,
+                gate & Vector256.Max(zero, one - b.YawRate * b.YawRate * Vector256.Create(1f / (BodyModel.StopYawRate * BodyModel.StopYawRate))));
             Accumulate(ref reward, sums, padded, w, Terms.NearTargetSpeed,
                 speedSq * Vector256.Max(zero, one - dist * Vector256.Create(1f / BodyModel.NearTargetRadius)));
             Accumulate(ref reward, sums, padded, w, Terms.BoundaryPenalty, edge * edge);
@@ -259,6 +274,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             {
                 if ((doneBits >> l & 1) == 0) continue;
                 int e = i + l;
+                _finalX[e] = _x[e]; _finalY[e] = _y[e];
+                _finalOutcome[e] = (int)((successBits >> l & 1) != 0 ? EpisodeOutcome.Success
+                    : (fellBits >> l & 1) != 0 ? EpisodeOutcome.Fall
+                    : (leftBits >> l & 1) != 0 ? EpisodeOutcome.LeftPlatform : EpisodeOutcome.Timeout);
                 if (e < n)
                 {
                     new Span<float>(_obs + (long)e * Dim, Dim).CopyTo(new Span<float>(_finalObs + (long)e * Dim, Dim));
