@@ -5,6 +5,9 @@ public static class BenchMain
 {
     private static readonly Dictionary<string, (string Help, Func<string[], int> Run)> Benches = new(StringComparer.Ordinal)
     {
+        ["ppo-update"] = (PpoUpdateBench.Help, PpoUpdateBench.Run),
+        ["gemm"] = (GemmBench.Help, GemmBench.Run),
+        ["sampler-quality"] = (SamplerQuality.SamplerQualityBench.Help, SamplerQuality.SamplerQualityBench.Run),
         ["env-speed"] = ("env steps per second of a built-in env alone (--env --envs --threads --seconds)", EnvSpeedBench.Run),
         ["nav-lite-scripted"] = ("vbot-nav-lite driven by a hand-written controller, to calibrate the body model", NavLiteScriptedBench.Run),
     };

@@ -19,6 +19,9 @@ public sealed class GemmScratch
 /// </summary>
 public static unsafe class Gemm
 {
+    /// <summary>The kernel this CPU runs.</summary>
+    public static GemmIsa Isa => GemmKernels.Isa;
+
     /// <summary>
     /// C[m x n] = (or +=, when <paramref name="accumulate"/>) op(A)[m x k] * op(B)[k x n].
     /// A is [m x k] with row stride lda, or [k x m] when <paramref name="transA"/>; B is [k x n]

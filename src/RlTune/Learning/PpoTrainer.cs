@@ -24,8 +24,7 @@ public sealed unsafe class PpoTrainer : IDisposable
     private readonly WorkerPool _pool;
     private readonly ActorCriticWorkspace[] _workspaces;
     private readonly ModelRunner _runner;
-    private readonly MiniBatchJob _miniBatch;
-    private readonly GradientJob _gradients;
+    private readonly MiniBatchUpdater _updater;
     private readonly Rng _rng;
     private readonly int _envs, _steps, _obs, _act;
 
@@ -89,8 +88,7 @@ public sealed unsafe class PpoTrainer : IDisposable
         _terminated = new bool[_envs];
         _truncated = new bool[_envs];
         _bootstrapEnvs = new int[_envs];
-        _miniBatch = new MiniBatchJob(this);
-        _gradients = new GradientJob(this);
+        _updater = new MiniBatchUpdater(model, config, _pool, _workspaces, Optimizer);
         _env.Reset(config.Seed);
     }
 
@@ -231,6 +229,7 @@ public sealed unsafe class PpoTrainer : IDisposable
         }
 
         int batch = Config.MiniBatchSize;
+        var source = new SampleSource(_normalizedStates.Pointer, _actions.Pointer, _logProbs.Pointer, _advantages.Pointer, _returns.Pointer, _values.Pointer);
         var total = new PpoLossSums();
         double klSum = 0; int miniBatchesRun = 0;
         for (int epoch = 0; epoch < Config.LearningEpochs; epoch++)
@@ -239,12 +238,15 @@ public sealed unsafe class PpoTrainer : IDisposable
             double epochKl = 0;
             for (int mb = 0; mb < Config.MiniBatches; mb++)
             {
-                var sums = _miniBatch.Run(mb * batch, batch);
-                double norm = _gradients.ReduceAndNorm();
-                if (!double.IsFinite(norm) || !double.IsFinite(sums.PolicyLoss) || !double.IsFinite(sums.ValueError))
-                    throw new TrainingDivergedException($"a non-finite loss or gradient appeared in update {Updates + 1} (epoch {epoch + 1}, mini-batch {mb + 1}); try a lower learning_rate or smaller reward scales");
-                Optimizer.BeginStep();
-                _gradients.ApplyAdam(Adam.ClipScale(norm, Config.GradNormClip), (float)LearningRate);
+                PpoLossSums sums;
+                try
+                {
+                    sums = _updater.Step(source, _permutation.AsSpan(mb * batch, batch), (float)LearningRate);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    throw new TrainingDivergedException($"update {Updates + 1}, epoch {epoch + 1}, mini-batch {mb + 1}: {e.Message}");
+                }
                 total.Add(sums);
                 epochKl += sums.ApproxKl / batch;
                 miniBatchesRun++;
@@ -278,123 +280,4 @@ public sealed unsafe class PpoTrainer : IDisposable
     }
 
     public void Dispose() => _pool.Dispose();
-
-    /// <summary>Forward, loss and backward of one mini-batch, its rows split across threads; each thread fills its own gradient.</summary>
-    private sealed class MiniBatchJob(PpoTrainer trainer) : IParallelJob
-    {
-        private readonly PpoLossSums[] _sums = new PpoLossSums[trainer._workspaces.Length];
-        private int _first, _count;
-
-        public PpoLossSums Run(int first, int count)
-        {
-            _first = first; _count = count;
-            trainer._pool.Run(this);
-            var total = new PpoLossSums();
-            foreach (var s in _sums) total.Add(s);
-            return total;
-        }
-
-        public void Execute(int part, int parts)
-        {
-            var t = trainer;
-            var ws = t._workspaces[part];
-            var model = t.Model;
-            var config = t.Config;
-            int obs = t._obs, act = t._act;
-            float* p = model.Parameters.Pointer, g = ws.Gradients.Pointer;
-            new Span<float>(g, model.ParameterCount).Clear();
-            var sums = new PpoLossSums();
-            var (start, end) = WorkerPool.Split(_count, part, parts);
-            for (int s = start; s < end; s += ws.MaxRows)
-            {
-                int rows = Math.Min(ws.MaxRows, end - s);
-                var oldLogProb = new Span<float>(ws.BatchScalars.Pointer, rows);
-                var advantages = new Span<float>(ws.BatchScalars.Pointer + rows, rows);
-                var returns = new Span<float>(ws.BatchScalars.Pointer + 2 * rows, rows);
-                var oldValues = new Span<float>(ws.BatchScalars.Pointer + 3 * rows, rows);
-                var actions = new Span<float>(ws.BatchActions.Pointer, rows * act);
-                var inputs = new Span<float>(ws.Inputs.Pointer, rows * obs);
-                for (int i = 0; i < rows; i++)
-                {
-                    int k = t._permutation[_first + s + i];
-                    t._normalizedStates.Span.Slice(k * obs, obs).CopyTo(inputs.Slice(i * obs, obs));
-                    t._actions.Span.Slice(k * act, act).CopyTo(actions.Slice(i * act, act));
-                    oldLogProb[i] = t._logProbs.Span[k];
-                    advantages[i] = t._advantages.Span[k];
-                    returns[i] = t._returns.Span[k];
-                    oldValues[i] = t._values.Span[k];
-                }
-
-                LossAndGradient(model, config, ws, rows, _count, ref sums);
-            }
-            if (part == 0)
-                PpoLoss.Entropy(model.LogStd, config.EntropyLossScale, new Span<float>(g + model.LogStdOffset, act));
-            _sums[part] = sums;
-        }
-    }
-
-    /// <summary>
-    /// Forward, PPO loss and backward for rows already gathered into the workspace (inputs, actions,
-    /// and the scalar blocks: old log-prob, advantage, return, old value); gradients are added into
-    /// the workspace's gradient vector. The entropy term is not included (it is per batch, not per row).
-    /// </summary>
-    internal static void LossAndGradient(ActorCritic model, PpoConfig config, ActorCriticWorkspace ws, int rows, int batchSize, ref PpoLossSums sums)
-    {
-        int act = model.Actions;
-        float* p = model.Parameters.Pointer, g = ws.Gradients.Pointer;
-        var oldLogProb = new ReadOnlySpan<float>(ws.BatchScalars.Pointer, rows);
-        var advantages = new ReadOnlySpan<float>(ws.BatchScalars.Pointer + rows, rows);
-        var returns = new ReadOnlySpan<float>(ws.BatchScalars.Pointer + 2 * rows, rows);
-        var oldValues = new ReadOnlySpan<float>(ws.BatchScalars.Pointer + 3 * rows, rows);
-        var actions = new ReadOnlySpan<float>(ws.BatchActions.Pointer, rows * act);
-
-        float* mean = model.Policy.Forward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.Scratch);
-        PpoLoss.Policy(new ReadOnlySpan<float>(mean, rows * act), model.LogStd, actions, oldLogProb, advantages,
-            config.RatioClip, batchSize, new Span<float>(ws.MeanGradient.Pointer, rows * act),
-            new Span<float>(g + model.LogStdOffset, act), ref sums);
-        model.Policy.Backward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.MeanGradient.Pointer, g, ws.Scratch);
-
-        float* value = model.Value.Forward(p, ws.Inputs.Pointer, rows, ws.Value, ws.Scratch);
-        PpoLoss.Value(new ReadOnlySpan<float>(value, rows), oldValues, returns, config.ClipPredictedValues,
-            config.ValueClip, config.ValueLossScale, batchSize, new Span<float>(ws.ValueGradient.Pointer, rows), ref sums);
-        model.Value.Backward(p, ws.Inputs.Pointer, rows, ws.Value, ws.ValueGradient.Pointer, g, ws.Scratch);
-    }
-
-    /// <summary>Sums the threads' gradients and takes the Adam step, each thread owning a slice of the parameters.</summary>
-    private sealed class GradientJob(PpoTrainer trainer) : IParallelJob
-    {
-        private readonly double[] _squares = new double[trainer._workspaces.Length];
-        private bool _adam;
-        private float _scale, _learningRate;
-
-        public double ReduceAndNorm()
-        {
-            _adam = false;
-            trainer._pool.Run(this);
-            return Math.Sqrt(_squares.Sum());
-        }
-
-        public void ApplyAdam(float scale, float learningRate)
-        {
-            _adam = true; _scale = scale; _learningRate = learningRate;
-            trainer._pool.Run(this);
-        }
-
-        public void Execute(int part, int parts)
-        {
-            var ws = trainer._workspaces;
-            int n = trainer.Model.ParameterCount;
-            var (start, end) = WorkerPool.Split(n / 16, part, parts);
-            start *= 16; end = part == parts - 1 ? n : end * 16;
-            var total = new Span<float>(ws[0].Gradients.Pointer + start, end - start);
-            if (_adam)
-            {
-                trainer.Optimizer.Update(trainer.Model.Parameters.Pointer, ws[0].Gradients.Pointer, _scale, _learningRate, start, end);
-                return;
-            }
-            for (int w = 1; w < ws.Length; w++)
-                TensorPrimitives.Add(total, new ReadOnlySpan<float>(ws[w].Gradients.Pointer + start, end - start), total);
-            _squares[part] = TensorPrimitives.SumOfSquares(total);
-        }
-    }
 }

@@ -177,7 +177,7 @@ internal sealed class ConstraintParser
                 var close = Next();
                 if (close.Kind != TokenKind.RParen)
                     throw new ConstraintSyntaxException(close.Kind == TokenKind.End
-                        ? $"missing ')' for the '(' at column {t.Column}"
+                        ? $"missing ')' at column {close.Column} to close the '(' at column {t.Column}"
                         : $"expected ')' at column {close.Column} but found '{close.Text}'", close.Column);
                 return inner;
             case TokenKind.End:

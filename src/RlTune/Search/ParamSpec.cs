@@ -171,5 +171,5 @@ public sealed record ParamSpec
         _ => "categorical of " + string.Join(", ", Values.Select(ParamValues.Canonical)),
     };
 
-    internal static string Fmt(double d) => d.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Fmt(double d) => d.ToString("G6", System.Globalization.CultureInfo.InvariantCulture).Replace("E", "e");
 }

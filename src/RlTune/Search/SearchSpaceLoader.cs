@@ -290,7 +290,7 @@ internal static partial class SearchSpaceLoader
     [GeneratedRegex("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
     private static partial Regex FloatRegex();
 
-    private sealed class Ctx(string source)
+    internal sealed class Ctx(string source)
     {
         public UserError Error(YamlNode node, string field, string what) => new($"{source}:{Line(node)}: {field}: {what}.");
 

@@ -17,6 +17,11 @@ public abstract class RelationalStudyStore : IStudyStore
     private const string TrialColumns =
         "number, state, params_json, seed, metrics_json, score, score_std, origin, unique_key, started_ms, ended_ms, worker_id, heartbeat_ms, error";
 
+    [ThreadStatic] private static int t_attempt;
+
+    /// <summary>Which try of the current transaction this is (1 = first); a subclass that retries sets it before each try.</summary>
+    protected static int Attempt { get => Math.Max(1, t_attempt); set => t_attempt = value; }
+
     /// <summary>Runs <paramref name="work"/> in one transaction (a writing one when <paramref name="write"/>), committing at the end.</summary>
     protected abstract T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work);
 
@@ -25,6 +30,9 @@ public abstract class RelationalStudyStore : IStudyStore
 
     /// <summary>Locks the study row against concurrent number allocation (empty when the transaction already excludes other writers).</summary>
     protected abstract string LockStudyRowSql { get; }
+
+    /// <summary>Locks one trial row (@study, @number) for the transaction (empty when the transaction already excludes other writers).</summary>
+    protected virtual string LockTrialRowSql => "";
 
     /// <summary>UPDATE that moves the oldest waiting trial of @study to running for @worker, RETURNING its number.</summary>
     protected abstract string ClaimSql { get; }
@@ -101,19 +109,30 @@ public abstract class RelationalStudyStore : IStudyStore
             ("study", studyId), ("number", number), ("step", step), ("value", value)));
 
     public void AddSeedRun(long studyId, int number, SeedRun run) => InTransaction(true, (c, t) =>
-        Exec(c, t, "INSERT INTO seed_runs(study_id, number, position, seed, metrics_json, score, run_dir, error) " +
+    {
+        // seeds of one trial may report in parallel; the row lock keeps their positions distinct
+        if (LockTrialRowSql.Length > 0) Scalar(c, t, LockTrialRowSql, ("study", studyId), ("number", number));
+        return Exec(c, t, "INSERT INTO seed_runs(study_id, number, position, seed, metrics_json, score, run_dir, error) " +
                    "VALUES (@study, @number, (SELECT COUNT(*) FROM seed_runs WHERE study_id = @study AND number = @number), @seed, @metrics, @score, @run_dir, @error)",
             ("study", studyId), ("number", number), ("seed", run.Seed), ("metrics", MetricsToJson(run.Metrics)),
-            ("score", Finite(run.Score)), ("run_dir", run.RunDir), ("error", run.Error)));
+            ("score", Finite(run.Score)), ("run_dir", run.RunDir), ("error", run.Error));
+    });
 
     public bool FinishTrial(long studyId, int number, TrialState state, IReadOnlyDictionary<string, double> metrics, double? score, double? scoreStd, string? error)
     {
         if (!state.IsFinished()) throw new ArgumentException($"FinishTrial needs a finished state, not {state.ToText()}", nameof(state));
+        var metricsJson = MetricsToJson(metrics);
         return InTransaction(true, (c, t) =>
-            Exec(c, t, $"UPDATE trials SET state = @state, metrics_json = @metrics, score = @score, score_std = @score_std, error = @error, ended_ms = {NowMsSql}, " +
-                       $"started_ms = COALESCE(started_ms, {NowMsSql}) WHERE study_id = @study AND number = @number AND state IN ('waiting', 'running')",
-                ("state", state.ToText()), ("metrics", MetricsToJson(metrics)), ("score", Finite(score)), ("score_std", Finite(scoreStd)),
-                ("error", error), ("study", studyId), ("number", number)) > 0);
+        {
+            if (Exec(c, t, $"UPDATE trials SET state = @state, metrics_json = @metrics, score = @score, score_std = @score_std, error = @error, ended_ms = {NowMsSql}, " +
+                           $"started_ms = COALESCE(started_ms, {NowMsSql}) WHERE study_id = @study AND number = @number AND state IN ('waiting', 'running')",
+                    ("state", state.ToText()), ("metrics", metricsJson), ("score", Finite(score)), ("score_std", Finite(scoreStd)),
+                    ("error", error), ("study", studyId), ("number", number)) > 0)
+                return true;
+            // A retry after a lost commit acknowledgement finds its own result already there: that is success, not a second report.
+            return Attempt > 1 && Scalar(c, t, "SELECT number FROM trials WHERE study_id = @study AND number = @number AND state = @state AND metrics_json = @metrics",
+                ("study", studyId), ("number", number), ("state", state.ToText()), ("metrics", metricsJson)) is not null;
+        });
     }
 
     public bool RequeueTrial(long studyId, int number) => InTransaction(true, (c, t) => Requeue(c, t, studyId, number, null));

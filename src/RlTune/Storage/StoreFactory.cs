@@ -20,7 +20,7 @@ public static class StoreFactory
         return Describe(chosen) switch
         {
             ("sqlite", var path) => new SqliteStudyStore(path),
-            ("postgresql", _) => throw new UserError("--storage postgresql://... is not supported by this build yet; use sqlite:///path.db."),
+            ("postgresql", var connection) => new PostgresStudyStore(connection),
             _ => throw new InvalidOperationException("unreachable"),
         };
     }

@@ -88,7 +88,7 @@ public sealed unsafe class GradientCheckTests
         oldLogProb.CopyTo(scalars); advantages.CopyTo(scalars[rows..]); returns.CopyTo(scalars[(2 * rows)..]); oldValues.CopyTo(scalars[(3 * rows)..]);
         ws.Gradients.Clear();
         var sums = new PpoLossSums();
-        PpoTrainer.LossAndGradient(model, config, ws, rows, batch, ref sums);
+        MiniBatchUpdater.LossAndGradient(model, config, ws, rows, batch, ref sums);
         PpoLoss.Entropy(model.LogStd, config.EntropyLossScale, ws.Gradients.Span.Slice(model.LogStdOffset, act));
 
         double Loss(double[] p)

@@ -84,7 +84,7 @@ public class SearchSpaceValidationTests
           lr: { type: uniform, low: 0.1, high: 0.5 }
         constraints:
           - "lr > 0.3 and (lr < 0.4"
-        """), 4, "constraints[1]", "missing ')' for the '(' at column 14");
+        """), 4, "constraints[1]", "missing ')' at column 23 to close the '(' at column 14");
 
     [Fact]
     public void ConstraintNamingUnknownParameter() => Names(Fails("""

@@ -203,21 +203,22 @@ public abstract class StudyStoreContract
         store.AddTrial(study.Id, TrialState.Running, P(("x", 2.0)), 0, "sampler:random", null, "alive");
         store.AddTrial(study.Id, TrialState.Waiting, P(("x", 3.0)), 0, "enqueued", null, null);
         Assert.Empty(store.GetStaleRunningTrials(study.Id, TimeSpan.FromMinutes(10)));
-        Thread.Sleep(600);
+        // generous margins: a loaded machine may take a while between the heartbeat and the query
+        Thread.Sleep(1500);
         Assert.True(store.Heartbeat(study.Id, 2, "alive"));
-        var stale = store.GetStaleRunningTrials(study.Id, TimeSpan.FromMilliseconds(300));
+        var stale = store.GetStaleRunningTrials(study.Id, TimeSpan.FromMilliseconds(1000));
         Assert.Equal([0, 1], stale.Select(t => t.Number));
         Assert.All(stale, t => Assert.Equal(TrialState.Running, t.State));
 
         Assert.Empty(store.RecoverStaleTrials(study.Id, TimeSpan.FromMinutes(10), requeue: false));
-        var failed = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(300), requeue: false);
+        var failed = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(1000), requeue: false);
         Assert.Equal([0, 1], failed.Select(t => t.Number));
         Assert.All(failed, t => Assert.Equal(TrialState.Failed, t.State));
         Assert.Contains("dead-1", failed[0].Error);
         Assert.NotNull(failed[0].EndedAt);
 
-        Thread.Sleep(600);
-        var requeued = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(300), requeue: true);
+        Thread.Sleep(1500);
+        var requeued = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(1000), requeue: true);
         Assert.Equal([2], requeued.Select(t => t.Number));
         Assert.Equal(TrialState.Waiting, requeued[0].State);
         Assert.Equal([TrialState.Failed, TrialState.Failed, TrialState.Waiting, TrialState.Waiting], store.GetTrials(study.Id).Select(t => t.State));

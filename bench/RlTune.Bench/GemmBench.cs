@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using RlTune.Learning;
+
+namespace RlTune.Bench;
+
+/// <summary>Large square SGEMM throughput on 1 and 2 threads, to set against /work/shared/bench/gemm_peak.py.</summary>
+internal static unsafe class GemmBench
+{
+    public const string Help = "[--n 2048] [--reps 10]: square sgemm GFLOP/s on 1 and 2 threads";
+
+    public static int Run(string[] args)
+    {
+        var a = new BenchArgs(args);
+        int n = a.Int("n", 2048), reps = a.Int("reps", 10);
+        var rng = new Rng(2);
+        var x = new AlignedBuffer(n * n); rng.FillGaussian(x.Span);
+        var y = new AlignedBuffer(n * n); rng.FillGaussian(y.Span);
+        var z = new AlignedBuffer(n * n);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var pool = new WorkerPool(threads);
+            var job = new Job(n, x, y, z, Enumerable.Range(0, threads).Select(_ => new GemmScratch()).ToArray());
+            for (int i = 0; i < 2; i++) pool.Run(job);
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) pool.Run(job);
+            double gflops = 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
+            Console.WriteLine($"threads={threads} sgemm {n}^3: {gflops:F1} GFLOP/s kernel={Gemm.Isa}");
+        }
+        return 0;
+    }
+
+    private sealed class Job(int n, AlignedBuffer a, AlignedBuffer b, AlignedBuffer c, GemmScratch[] scratch) : IParallelJob
+    {
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = WorkerPool.Split(n, part, parts);
+            Gemm.Multiply(end - start, n, n, a.Pointer + (long)start * n, n, false, b.Pointer, n, false, c.Pointer + (long)start * n, n, false, scratch[part]);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using RlTune.Search;
+using RlTune.Study;
+
+namespace RlTune.Bench.SamplerQuality;
+
+/// <summary>
+/// `rltune-bench sampler-quality`: our samplers on the public objectives, in the format of
+/// shared/bench/optuna_anchor.py (median over seeds of the best value after N trials, gap to the
+/// optimum, time per suggestion). `--history N` instead times one suggestion given N trials of history.
+/// </summary>
+public static class SamplerQualityBench
+{
+    public const string Help = "median best / gap to optimum / ms per suggestion of our samplers on branin, hartmann6, ppo_surrogate";
+
+    public static int Run(string[] args)
+    {
+        var opts = ParseArgs(args);
+        if (opts is null) return 1;
+        var (trials, seeds, functions, samplers, history, spacesDir, tpe) = opts.Value;
+        if (history > 0)
+        {
+            Console.WriteLine($"rltune, suggestion time with {history} trials of history (median of 20 suggestions)");
+            foreach (var fn in functions)
+                foreach (var s in samplers)
+                    Console.WriteLine($"{fn,-14} {s,-17} history={history} ms_per_suggestion={TimeWithHistory(LoadSpace(spacesDir, fn), TestFunctions.All[fn], MakeSampler(s, tpe), history):F2}");
+            return 0;
+        }
+        Console.WriteLine($"rltune, {trials} trials, {seeds} seeds; median best (gap to optimum), time per suggestion");
+        foreach (var fn in functions)
+        {
+            var space = LoadSpace(spacesDir, fn);
+            var objective = TestFunctions.All[fn];
+            foreach (var s in samplers)
+            {
+                var sampler = MakeSampler(s, tpe);
+                var results = Enumerable.Range(0, seeds).Select(seed => RunStudy(space, objective, sampler, seed, trials)).ToList();
+                var best = Median(results.Select(r => r.Best));
+                var ms = results.Average(r => r.MsPerSuggestion);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{fn,-14} {s,-17} median_best={best:F4} gap={best - objective.Optimum:F4} overhead_ms={ms:F2}"));
+            }
+        }
+        return 0;
+    }
+
+    private static (int, int, string[], string[], int, string, TpeOptions)? ParseArgs(string[] args)
+    {
+        int trials = 50, seeds = 20, history = 0;
+        string[] functions = ["branin", "hartmann6", "ppo_surrogate"], samplers = ["random", "bayesian"];
+        string? spacesDir = null;
+        var tpe = new TpeOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--trials": trials = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--seeds": seeds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--history": history = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--functions": functions = Value().Split(','); break;
+                case "--samplers": samplers = Value().Split(','); break;
+                case "--spaces": spacesDir = Value(); break;
+                case "--tpe": tpe = ApplyTpeOption(tpe, Value()); break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: sampler-quality [--trials 50] [--seeds 20] [--functions branin,hartmann6,ppo_surrogate] [--samplers random,bayesian] [--history 200] [--spaces DIR] [--tpe name=value]");
+                    return null;
+            }
+        }
+        foreach (var fn in functions)
+            if (!TestFunctions.All.ContainsKey(fn)) { Console.Error.WriteLine($"unknown function {fn}"); return null; }
+        spacesDir ??= FindSharedBench();
+        return (trials, seeds, functions, samplers, history, spacesDir, tpe);
+    }
+
+    // Tuning knob for development: --tpe candidates=64 (one TpeOptions property per flag).
+    private static TpeOptions ApplyTpeOption(TpeOptions o, string kv)
+    {
+        var (k, v) = (kv.Split('=')[0], kv.Split('=')[1]);
+        double D() => double.Parse(v, CultureInfo.InvariantCulture);
+        return k switch
+        {
+            "warmup" => o with { WarmupTrials = (int)D() },
+            "candidates" => o with { Candidates = (int)D() },
+            "gamma" => o with { GoodFraction = D() },
+            "maxgood" => o with { MaxGood = (int)D() },
+            "prior" => o with { PriorWeight = D() },
+            "bandwidth" => o with { Bandwidth = D() },
+            "minbandwidth" => o with { MinBandwidth = D() },
+            "ordinal" => o with { OrdinalChoices = v == "true" },
+            _ => throw new ArgumentException($"unknown TPE option {k}"),
+        };
+    }
+
+    private static string FindSharedBench()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "bench");
+            if (File.Exists(Path.Combine(candidate, "branin.yaml"))) return candidate;
+        }
+        return "/work/shared/bench";
+    }
+
+    private static SearchSpace LoadSpace(string dir, string fn) => SearchSpace.Load(Path.Combine(dir, fn + ".yaml"));
+
+    internal static ISampler MakeSampler(string name, TpeOptions tpe) => name switch
+    {
+        "random" => new RandomSampler(),
+        "bayesian" or "tpe" => new TpeSampler(tpe),
+        _ => throw new ArgumentException($"unknown sampler {name}"),
+    };
+
+    private static (double Best, double MsPerSuggestion) RunStudy(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int seed, int trials)
+    {
+        var history = new List<TrialRecord>(trials);
+        var best = double.PositiveInfinity;
+        var ticks = 0L;
+        for (var n = 0; n < trials; n++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var suggestion = sampler.Suggest(space, history, new SamplerContext(seed, n, ObjectiveDirection.Minimize))!;
+            ticks += Stopwatch.GetTimestamp() - t0;
+            var value = objective.Evaluate(suggestion.Params);
+            best = Math.Min(best, value);
+            history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = suggestion.Params, Score = value });
+        }
+        return (best, ticks * 1000.0 / Stopwatch.Frequency / trials);
+    }
+
+    private static double TimeWithHistory(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int n)
+    {
+        var random = new RandomSampler();
+        var history = new List<TrialRecord>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var p = random.Suggest(space, history, new SamplerContext(0, i))!.Params;
+            history.Add(new TrialRecord { StudyId = 1, Number = i, State = TrialState.Complete, Params = p, Score = objective.Evaluate(p) });
+        }
+        sampler.Suggest(space, history, new SamplerContext(0, n, ObjectiveDirection.Minimize)); // warm the JIT
+        var times = new List<double>();
+        for (var k = 0; k < 20; k++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            sampler.Suggest(space, history, new SamplerContext(0, n + k, ObjectiveDirection.Minimize));
+            times.Add((Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency);
+        }
+        return Median(times);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToList();
+        return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
+    }
+}

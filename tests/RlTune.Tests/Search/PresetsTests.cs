@@ -1,0 +1,51 @@
+using RlTune.Search;
+
+namespace RlTune.Tests.Search;
+
+public class PresetsTests
+{
+    [Fact]
+    public void EveryPresetIsEmbeddedAndLoads()
+    {
+        Assert.Equal(["fine_tuning", "full_unified", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
+        foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
+    }
+
+    [Theory]
+    [InlineData("quick_validation_reward")]
+    [InlineData("quick_validation_ppo")]
+    public void QuickValidationGridsHaveSixConfigurations(string name) =>
+        Assert.Equal(6, (int)new GridSampler().Size(Presets.Load(name)));
+
+    [Fact]
+    public void FullSearchCoversPpoNetworkAndRewardTermsWithCategories()
+    {
+        var s = Presets.Load("full_unified");
+        Assert.Equal(10, s.Params.Count(p => p.Section == ParamSection.PpoParams));
+        Assert.Equal(19, s.Params.Count(p => p.Section == ParamSection.RewardWeights));
+        Assert.All(s.Params.Where(p => p.Section == ParamSection.RewardWeights), p => Assert.Contains(p.Category, new[] { "navigation", "stability", "efficiency", "terminal" }));
+        Assert.True(s.IsFeasible(s.Defaults()));
+    }
+
+    [Fact]
+    public void UnknownPresetNamesTheKnownOnes()
+    {
+        var e = Assert.Throws<UserError>(() => Presets.Resolve("quick"));
+        Assert.Contains("quick_validation_ppo", e.Message);
+    }
+
+    [Fact]
+    public void PresetFilesInTheRepoMatchTheEmbeddedOnes()
+    {
+        var dir = FindPresetsDir();
+        foreach (var name in Presets.Names)
+            Assert.Equal(File.ReadAllText(Path.Combine(dir, name + ".yaml")), Presets.Text(name));
+    }
+
+    private static string FindPresetsDir()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "presets", "full_unified.yaml"))) return Path.Combine(d.FullName, "presets");
+        throw new DirectoryNotFoundException("presets/ not found above the test binaries");
+    }
+}
