@@ -21,10 +21,16 @@ public static class Trajectories
     /// </summary>
     public static IReadOnlyList<RobotPath> Record(VbotNavLiteEnv env, PolicyFunction policy, int robots, int seed, int everySteps = 2)
     {
+        env.Reset(seed);
+        return RecordFromCurrentState(env, policy, robots, everySteps);
+    }
+
+    /// <summary>As <see cref="Record"/>, from wherever the envs are now (their episodes may be under way).</summary>
+    public static IReadOnlyList<RobotPath> RecordFromCurrentState(VbotNavLiteEnv env, PolicyFunction policy, int robots, int everySteps = 2)
+    {
         robots = Math.Min(robots, env.NumEnvs);
         var points = Enumerable.Range(0, robots).Select(_ => new List<(float X, float Y)>()).ToArray();
         var outcome = new EpisodeOutcome[robots];
-        env.Reset(seed);
         for (int r = 0; r < robots; r++) points[r].Add(env.Position(r));
         var actions = new float[env.NumEnvs * env.ActDim];
         var rewards = new float[env.NumEnvs];
