@@ -18,13 +18,16 @@ public static class SamplerQualityBench
     {
         var opts = ParseArgs(args);
         if (opts is null) return 1;
-        var (trials, seeds, functions, samplers, history, spacesDir, tpe) = opts.Value;
+        var (trials, seeds, functions, samplers, history, spacesDir, tpe, gp) = opts.Value;
         if (history > 0)
         {
-            Console.WriteLine($"rltune, suggestion time with {history} trials of history (median of 20 suggestions)");
+            Console.WriteLine($"rltune, suggestion time with {history} trials of history (medians of 50 suggestions: wall clock, and CPU time of the process, which a loaded machine inflates less)");
             foreach (var fn in functions)
                 foreach (var s in samplers)
-                    Console.WriteLine($"{fn,-14} {s,-17} history={history} ms_per_suggestion={TimeWithHistory(LoadSpace(spacesDir, fn), TestFunctions.All[fn], MakeSampler(s, tpe), history):F2}");
+                {
+                    var (median, cpu) = TimeWithHistory(LoadSpace(spacesDir, fn), TestFunctions.All[fn], MakeSampler(s, tpe, gp), history);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} history={history} ms_per_suggestion={median:F2} cpu_ms={cpu:F2}"));
+                }
             return 0;
         }
         Console.WriteLine($"rltune, {trials} trials, {seeds} seeds; median best (gap to optimum), time per suggestion");
@@ -34,7 +37,7 @@ public static class SamplerQualityBench
             var objective = TestFunctions.All[fn];
             foreach (var s in samplers)
             {
-                var sampler = MakeSampler(s, tpe);
+                var sampler = MakeSampler(s, tpe, gp);
                 var results = Enumerable.Range(0, seeds).Select(seed => RunStudy(space, objective, sampler, seed, trials)).ToList();
                 var best = Median(results.Select(r => r.Best));
                 var ms = results.Average(r => r.MsPerSuggestion);
@@ -45,12 +48,13 @@ public static class SamplerQualityBench
         return 0;
     }
 
-    private static (int, int, string[], string[], int, string, TpeOptions)? ParseArgs(string[] args)
+    private static (int, int, string[], string[], int, string, TpeOptions, GpOptions)? ParseArgs(string[] args)
     {
         int trials = 50, seeds = 20, history = 0;
         string[] functions = ["branin", "hartmann6", "ppo_surrogate"], samplers = ["random", "bayesian"];
         string? spacesDir = null;
         var tpe = new TpeOptions();
+        var gp = new GpOptions();
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -63,15 +67,16 @@ public static class SamplerQualityBench
                 case "--samplers": samplers = Value().Split(','); break;
                 case "--spaces": spacesDir = Value(); break;
                 case "--tpe": tpe = ApplyTpeOption(tpe, Value()); break;
+                case "--gp": gp = ApplyGpOption(gp, Value()); break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}; usage: sampler-quality [--trials 50] [--seeds 20] [--functions branin,hartmann6,ppo_surrogate] [--samplers random,bayesian] [--history 200] [--spaces DIR] [--tpe name=value]");
+                    Console.Error.WriteLine($"unknown option {args[i]}; usage: sampler-quality [--trials 50] [--seeds 20] [--functions branin,hartmann6,ppo_surrogate] [--samplers random,bayesian,tpe] [--history 200] [--spaces DIR] [--gp name=value] [--tpe name=value]");
                     return null;
             }
         }
         foreach (var fn in functions)
             if (!TestFunctions.All.ContainsKey(fn)) { Console.Error.WriteLine($"unknown function {fn}"); return null; }
         spacesDir ??= FindSharedBench();
-        return (trials, seeds, functions, samplers, history, spacesDir, tpe);
+        return (trials, seeds, functions, samplers, history, spacesDir, tpe, gp);
     }
 
     // Tuning knob for development: --tpe candidates=64 (one TpeOptions property per flag).
@@ -93,6 +98,22 @@ public static class SamplerQualityBench
         };
     }
 
+    private static GpOptions ApplyGpOption(GpOptions o, string kv)
+    {
+        var (k, v) = (kv.Split('=')[0], int.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture));
+        return k switch
+        {
+            "warmup" => o with { WarmupTrials = v },
+            "steps" => o with { FitSteps = v },
+            "random" => o with { RandomCandidates = v },
+            "local" => o with { LocalCandidates = v },
+            "starts" => o with { LocalStarts = v },
+            "refine" => o with { RefineRounds = v },
+            "maxpoints" => o with { MaxModelPoints = v },
+            _ => throw new ArgumentException($"unknown GP option {k}"),
+        };
+    }
+
     private static string FindSharedBench()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -105,10 +126,11 @@ public static class SamplerQualityBench
 
     private static SearchSpace LoadSpace(string dir, string fn) => SearchSpace.Load(Path.Combine(dir, fn + ".yaml"));
 
-    internal static ISampler MakeSampler(string name, TpeOptions tpe) => name switch
+    internal static ISampler MakeSampler(string name, TpeOptions tpe, GpOptions gp) => name switch
     {
         "random" => new RandomSampler(),
-        "bayesian" or "tpe" => new TpeSampler(tpe),
+        "bayesian" or "gp" => new GpSampler(gp),
+        "tpe" => new TpeSampler(tpe),
         _ => throw new ArgumentException($"unknown sampler {name}"),
     };
 
@@ -129,7 +151,7 @@ public static class SamplerQualityBench
         return (best, ticks * 1000.0 / Stopwatch.Frequency / trials);
     }
 
-    private static double TimeWithHistory(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int n)
+    private static (double Median, double Cpu) TimeWithHistory(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int n)
     {
         var random = new RandomSampler();
         var history = new List<TrialRecord>(n);
@@ -140,13 +162,19 @@ public static class SamplerQualityBench
         }
         sampler.Suggest(space, history, new SamplerContext(0, n, ObjectiveDirection.Minimize)); // warm the JIT
         var times = new List<double>();
-        for (var k = 0; k < 20; k++)
+        var cpu = new List<double>();
+        var process = Process.GetCurrentProcess();
+        for (var k = 0; k < 50; k++)
         {
+            process.Refresh();
+            var c0 = process.TotalProcessorTime;
             var t0 = Stopwatch.GetTimestamp();
             sampler.Suggest(space, history, new SamplerContext(0, n + k, ObjectiveDirection.Minimize));
             times.Add((Stopwatch.GetTimestamp() - t0) * 1000.0 / Stopwatch.Frequency);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - c0).TotalMilliseconds);
         }
-        return Median(times);
+        return (Median(times), Median(cpu));
     }
 
     private static double Median(IEnumerable<double> values)

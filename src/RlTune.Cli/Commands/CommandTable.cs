@@ -7,6 +7,12 @@ public static class CommandTable
 {
     public static void Register(IConfigurator config)
     {
+        config.AddCommand<TrainOneCommand>("train-one").WithDescription("Train one trial from a trial config JSON (the built-in trainer of the trial protocol).");
+        config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.");
         config.AddCommand<EnvsCommand>("envs").WithDescription("List the built-in environments and their reward terms.");
+        config.AddCommand<AnalyzeCommand>("analyze").WithDescription("Parameter importance (fANOVA), top configurations and reward-hacking flags; writes analysis/hyperparameter_importance.yaml.");
+        config.AddCommand<ExportBestCommand>("export-best").WithDescription("Write the best trial as a train-ready config (JSON or YAML) with the metrics and seeds it was measured on.");
+        config.AddCommand<CompareCommand>("compare").WithDescription("Compare trials, exported configs or studies side by side, with significance tests over seeds.");
+        config.AddCommand<ReportCommand>("report").WithDescription("Rebuild the study's pictures, analysis/report.md and the self-contained report.html.");
     }
 }

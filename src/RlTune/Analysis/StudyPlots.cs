@@ -266,7 +266,8 @@ public static class StudyPlots
         return string.Join("\n", lines);
     }
 
-    internal static string Fmt(double d) =>
+    /// <summary>A number for a human: up to four decimals, scientific outside [1e-3, 1e4).</summary>
+    public static string Fmt(double d) =>
         d == 0 ? "0" : Math.Abs(d) >= 1e4 || Math.Abs(d) < 1e-3 ? d.ToString("0.##e0", CultureInfo.InvariantCulture) : d.ToString("0.####", CultureInfo.InvariantCulture);
 
     internal static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_'));

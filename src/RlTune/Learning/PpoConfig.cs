@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -126,7 +127,9 @@ public sealed record PpoConfig
 
     private static double Real(JsonNode? node, string where)
     {
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && double.IsFinite(d)) return d;
+        // parsed text and values built from long/int/double all print as JSON numbers
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)) return d;
         throw new UserError($"{where} must be a finite number, not {Show(node)}.");
     }
 

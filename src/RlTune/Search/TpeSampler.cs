@@ -1,8 +1,9 @@
+using System.Runtime.CompilerServices;
 using RlTune.Study;
 
 namespace RlTune.Search;
 
-/// <summary>Settings of the Bayesian (TPE) sampler; the defaults were tuned on the sampler-quality bench.</summary>
+/// <summary>Settings of the TPE sampler (defaults follow Optuna's multivariate TPE).</summary>
 public sealed record TpeOptions
 {
     /// <summary>Finished trials drawn at random before the model is used.</summary>
@@ -37,7 +38,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
     private readonly TpeOptions _o = options ?? new TpeOptions();
 
     /// <inheritdoc />
-    public string Name => "bayesian";
+    public string Name => "tpe";
 
     /// <summary>The options in force.</summary>
     public TpeOptions Options => _o;
@@ -52,9 +53,14 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
         var finished = 0;
         foreach (var t in history)
         {
-            if (!t.State.IsFinished()) continue;
-            finished++;
             var x = Encode(dims, t.Params);
+            if (!t.State.IsFinished())
+            {
+                // another worker's running trial counts as bad until it reports, so workers spread out
+                if (t.State == TrialState.Running && x is not null) bad.Add(x);
+                continue;
+            }
+            finished++;
             if (x is null) continue;
             if (t.State == TrialState.Complete && t.Score is { } s && double.IsFinite(s))
                 complete.Add((x, context.Direction == ObjectiveDirection.Maximize ? -s : s));
@@ -231,6 +237,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double[] Sample(SeededRandom rng)
         {
             var u = rng.NextDouble();
@@ -266,6 +273,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
             return x;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double LogDensity(double[] x)
         {
             var d = _dims.Count;

@@ -59,6 +59,13 @@ public interface IStudyStore : IDisposable
     /// </summary>
     IReadOnlyList<TrialRecord> RecoverStaleTrials(long studyId, TimeSpan olderThan, bool requeue);
 
+    /// <summary>
+    /// Takes the study's exclusive lock, across processes and machines, until disposed. A worker holds
+    /// it while it reads the history, asks the sampler and adds the trial, so no two workers suggest
+    /// from the same history. Throws TimeoutException after <paramref name="timeout"/>.
+    /// </summary>
+    IDisposable LockStudy(long studyId, TimeSpan timeout);
+
     IReadOnlyList<TrialRecord> GetTrials(long studyId);
     TrialRecord? GetTrial(long studyId, int number);
 

@@ -59,6 +59,9 @@ public sealed class PostgresStudyStore : RelationalStudyStore
             Database = database,
             Timeout = 10,
             CommandTimeout = 60,
+            // no session state is kept between uses of a pooled connection, so skip DISCARD ALL; prepare the hot statements once
+            NoResetOnClose = true,
+            MaxAutoPrepare = 32,
         };
         var userInfo = uri.UserInfo.Split(':', 2);
         if (userInfo[0].Length > 0) builder.Username = Uri.UnescapeDataString(userInfo[0]);
@@ -88,9 +91,14 @@ public sealed class PostgresStudyStore : RelationalStudyStore
     protected override string ClaimSql =>
         $"UPDATE trials SET state = 'running', worker_id = @worker, started_ms = {NowMsSql}, heartbeat_ms = {NowMsSql} " +
         "WHERE study_id = @study AND state = 'waiting' AND number = " +
-        "(SELECT number FROM trials WHERE study_id = @study AND state = 'waiting' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING number";
+        "(SELECT number FROM trials WHERE study_id = @study AND state = 'waiting' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)";
 
-    protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work)
+    protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work) =>
+        WithRetries(transaction: true, (c, t) => work(c, t!));
+
+    protected override T InSingleStatement<T>(Func<DbConnection, DbTransaction?, T> work) => WithRetries(transaction: false, work);
+
+    private T WithRetries<T>(bool transaction, Func<DbConnection, DbTransaction?, T> work)
     {
         var deadline = DateTime.UtcNow + RetryFor;
         try
@@ -101,9 +109,9 @@ public sealed class PostgresStudyStore : RelationalStudyStore
                 try
                 {
                     using var connection = _dataSource.OpenConnection();
-                    using var tx = connection.BeginTransaction();
+                    using var tx = transaction ? connection.BeginTransaction() : null;
                     var result = work(connection, tx);
-                    tx.Commit();
+                    tx?.Commit();
                     return result;
                 }
                 catch (Exception e) when (IsRetryable(e) && DateTime.UtcNow < deadline)
@@ -128,6 +136,61 @@ public sealed class PostgresStudyStore : RelationalStudyStore
         InvalidOperationException { InnerException: NpgsqlException inner } => IsRetryable(inner),
         _ => false,
     };
+
+    // First key of the two-key advisory locks that guard studies (the second is the study id).
+    private const int StudyLockClass = 0x524C54;
+
+    /// <summary>A session advisory lock on a connection of its own, held until disposed (or until that session ends, e.g. a server restart).</summary>
+    public override IDisposable LockStudy(long studyId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = _dataSource.OpenConnection();
+                while (true)
+                {
+                    if (Scalar(connection, null, "SELECT pg_try_advisory_lock(@class, @study)", ("class", StudyLockClass), ("study", (int)studyId)) is true)
+                        return new StudyLock(connection, (int)studyId);
+                    if (DateTime.UtcNow >= deadline)
+                        throw new TimeoutException($"the lock of study {studyId} on {DisplayUrl} was not free within {timeout.TotalSeconds:F0} s");
+                    Thread.Sleep(5 + Random.Shared.Next(10));
+                }
+            }
+            catch (Exception e) when (IsRetryable(e) && DateTime.UtcNow < deadline)
+            {
+                connection?.Dispose();
+                _dataSource.Clear();
+                Thread.Sleep(200);
+            }
+            catch
+            {
+                connection?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private sealed class StudyLock(NpgsqlConnection connection, int studyId) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Exec(connection, null, "SELECT pg_advisory_unlock(@class, @study)", ("class", StudyLockClass), ("study", studyId));
+            }
+            catch (NpgsqlException)
+            {
+                // the session is gone, and its lock with it
+            }
+            finally
+            {
+                connection.Dispose();
+            }
+        }
+    }
 
     /// <summary>Schema versions in order; version N is reached by running Migrations[N-1].</summary>
     private static readonly string[] Migrations =

@@ -25,6 +25,9 @@ public abstract class RelationalStudyStore : IStudyStore
     /// <summary>Runs <paramref name="work"/> in one transaction (a writing one when <paramref name="write"/>), committing at the end.</summary>
     protected abstract T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work);
 
+    /// <summary>Runs one atomic statement; a store whose single statements are atomic on their own may skip the explicit transaction (one round trip fewer).</summary>
+    protected virtual T InSingleStatement<T>(Func<DbConnection, DbTransaction?, T> work) => InTransaction(true, (c, t) => work(c, t));
+
     /// <summary>SQL expression for the store clock in Unix milliseconds.</summary>
     protected abstract string NowMsSql { get; }
 
@@ -34,7 +37,7 @@ public abstract class RelationalStudyStore : IStudyStore
     /// <summary>Locks one trial row (@study, @number) for the transaction (empty when the transaction already excludes other writers).</summary>
     protected virtual string LockTrialRowSql => "";
 
-    /// <summary>UPDATE that moves the oldest waiting trial of @study to running for @worker, RETURNING its number.</summary>
+    /// <summary>UPDATE that moves the oldest waiting trial of @study to running for @worker (the caller appends RETURNING).</summary>
     protected abstract string ClaimSql { get; }
 
     public StudyRecord CreateOrOpenStudy(string name, string direction, string settingsJson)
@@ -83,27 +86,31 @@ public abstract class RelationalStudyStore : IStudyStore
             var number = Convert.ToInt32(Scalar(c, t, "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = @study", ("study", studyId)));
             var running = state == TrialState.Running;
             var finished = state.IsFinished();
-            Exec(c, t,
+            using var insert = Command(c, t,
                 "INSERT INTO trials(study_id, number, state, params_json, seed, metrics_json, origin, unique_key, created_ms, started_ms, ended_ms, worker_id, heartbeat_ms) " +
                 $"VALUES (@study, @number, @state, @params, @seed, '{{}}', @origin, @key, {NowMsSql}, " +
-                $"{(running || finished ? NowMsSql : "NULL")}, {(finished ? NowMsSql : "NULL")}, @worker, {(running ? NowMsSql : "NULL")})",
+                $"{(running || finished ? NowMsSql : "NULL")}, {(finished ? NowMsSql : "NULL")}, @worker, {(running ? NowMsSql : "NULL")}) RETURNING {TrialColumns}",
                 ("study", studyId), ("number", number), ("state", state.ToText()), ("params", paramsJson), ("seed", seed),
                 ("origin", origin), ("key", uniqueKey), ("worker", workerId));
-            return LoadTrials(c, t, studyId, number).Single();
+            using var r = insert.ExecuteReader();
+            r.Read();
+            return ReadTrial(r, studyId, [], []);
         });
     }
 
-    public TrialRecord? ClaimWaitingTrial(long studyId, string workerId) => InTransaction(true, (c, t) =>
+    /// <summary>A waiting trial has no seed runs or intermediate values (a re-queue drops them), so the claimed row is the whole trial.</summary>
+    public TrialRecord? ClaimWaitingTrial(long studyId, string workerId) => InSingleStatement((c, t) =>
     {
-        var claimed = Scalar(c, t, ClaimSql, ("study", studyId), ("worker", workerId));
-        return claimed is null ? null : LoadTrials(c, t, studyId, Convert.ToInt32(claimed)).Single();
+        using var cmd = Command(c, t, ClaimSql + " RETURNING " + TrialColumns, ("study", studyId), ("worker", workerId));
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadTrial(r, studyId, [], []) : null;
     });
 
-    public bool Heartbeat(long studyId, int number, string workerId) => InTransaction(true, (c, t) =>
+    public bool Heartbeat(long studyId, int number, string workerId) => InSingleStatement((c, t) =>
         Exec(c, t, $"UPDATE trials SET heartbeat_ms = {NowMsSql} WHERE study_id = @study AND number = @number AND state = 'running' AND worker_id = @worker",
             ("study", studyId), ("number", number), ("worker", workerId)) > 0);
 
-    public void ReportIntermediate(long studyId, int number, long step, double value) => InTransaction(true, (c, t) =>
+    public void ReportIntermediate(long studyId, int number, long step, double value) => InSingleStatement((c, t) =>
         Exec(c, t, "INSERT INTO intermediate_values(study_id, number, step, value) VALUES (@study, @number, @step, @value) " +
                    "ON CONFLICT (study_id, number, step) DO UPDATE SET value = excluded.value",
             ("study", studyId), ("number", number), ("step", step), ("value", value)));
@@ -122,7 +129,7 @@ public abstract class RelationalStudyStore : IStudyStore
     {
         if (!state.IsFinished()) throw new ArgumentException($"FinishTrial needs a finished state, not {state.ToText()}", nameof(state));
         var metricsJson = MetricsToJson(metrics);
-        return InTransaction(true, (c, t) =>
+        return InSingleStatement((c, t) =>
         {
             if (Exec(c, t, $"UPDATE trials SET state = @state, metrics_json = @metrics, score = @score, score_std = @score_std, error = @error, ended_ms = {NowMsSql}, " +
                            $"started_ms = COALESCE(started_ms, {NowMsSql}) WHERE study_id = @study AND number = @number AND state IN ('waiting', 'running')",
@@ -187,11 +194,13 @@ public abstract class RelationalStudyStore : IStudyStore
         return set;
     }
 
+    public abstract IDisposable LockStudy(long studyId, TimeSpan timeout);
+
     public IReadOnlyList<TrialRecord> GetTrials(long studyId) => InTransaction(false, (c, t) => LoadTrials(c, t, studyId, null));
 
     public TrialRecord? GetTrial(long studyId, int number) => InTransaction(false, (c, t) => LoadTrials(c, t, studyId, number).SingleOrDefault());
 
-    public void SetStudyAttr(long studyId, string key, string value) => InTransaction(true, (c, t) =>
+    public void SetStudyAttr(long studyId, string key, string value) => InSingleStatement((c, t) =>
         Exec(c, t, "INSERT INTO study_attrs(study_id, key, value) VALUES (@study, @key, @value) ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value",
             ("study", studyId), ("key", key), ("value", value)));
 
@@ -228,28 +237,30 @@ public abstract class RelationalStudyStore : IStudyStore
             while (r.Read())
             {
                 var n = (int)Long(r, 0);
-                trials.Add(new TrialRecord
-                {
-                    StudyId = studyId,
-                    Number = n,
-                    State = TrialStateNames.Parse(r.GetString(1)),
-                    Params = ParamValues.FromJsonText(r.GetString(2)),
-                    Seed = (int)Long(r, 3),
-                    Metrics = MetricsFromJson(r.GetString(4)),
-                    Score = NullableDouble(r, 5),
-                    ScoreStd = NullableDouble(r, 6),
-                    Origin = NullableString(r, 7),
-                    StartedAt = NullableTime(r, 9),
-                    EndedAt = NullableTime(r, 10),
-                    WorkerId = NullableString(r, 11),
-                    Heartbeat = NullableTime(r, 12),
-                    Error = NullableString(r, 13),
-                    SeedRuns = seedRuns.TryGetValue(n, out var runs) ? runs : [],
-                    Intermediate = intermediate.TryGetValue(n, out var values) ? values : [],
-                });
+                trials.Add(ReadTrial(r, studyId, seedRuns.TryGetValue(n, out var runs) ? runs : [], intermediate.TryGetValue(n, out var values) ? values : []));
             }
         return trials;
     }
+
+    private static TrialRecord ReadTrial(DbDataReader r, long studyId, IReadOnlyList<SeedRun> seedRuns, IReadOnlyList<(long, double)> intermediate) => new()
+    {
+        StudyId = studyId,
+        Number = (int)Long(r, 0),
+        State = TrialStateNames.Parse(r.GetString(1)),
+        Params = ParamValues.FromJsonText(r.GetString(2)),
+        Seed = (int)Long(r, 3),
+        Metrics = MetricsFromJson(r.GetString(4)),
+        Score = NullableDouble(r, 5),
+        ScoreStd = NullableDouble(r, 6),
+        Origin = NullableString(r, 7),
+        StartedAt = NullableTime(r, 9),
+        EndedAt = NullableTime(r, 10),
+        WorkerId = NullableString(r, 11),
+        Heartbeat = NullableTime(r, 12),
+        Error = NullableString(r, 13),
+        SeedRuns = seedRuns,
+        Intermediate = intermediate,
+    };
 
     private static List<T> Bucket<T>(Dictionary<int, List<T>> map, int key)
     {

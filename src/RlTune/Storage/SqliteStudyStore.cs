@@ -56,7 +56,7 @@ public sealed class SqliteStudyStore : RelationalStudyStore
 
     protected override string ClaimSql =>
         $"UPDATE trials SET state = 'running', worker_id = @worker, started_ms = {NowMsSql}, heartbeat_ms = {NowMsSql} " +
-        "WHERE study_id = @study AND state = 'waiting' AND number = (SELECT MIN(number) FROM trials WHERE study_id = @study AND state = 'waiting') RETURNING number";
+        "WHERE study_id = @study AND state = 'waiting' AND number = (SELECT MIN(number) FROM trials WHERE study_id = @study AND state = 'waiting')";
 
     protected override T InTransaction<T>(bool write, Func<DbConnection, DbTransaction, T> work)
     {
@@ -67,6 +67,28 @@ public sealed class SqliteStudyStore : RelationalStudyStore
             var result = work(_connection, tx);
             tx.Commit();
             return result;
+        }
+    }
+
+    /// <summary>An exclusive lock on a file beside the database (flock underneath, so it also excludes other instances in this process).</summary>
+    public override IDisposable LockStudy(long studyId, TimeSpan timeout)
+    {
+        var lockFile = $"{Path}.study-{studyId}.lock";
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5 + Random.Shared.Next(10));
+            }
+            catch (IOException e)
+            {
+                throw new TimeoutException($"the lock of study {studyId} in {Path} was not free within {timeout.TotalSeconds:F0} s", e);
+            }
         }
     }
 

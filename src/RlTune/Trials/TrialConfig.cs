@@ -15,8 +15,9 @@ namespace RlTune.Trials;
 /// </summary>
 public sealed record TrialConfig
 {
+    // "measured" is export-best's record of the metrics and seeds a config was measured on; trainers ignore it.
     public static readonly IReadOnlyList<string> Keys =
-        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params"];
+        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params", "measured"];
 
     public string RunTag { get; init; } = "run";
     public required string EnvName { get; init; }

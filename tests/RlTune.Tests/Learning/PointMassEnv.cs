@@ -17,6 +17,11 @@ internal sealed class PointMassEnv : IVecEnv
     private int _episodes, _terminations;
     private double _returnSum, _returnSq, _lengthSum;
 
+    private long _steps;
+
+    /// <summary>After this many vectorised steps every reward is NaN (to test divergence handling); 0: never.</summary>
+    public long NanAfterSteps { get; init; }
+
     public PointMassEnv(int envs, int maxEpisodeSteps = 40)
     {
         NumEnvs = envs;
@@ -66,6 +71,7 @@ internal sealed class PointMassEnv : IVecEnv
             float dist = MathF.Sqrt(s[0] * s[0] + s[1] * s[1]);
             bool fell = dist > 3;
             float r = fell ? -50f : -dist;
+            if (NanAfterSteps > 0 && _steps >= NanAfterSteps) r = float.NaN;
             rewards[e] = r;
             _returns[e] += r;
             _lengths[e]++;
@@ -80,6 +86,7 @@ internal sealed class PointMassEnv : IVecEnv
                 ResetOne(e);
             }
         }
+        _steps++;
     }
 
     public EpisodeReport DrainEpisodes()

@@ -240,6 +240,43 @@ public abstract class StudyStoreContract
     }
 
     [Fact]
+    public void TheStudyLockExcludesOtherInstancesUntilReleasedAndLeavesOtherStudiesFree()
+    {
+        using var a = OpenStore();
+        using var b = OpenStore();
+        var study = a.CreateOrOpenStudy(NewStudyName(), "maximize", "{}");
+        var other = a.CreateOrOpenStudy(NewStudyName(), "maximize", "{}");
+        using (a.LockStudy(study.Id, TimeSpan.FromSeconds(5)))
+        {
+            Assert.Throws<TimeoutException>(() => b.LockStudy(study.Id, TimeSpan.FromMilliseconds(200)));
+            using (b.LockStudy(other.Id, TimeSpan.FromSeconds(5))) { }
+        }
+        using (b.LockStudy(study.Id, TimeSpan.FromSeconds(5))) { }
+    }
+
+    [Fact]
+    public async Task TheStudyLockSerializesReadModifyWriteAcrossStores()
+    {
+        const int workers = 4, rounds = 15;
+        using var setup = OpenStore();
+        var study = setup.CreateOrOpenStudy(NewStudyName(), "maximize", "{}");
+        var tasks = Enumerable.Range(0, workers).Select(w => Task.Factory.StartNew(() =>
+        {
+            using var store = OpenStore();
+            for (var i = 0; i < rounds; i++)
+            {
+                using var held = store.LockStudy(study.Id, TimeSpan.FromSeconds(60));
+                // a read, a pause, a write: without the lock, two workers would write the same count
+                var count = int.Parse(store.GetStudyAttrs(study.Id).GetValueOrDefault("count") ?? "0");
+                Thread.Sleep(2);
+                store.SetStudyAttr(study.Id, "count", (count + 1).ToString());
+            }
+        }, TaskCreationOptions.LongRunning)).ToList();
+        await Task.WhenAll(tasks);
+        Assert.Equal((workers * rounds).ToString(), setup.GetStudyAttrs(study.Id)["count"]);
+    }
+
+    [Fact]
     public async Task ConcurrentThreadsEachWithItsOwnStoreLoseAndDuplicateNothing()
     {
         const int writers = 4, perWriter = 25, gridPoints = 10;

@@ -3,7 +3,8 @@ using RlTune.Study;
 
 namespace RlTune.Tests.Search;
 
-public class TpeSamplerTests
+/// <summary>The model-based samplers: bayesian (GP-EI) and tpe.</summary>
+public class ModelSamplerTests
 {
     private static readonly SearchSpace Branin = SearchSpace.Parse("""
         ppo_params:
@@ -38,18 +39,24 @@ public class TpeSamplerTests
         return (s[(s.Count - 1) / 2] + s[s.Count / 2]) / 2;
     }
 
-    [Fact]
-    public void BeatsRandomOnBraninByAClearMargin()
+    private static ISampler Make(string name) => Samplers.Create(name);
+
+    [Theory]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void BeatsRandomOnBraninByAClearMargin(string name)
     {
         const double optimum = 0.397887;
-        var seeds = Enumerable.Range(0, 10).ToList();
-        var tpe = Median(seeds.Select(s => BestAfter(new TpeSampler(), Branin, BraninValue, s, 40) - optimum));
-        var random = Median(seeds.Select(s => BestAfter(new RandomSampler(), Branin, BraninValue, s, 40) - optimum));
-        Assert.True(tpe < 0.5 * random, $"median gap: bayesian {tpe:F3}, random {random:F3}");
+        var seeds = Enumerable.Range(0, 6).ToList();
+        var tpe = Median(seeds.Select(s => BestAfter(Make(name), Branin, BraninValue, s, 30) - optimum));
+        var random = Median(seeds.Select(s => BestAfter(new RandomSampler(), Branin, BraninValue, s, 30) - optimum));
+        Assert.True(tpe < 0.5 * random, $"median gap: {name} {tpe:F3}, random {random:F3}");
     }
 
-    [Fact]
-    public void LearnsThatTheRegionOfFailedTrialsIsBad()
+    [Theory]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void LearnsThatTheRegionOfFailedTrialsIsBad(string name)
     {
         // the optimum sits near a region where every trial fails
         var space = SearchSpace.Parse("""
@@ -73,13 +80,15 @@ public class TpeSamplerTests
             }
             return hits;
         }
-        var tpe = InFailedRegion(new TpeSampler());
+        var model = InFailedRegion(Make(name));
         var random = InFailedRegion(new RandomSampler());
-        Assert.True(tpe * 3 < random, $"suggestions in the failing region after warm-up: bayesian {tpe}, random {random} of 40");
+        Assert.True(model * 3 < random, $"suggestions in the failing region after warm-up: {name} {model}, random {random} of 40");
     }
 
-    [Fact]
-    public void IsDeterministicAndDirectionAware()
+    [Theory]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void IsDeterministicAndDirectionAware(string name)
     {
         var history = new List<TrialRecord>();
         var mirrored = new List<TrialRecord>();
@@ -90,19 +99,21 @@ public class TpeSamplerTests
             history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = p, Score = BraninValue(p) });
             mirrored.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = p, Score = -BraninValue(p) });
         }
-        var a = new TpeSampler().Suggest(Branin, history, new SamplerContext(9, 25, ObjectiveDirection.Minimize))!.Params;
-        var b = new TpeSampler().Suggest(Branin, history, new SamplerContext(9, 25, ObjectiveDirection.Minimize))!.Params;
-        var c = new TpeSampler().Suggest(Branin, mirrored, new SamplerContext(9, 25, ObjectiveDirection.Maximize))!.Params;
+        var a = Make(name).Suggest(Branin, history, new SamplerContext(9, 25, ObjectiveDirection.Minimize))!.Params;
+        var b = Make(name).Suggest(Branin, history, new SamplerContext(9, 25, ObjectiveDirection.Minimize))!.Params;
+        var c = Make(name).Suggest(Branin, mirrored, new SamplerContext(9, 25, ObjectiveDirection.Maximize))!.Params;
         Assert.Equal(ParamValues.Canonical(a), ParamValues.Canonical(b));
         Assert.Equal(ParamValues.Canonical(a), ParamValues.Canonical(c));
     }
 
-    [Fact]
-    public void SuggestsOnlyFeasibleTypedConfigurationsInAMixedSpace()
+    [Theory]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void SuggestsOnlyFeasibleTypedConfigurationsInAMixedSpace(string name)
     {
         var space = SearchSpace.Parse(SearchSpaceTests.Unified, "space.yaml");
         var history = new List<TrialRecord>();
-        var sampler = new TpeSampler();
+        var sampler = Make(name);
         for (var n = 0; n < 40; n++)
         {
             var p = sampler.Suggest(space, history, new SamplerContext(5, n))!.Params;
@@ -113,5 +124,24 @@ public class TpeSamplerTests
             var score = Math.Log10((double)p["learning_rate"]) + (long)p["learning_epochs"] * 0.1;
             history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = ParamValues.FromJsonText(ParamValues.ToJsonText(p)), Score = score });
         }
+    }
+
+    [Theory]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void RunningTrialsOfOtherWorkersPushTheNextSuggestionAway(string name)
+    {
+        var history = new List<TrialRecord>();
+        var rng = new RandomSampler();
+        for (var n = 0; n < 20; n++)
+        {
+            var p = rng.Suggest(Branin, history, new SamplerContext(4, n))!.Params;
+            history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = p, Score = BraninValue(p) });
+        }
+        var first = Make(name).Suggest(Branin, history, new SamplerContext(4, 20, ObjectiveDirection.Minimize))!.Params;
+        history.Add(new TrialRecord { StudyId = 1, Number = 20, State = TrialState.Running, Params = first });
+        var second = Make(name).Suggest(Branin, history, new SamplerContext(4, 21, ObjectiveDirection.Minimize))!.Params;
+        var distance = Math.Abs((double)first["x1"] - (double)second["x1"]) / 15 + Math.Abs((double)first["x2"] - (double)second["x2"]) / 15;
+        Assert.True(distance > 0.01, $"second worker proposed ({second["x1"]}, {second["x2"]}) next to the running ({first["x1"]}, {first["x2"]})");
     }
 }

@@ -1,0 +1,160 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlTune.Analysis;
+using RlTune.Search;
+using RlTune.Study;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+/// <summary><c>rltune compare A B [...]</c>: trials, exported configs or studies side by side, with significance tests over seeds.</summary>
+public sealed class CompareCommand : Command<CompareCommand.Settings>
+{
+    public sealed class Settings : StudyOptions
+    {
+        [CommandArgument(0, "<WHAT>"), Description("Two or more of: a trial of --study (12 or trial_0012), STUDY:12, a study name (its best trial), or a config file written by export-best.")]
+        public string[] What { get; init; } = [];
+        [CommandOption("--metric <NAME>"), Description("Which trial is a study's best: score (default) or a metric.")]
+        public string? Metric { get; init; }
+        [CommandOption("--sort <ORDER>"), Description("descending or ascending (default: the study's direction for score).")]
+        public string? Sort { get; init; }
+        [CommandOption("--all"), Description("List every parameter, not only those that differ.")]
+        public bool All { get; init; }
+        [CommandOption("--json"), Description("Print the comparison as JSON.")]
+        public bool Json { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        if (s.What.Length < 2) throw new UserError("compare: give at least two things to compare, e.g. `rltune compare 12 17` or `rltune compare best.json other.json`.");
+        var needsStore = s.What.Any(w => !File.Exists(w));
+        using var study = needsStore ? OpenedStudy.Open(s) : null;
+        var sides = s.What.Select(w => Resolve(w, study, s)).ToList();
+        var result = Comparison.Compare(sides);
+        if (s.Json)
+        {
+            Console.WriteLine(ToJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+
+        var console = Terminal.Console();
+        var labels = sides.Select(x => Markup.Escape(x.Label)).ToArray();
+        var rows = result.Params.Where(p => s.All || p.Differs).ToList();
+        if (rows.Count == 0) console.WriteLine("The configurations are identical in every parameter.");
+        else
+        {
+            var table = new Table().Title(s.All ? "Parameters" : "Parameters that differ").AddColumns(["parameter", .. labels]);
+            foreach (var p in rows) table.AddRow([Markup.Escape(p.Parameter), .. p.Values.Select(v => Markup.Escape(AnalyzeCommand.Value(v)))]);
+            console.Write(table);
+        }
+        var metrics = new Table().Title("Metrics over seeds (mean ± std, n)").AddColumns(["metric", .. labels]);
+        foreach (var m in result.Metrics)
+            metrics.AddRow([Markup.Escape(m.Metric), .. m.Sides.Select(Cell)]);
+        console.Write(metrics);
+        var tested = result.Metrics.Where(m => m.TestsAgainstFirst.Any(t => t is not null)).ToList();
+        if (tested.Count > 0)
+        {
+            var tests = new Table().Title($"Against {labels[0]}: two-sided p-values (Welch's t / Mann-Whitney U)").AddColumns(["metric", .. labels.Skip(1)]);
+            foreach (var m in tested)
+                tests.AddRow([Markup.Escape(m.Metric), .. m.TestsAgainstFirst.Skip(1).Select(t => t is null ? "-" : $"{P(t.Welch.PValue)} / {P(t.MannWhitney.PValue)}")]);
+            console.Write(tests);
+        }
+        else
+        {
+            console.WriteLine($"No significance test: each side needs at least {Comparison.MinSeedsForTest} seeds (seeds per trial in automl: --seeds-per-trial).");
+        }
+        return 0;
+    }
+
+    private static string Cell(Summary x) => x.Count switch
+    {
+        0 => "-",
+        1 => $"{AnalyzeCommand.F(x.Mean)} (1)",
+        _ => $"{AnalyzeCommand.F(x.Mean)} ± {AnalyzeCommand.F(x.Std)} ({x.Count})",
+    };
+
+    private static string P(double p) => double.IsNaN(p) ? "n/a" : p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static CompareSide Resolve(string what, OpenedStudy? study, Settings s)
+    {
+        if (File.Exists(what)) return FromFile(what);
+        var output = study!.Output;
+        if (TrialNumber(what) is { } n) return FromTrial(study.Record.Name, study.Trials, n, what);
+        var colon = what.LastIndexOf(':');
+        var slash = what.LastIndexOf('/');
+        var split = Math.Max(colon, slash);
+        if (split > 0 && TrialNumber(what[(split + 1)..]) is { } m)
+        {
+            var name = what[..split];
+            var record = study.Store.FindStudy(name) ?? throw new UserError($"compare: '{what}' names study '{name}', which is not in {output}.");
+            return FromTrial(name, study.Store.GetTrials(record.Id), m, what);
+        }
+        if (study.Store.FindStudy(what) is { } other)
+        {
+            var metric = MetricChoice.Resolve(s.Metric, s.Sort, other.Direction);
+            var best = metric.Rank(study.Store.GetTrials(other.Id).Where(t => t.State == TrialState.Complete)).FirstOrDefault()
+                       ?? throw new UserError($"compare: study '{what}' has no complete trial with '{metric.Name}' yet.");
+            return CompareSide.FromTrial($"{what} (best: trial {best.Number})", best);
+        }
+        throw new UserError($"compare: '{what}' is not a file, a trial number (12 or trial_0012), STUDY:12, or a study in {output}.");
+    }
+
+    private static int? TrialNumber(string text)
+    {
+        var t = text.StartsWith("trial_", StringComparison.Ordinal) ? text["trial_".Length..] : text;
+        return t.Length > 0 && t.All(char.IsAsciiDigit) && int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
+    private static CompareSide FromTrial(string study, IReadOnlyList<TrialRecord> trials, int number, string what)
+    {
+        var trial = trials.FirstOrDefault(t => t.Number == number) ?? throw new UserError($"compare: study '{study}' has no trial {number} ('{what}').");
+        return CompareSide.FromTrial($"{study}:{number}" + (trial.State == TrialState.Complete ? "" : $" ({trial.State.ToText()})"), trial);
+    }
+
+    private static CompareSide FromFile(string path)
+    {
+        var (config, measured) = BestConfigExport.Load(path);
+        var parameters = config.Params.Count > 0
+            ? config.Params
+            : config.RlOverrides.Where(kv => kv.Key is not "seed" and not "max_env_steps" and not "num_envs")
+                .Concat(config.RewardScales.Select(kv => KeyValuePair.Create(kv.Key, (object)kv.Value))).ToDictionary();
+        var values = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
+        var seeds = new List<int>();
+        if (measured is not null)
+        {
+            values[MetricChoice.Score] = measured.Seeds.Where(x => x.Score is not null).Select(x => x.Score!.Value).ToList();
+            foreach (var name in measured.Seeds.SelectMany(x => x.Metrics.Keys).Distinct(StringComparer.Ordinal))
+                values[name] = measured.Seeds.Where(x => x.Metrics.ContainsKey(name)).Select(x => x.Metrics[name]).ToList();
+            if (measured.Seeds.Count == 0 && measured.Score is { } score) values[MetricChoice.Score] = [score];
+            seeds.AddRange(measured.Seeds.Select(x => x.Seed));
+        }
+        return new CompareSide(Path.GetFileName(path), parameters, values.Where(kv => kv.Value.Count > 0).ToDictionary(), seeds);
+    }
+
+    private static JsonObject ToJson(ComparisonResult r)
+    {
+        static JsonNode? Num(double d) => double.IsFinite(d) ? JsonValue.Create(d) : null;
+        return new JsonObject
+        {
+            ["sides"] = new JsonArray(r.Sides.Select(x => (JsonNode)JsonValue.Create(x.Label)).ToArray()),
+            ["params"] = new JsonArray(r.Params.Select(p => (JsonNode)new JsonObject
+            {
+                ["parameter"] = p.Parameter, ["differs"] = p.Differs,
+                ["values"] = new JsonArray(p.Values.Select(v => v is null ? null : ParamValues.ToJson(v)).ToArray()),
+            }).ToArray()),
+            ["metrics"] = new JsonArray(r.Metrics.Select(m => (JsonNode)new JsonObject
+            {
+                ["metric"] = m.Metric,
+                ["sides"] = new JsonArray(m.Sides.Select(x => (JsonNode)new JsonObject { ["n"] = x.Count, ["mean"] = Num(x.Mean), ["std"] = Num(x.Std) }).ToArray()),
+                ["tests_against_first"] = new JsonArray(m.TestsAgainstFirst.Select(t => t is null ? null : (JsonNode)new JsonObject
+                {
+                    ["welch_t"] = Num(t.Welch.Statistic), ["welch_df"] = t.Welch.DegreesOfFreedom is { } df ? Num(df) : null, ["welch_p"] = Num(t.Welch.PValue),
+                    ["mann_whitney_u"] = Num(t.MannWhitney.Statistic), ["mann_whitney_p"] = Num(t.MannWhitney.PValue),
+                }).ToArray()),
+            }).ToArray()),
+        };
+    }
+}

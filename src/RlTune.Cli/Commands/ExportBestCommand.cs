@@ -1,0 +1,46 @@
+using System.ComponentModel;
+using RlTune.Analysis;
+using RlTune.Study;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+/// <summary><c>rltune export-best</c>: the best trial as a train-ready config with the metrics and seeds it was measured on.</summary>
+public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
+{
+    public sealed class Settings : RankingOptions
+    {
+        [CommandOption("--out <FILE>"), Description("Where to write: best.json (JSON) or best.yaml (YAML).")]
+        public string? Out { get; init; }
+        [CommandOption("--trial <N>"), Description("Export this trial instead of the best.")]
+        public int? Trial { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(s.Out)) throw new UserError("--out: missing; expected a file such as best.json or best.yaml.");
+        if (!s.Out.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !BestConfigExport.IsYaml(s.Out))
+            throw new UserError($"--out: '{s.Out}' has no .json, .yaml or .yml extension, which decides the format.");
+        using var study = OpenedStudy.Open(s);
+        var metric = study.Metric(s);
+        TrialRecord trial;
+        if (s.Trial is { } n)
+        {
+            trial = study.Trials.FirstOrDefault(t => t.Number == n) ?? throw new UserError($"--trial: study '{study.Record.Name}' has no trial {n}.");
+            if (trial.State != TrialState.Complete)
+                throw new UserError($"--trial: trial {n} of study '{study.Record.Name}' is {trial.State.ToText()}, not complete; only measured configurations can be exported.");
+        }
+        else
+        {
+            trial = metric.Rank(study.Trials.Where(t => t.State == TrialState.Complete)).FirstOrDefault()
+                    ?? throw new UserError($"--study: study '{study.Record.Name}' has no complete trial with '{metric.Name}' yet, so there is no best configuration to export.");
+        }
+        var config = BestConfigExport.ConfigFor(study.Record.Name, trial, study.StudyDir, study.Space, study.EnvName, study.StepsPerTrial);
+        var measured = Measurement.FromTrial(study.Record.Name, trial);
+        BestConfigExport.Write(s.Out, config, measured);
+        var value = metric.ValueOf(trial);
+        Console.WriteLine($"wrote {Path.GetFullPath(s.Out)}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? AnalyzeCommand.F(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
+                          (config.Source.EndsWith(".json", StringComparison.Ordinal) ? " (from the config it ran with)" : " (rebuilt from the search space)"));
+        return 0;
+    }
+}

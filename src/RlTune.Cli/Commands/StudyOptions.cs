@@ -1,0 +1,138 @@
+using System.ComponentModel;
+using System.Text.Json;
+using RlTune.Analysis;
+using RlTune.Envs;
+using RlTune.Search;
+using RlTune.Storage;
+using RlTune.Study;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+/// <summary>The flags every command that reads a study takes (design.md, CLI conventions).</summary>
+public class StudyOptions : CommandSettings
+{
+    [CommandOption("--output <DIR>"), Description("Run root (default runs/).")]
+    public string Output { get; init; } = "runs";
+    [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://... (default: SQLite under --output).")]
+    public string? Storage { get; init; }
+    [CommandOption("--study <NAME>"), Description("Study name (default: the latest).")]
+    public string? Study { get; init; }
+}
+
+/// <summary>The flags of the commands that rank trials.</summary>
+public class RankingOptions : StudyOptions
+{
+    [CommandOption("--metric <NAME>"), Description("Rank by: score (default) or any logged metric, e.g. success_rate, episode_reward_mean.")]
+    public string? Metric { get; init; }
+    [CommandOption("--sort <ORDER>"), Description("descending or ascending (default: the study's direction for score, descending otherwise).")]
+    public string? Sort { get; init; }
+    [CommandOption("--top <N>"), Description("How many top configurations to list (default 5).")]
+    public int Top { get; init; } = 5;
+}
+
+/// <summary>Where the analysis commands print tables.</summary>
+internal static class Terminal
+{
+    /// <summary>The console; when output is not a terminal, wide enough that tables in logs and pipes do not wrap.</summary>
+    public static IAnsiConsole Console()
+    {
+        var console = AnsiConsole.Console;
+        if (System.Console.IsOutputRedirected) console.Profile.Width = 200;
+        return console;
+    }
+}
+
+/// <summary>A study opened from the store, with what the analysis needs beside its trials.</summary>
+public sealed class OpenedStudy : IDisposable
+{
+    public required IStudyStore Store { get; init; }
+    public required StudyRecord Record { get; init; }
+    public required string Output { get; init; }
+    public required IReadOnlyList<TrialRecord> Trials { get; init; }
+    public SearchSpace? Space { get; init; }
+    public string EnvName { get; init; } = "vbot-nav-lite";
+    public long? StepsPerTrial { get; init; }
+    public double? EpisodeLimit { get; init; }
+    public string StudyDir => Path.Combine(Output, Record.Name);
+
+    public void Dispose() => Store.Dispose();
+
+    /// <summary>Opens the store under --output (or --storage) and the named (or latest) study.</summary>
+    public static OpenedStudy Open(StudyOptions s) => Open(s.Output, s.Storage, s.Study);
+
+    public static OpenedStudy Open(string outputDir, string? storage, string? studyName)
+    {
+        var output = Path.GetFullPath(outputDir);
+        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)))
+            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
+        var store = StoreFactory.Open(storage, output);
+        try
+        {
+            var record = (studyName is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(studyName))
+                         ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}.");
+            var settings = SettingsOf(store, record);
+            var env = Text(settings, "Env") ?? "vbot-nav-lite";
+            return new OpenedStudy
+            {
+                Store = store,
+                Record = record,
+                Output = output,
+                Trials = store.GetTrials(record.Id),
+                Space = SpaceOf(settings),
+                EnvName = env,
+                StepsPerTrial = settings?.TryGetProperty("StepsPerTrial", out var steps) == true && steps.ValueKind == JsonValueKind.Number ? steps.GetInt64() : null,
+                EpisodeLimit = EpisodeLimitOf(env),
+            };
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public MetricChoice Metric(RankingOptions s) => MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
+
+    // The automl loop stores its settings (space file or preset, env, steps) as JSON on the study.
+    private static JsonElement? SettingsOf(IStudyStore store, StudyRecord record)
+    {
+        var json = store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson;
+        try
+        {
+            using var doc = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Clone() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Text(JsonElement? settings, string name) =>
+        settings is { } s && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    // Without the space, analysis infers parameter kinds from the values; a space that no longer loads is not an error here.
+    private static SearchSpace? SpaceOf(JsonElement? settings)
+    {
+        if (settings is null) return null;
+        try
+        {
+            if (Text(settings, "Space") is { } path && File.Exists(path)) return SearchSpace.Load(path);
+            if (Text(settings, "Preset") is { } preset) return Presets.Resolve(preset);
+            if (Text(settings, "Space") is null) return Presets.Resolve("full_unified");
+        }
+        catch (UserError)
+        {
+        }
+        return null;
+    }
+
+    private static double? EpisodeLimitOf(string env)
+    {
+        if (!EnvRegistry.Names.Contains(env)) return null;
+        using var e = EnvRegistry.Create(env, new EnvOptions(1));
+        return e.MaxEpisodeSteps;
+    }
+}

@@ -1,0 +1,94 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RlTune.Learning;
+using RlTune.Trials;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+/// <summary><c>rltune train-one --config trial.json</c>: the built-in trainer of the trial protocol.</summary>
+public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--config <FILE>")]
+        [Description("Trial config JSON (MotrixLab train_one format plus run_dir and params).")]
+        public string? Config { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("Threads for the network (default 2).")]
+        public int Threads { get; init; } = 2;
+
+        [CommandOption("--env-threads <N>")]
+        [Description("Threads for the env (default 2).")]
+        public int EnvThreads { get; init; } = 2;
+
+        [CommandOption("--eval-episodes <N>")]
+        [Description("Episodes of the deterministic evaluation after training (default: num_envs, at most 1024).")]
+        public int? EvalEpisodes { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Config is null) throw new UserError("train-one needs --config FILE (a trial config JSON).");
+        var trial = TrialConfig.Load(settings.Config);
+        var request = TrainingRequests.FromTrial(trial, trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag), settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
+        Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(request.RunDir)}");
+        return TrainingRequests.RunWithPlainProgress(request, cancellationToken);
+    }
+}
+
+/// <summary>Shared by train-one and train: config to request, and the plain progress output.</summary>
+internal static class TrainingRequests
+{
+    public static TrainingRequest FromTrial(TrialConfig trial, string runDir, int threads, int envThreads, int? evalEpisodes)
+    {
+        var rl = trial.ToJsonObject()["rl_overrides"]?.DeepClone() as JsonObject;
+        var config = new PpoConfig().With(rl, trial.Source);
+        return new TrainingRequest(trial.EnvName, config, runDir)
+        {
+            RewardScales = trial.RewardScales,
+            EnvOverrides = trial.EnvOverrides,
+            Checkpoint = trial.Checkpoint,
+            FreezePreprocessor = trial.FreezePreprocessor,
+            Threads = Positive(threads, "--threads"),
+            EnvThreads = Positive(envThreads, "--env-threads"),
+            EvaluationEpisodes = evalEpisodes ?? Math.Min(config.NumEnvs, 1024),
+        };
+    }
+
+    public static int Positive(int value, string option) =>
+        value >= 1 ? value : throw new UserError($"{option} must be at least 1, not {value}.");
+
+    public static string DefaultRunDir(string root, string tag) =>
+        Path.Combine(root, $"{tag}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+
+    /// <summary>Runs with one PROGRESS line per update on stdout; exit 0, or 3 when training diverged.</summary>
+    public static int RunWithPlainProgress(TrainingRequest request, CancellationToken cancel)
+    {
+        TrainingOutcome outcome;
+        using (var sink = new TensorBoardScalarSink(request.RunDir))
+            outcome = TrainingRun.Run(request, sink, p => Console.WriteLine(TrainingRun.ProgressLine(p)), cancel);
+        return Finish(outcome);
+    }
+
+    public static int Finish(TrainingOutcome outcome)
+    {
+        if (!outcome.Succeeded)
+        {
+            Console.Error.WriteLine($"rltune: training failed: {outcome.Failure} (recorded in {outcome.MetricsPath})");
+            return 3;
+        }
+        var e = outcome.Evaluation;
+        if (e != null)
+        {
+            string success = e.Metrics.TryGetValue("success", out var s) ? s.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"evaluation: {e.Episodes} episodes, reward {e.RewardMean:G5} ± {e.RewardStd:G3}, success {success}, terminated {e.TerminationRate:P1}, length {e.LengthMean:F0}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"trained {outcome.EnvSteps} env steps in {outcome.Seconds:F1} s ({outcome.EnvSteps / Math.Max(1e-9, outcome.Seconds):F0} steps/s: env {outcome.TimeSplit.Env:F1} s, inference {outcome.TimeSplit.Inference:F1} s, update {outcome.TimeSplit.Update:F1} s); metrics in {outcome.MetricsPath}"));
+        return 0;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlTune.Search;
+using RlTune.Study;
+using RlTune.Trials;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace RlTune.Analysis;
+
+/// <summary>One seed's result as it was measured.</summary>
+public sealed record MeasuredSeed(int Seed, double? Score, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>What an exported config was measured on: its study and trial, the score and metrics (mean over seeds) and each seed's.</summary>
+public sealed record Measurement(string Study, int Trial, double? Score, double? ScoreStd, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<MeasuredSeed> Seeds)
+{
+    public JsonObject ToJson()
+    {
+        var obj = new JsonObject { ["study"] = Study, ["trial"] = Trial };
+        if (Score is { } s) obj["score"] = s;
+        if (ScoreStd is { } sd) obj["score_std"] = sd;
+        obj["metrics"] = Numbers(Metrics);
+        obj["seeds"] = new JsonArray(Seeds.Select(r =>
+        {
+            var seed = new JsonObject { ["seed"] = r.Seed };
+            if (r.Score is { } x) seed["score"] = x;
+            seed["metrics"] = Numbers(r.Metrics);
+            return (JsonNode)seed;
+        }).ToArray());
+        return obj;
+    }
+
+    private static JsonObject Numbers(IReadOnlyDictionary<string, double> values) =>
+        new(values.Where(kv => double.IsFinite(kv.Value)).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+
+    public static Measurement FromJson(JsonNode node, string source)
+    {
+        try
+        {
+            var obj = (JsonObject)node;
+            static Dictionary<string, double> Map(JsonNode? n) =>
+                n is JsonObject o ? o.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>()) : [];
+            return new Measurement(
+                obj["study"]!.GetValue<string>(),
+                obj["trial"]!.GetValue<int>(),
+                obj["score"]?.GetValue<double>(),
+                obj["score_std"]?.GetValue<double>(),
+                Map(obj["metrics"]),
+                obj["seeds"] is JsonArray seeds
+                    ? seeds.Select(s => new MeasuredSeed(s!["seed"]!.GetValue<int>(), s["score"]?.GetValue<double>(), Map(s["metrics"]))).ToList()
+                    : []);
+        }
+        catch (Exception e) when (e is InvalidCastException or InvalidOperationException or NullReferenceException or FormatException)
+        {
+            throw new UserError($"{source}: field 'measured' must hold study, trial, score, metrics and seeds as written by rltune export-best.");
+        }
+    }
+
+    public static Measurement FromTrial(string study, TrialRecord trial) => new(
+        study, trial.Number, trial.Score, trial.ScoreStd, trial.Metrics,
+        trial.SeedRuns.Where(r => r.Error is null).Select(r => new MeasuredSeed(r.Seed, r.Score, r.Metrics)).ToList());
+}
+
+/// <summary>
+/// <c>rltune export-best</c>: the best trial as a train-ready config in <c>train_one</c>'s format
+/// (reward_scales + rl_overrides, JSON or YAML) plus a <c>measured</c> block with the metrics and
+/// seeds it was measured on. The exact config the trial ran with is used when its file is still
+/// in <c>configs/</c>; otherwise the config is rebuilt from the search space.
+/// </summary>
+public static class BestConfigExport
+{
+    /// <summary>The trial's config as the runner wrote it (<c>configs/trial_NNNN_seed_S.json</c>), if present.</summary>
+    public static string? StoredConfigPath(string studyDir, TrialRecord trial)
+    {
+        var seeds = trial.SeedRuns.Select(r => r.Seed).Append(trial.Seed).Distinct();
+        foreach (var seed in seeds)
+        {
+            var path = Path.Combine(studyDir, "configs", $"{StudyAnalysis.ConfigId(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}.json");
+            if (File.Exists(path)) return path;
+        }
+        return null;
+    }
+
+    /// <summary>The train-ready config of a trial: its stored config made portable, or one rebuilt from the space.</summary>
+    public static TrialConfig ConfigFor(string study, TrialRecord trial, string studyDir, SearchSpace? space, string envName, long? maxEnvSteps)
+    {
+        var firstSeed = trial.SeedRuns.Count > 0 ? trial.SeedRuns[0].Seed : trial.Seed;
+        var runTag = $"{study}_best_{StudyAnalysis.ConfigId(trial.Number)}";
+        if (StoredConfigPath(studyDir, trial) is { } stored)
+        {
+            var config = TrialConfig.Load(stored);
+            var rl = new Dictionary<string, object>(config.RlOverrides, StringComparer.Ordinal) { ["seed"] = (long)firstSeed };
+            return config with { RunTag = runTag, RunDir = null, Study = study, Trial = trial.Number, RlOverrides = rl, Source = stored };
+        }
+        if (space is null)
+            throw new UserError($"cannot tell trial {trial.Number}'s reward weights from its PPO parameters: its config file ({Path.Combine(studyDir, "configs")}) is gone and the study's search space is unknown.");
+        var (rlOverrides, rewardScales) = space.ToTrialSections(trial.Params);
+        rlOverrides["seed"] = (long)firstSeed;
+        if (maxEnvSteps is { } steps && !rlOverrides.ContainsKey("max_env_steps")) rlOverrides["max_env_steps"] = steps;
+        var rewards = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in rewardScales)
+            rewards[name] = ParamValues.AsDouble(value) ?? throw new UserError($"reward weight '{name}' of trial {trial.Number} is not a number ({ParamValues.Canonical(value)}).");
+        return new TrialConfig
+        {
+            RunTag = runTag, EnvName = envName, RewardScales = rewards, RlOverrides = rlOverrides,
+            Study = study, Trial = trial.Number, Params = trial.Params, Source = "export-best",
+        };
+    }
+
+    public static JsonObject ToJsonObject(TrialConfig config, Measurement measured)
+    {
+        var obj = config.ToJsonObject();
+        obj["measured"] = measured.ToJson();
+        return obj;
+    }
+
+    /// <summary>Writes JSON for <c>.json</c>, YAML for <c>.yaml</c>/<c>.yml</c>.</summary>
+    public static void Write(string path, TrialConfig config, Measurement measured)
+    {
+        var obj = ToJsonObject(config, measured);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        var text = IsYaml(path) ? ToYaml(obj) : obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        File.WriteAllText(path, text);
+    }
+
+    public static bool IsYaml(string path) =>
+        path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Reads an exported (or any trial) config, JSON or YAML; <c>measured</c> is null for a plain trial config.</summary>
+    public static (TrialConfig Config, Measurement? Measured) Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot read the config ({e.Message}).");
+        }
+        string json = IsYaml(path) ? YamlToJson(text, path) : text;
+        var config = TrialConfig.Parse(json, path);
+        var root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var measured = root?["measured"] is { } m ? Measurement.FromJson(m, path) : null;
+        return (config, measured);
+    }
+
+    // ---- YAML <-> JSON (the YAML form is the same document)
+
+    public static string ToYaml(JsonObject obj)
+    {
+        var writer = new StringWriter(CultureInfo.InvariantCulture);
+        new YamlStream(new YamlDocument(ToYamlNode(obj))).Save(writer, assignAnchors: false);
+        var text = writer.ToString();
+        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
+    }
+
+    private static YamlNode ToYamlNode(JsonNode? node) => node switch
+    {
+        null => new YamlScalarNode("null") { Style = ScalarStyle.Plain },
+        JsonObject o => new YamlMappingNode(o.Select(kv => new KeyValuePair<YamlNode, YamlNode>(new YamlScalarNode(kv.Key), ToYamlNode(kv.Value)))),
+        JsonArray a => new YamlSequenceNode(a.Select(ToYamlNode)) { Style = a.All(x => x is JsonValue) ? SequenceStyle.Flow : SequenceStyle.Block },
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => ImportanceYaml.Text(v.GetValue<string>()),
+            JsonValueKind.True => new YamlScalarNode("true") { Style = ScalarStyle.Plain },
+            JsonValueKind.False => new YamlScalarNode("false") { Style = ScalarStyle.Plain },
+            _ => new YamlScalarNode(v.ToJsonString()) { Style = ScalarStyle.Plain },
+        },
+        _ => throw new ArgumentException("unsupported JSON node"),
+    };
+
+    private static string YamlToJson(string yaml, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new UserError($"{source}: not valid YAML at line {e.Start.Line} ({e.Message}).");
+        }
+        if (stream.Documents.Count == 0) throw new UserError($"{source}: the file is empty; expected a trial config.");
+        return ToJsonNode(stream.Documents[0].RootNode)?.ToJsonString() ?? "null";
+    }
+
+    private static JsonNode? ToJsonNode(YamlNode node) => node switch
+    {
+        YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToJsonNode(kv.Value)))),
+        YamlSequenceNode s => new JsonArray(s.Children.Select(ToJsonNode).ToArray()),
+        YamlScalarNode sc => Scalar(sc),
+        _ => null,
+    };
+
+    private static JsonNode? Scalar(YamlScalarNode s)
+    {
+        var text = s.Value ?? "";
+        if (s.Style is ScalarStyle.DoubleQuoted or ScalarStyle.SingleQuoted or ScalarStyle.Literal or ScalarStyle.Folded) return JsonValue.Create(text);
+        if (text is "null" or "~" or "") return null;
+        if (text is "true" or "True") return JsonValue.Create(true);
+        if (text is "false" or "False") return JsonValue.Create(false);
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return JsonValue.Create(l);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d))
+        {
+            // keep it a float on the way back (ParamValues tells 5 from 5.0 by the text)
+            var t = d.ToString("R", CultureInfo.InvariantCulture);
+            return JsonNode.Parse(t.Contains('.') || t.Contains('E') ? t : t + ".0");
+        }
+        return JsonValue.Create(text);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RlTune.Learning;
+
+/// <summary>
+/// A saved trainer: a small JSON header (shapes, config, counters) followed by little-endian
+/// binary blocks: parameters, Adam's two moments (float32), then the state and value scalers'
+/// mean, variance (float64) and count. Loadable for warm starts and for evaluation.
+/// </summary>
+public sealed class Checkpoint
+{
+    private const string Magic = "RLTUNE-CHECKPOINT-1\n";
+
+    public required ActorCritic Model { get; init; }
+    public required float[] AdamFirstMoment { get; init; }
+    public required float[] AdamSecondMoment { get; init; }
+    public required long AdamSteps { get; init; }
+    public required RunningStandardScaler StateScaler { get; init; }
+    public required RunningStandardScaler ValueScaler { get; init; }
+    public required PpoConfig Config { get; init; }
+    public required JsonObject Header { get; init; }
+
+    /// <summary>Writes the trainer's state to <paramref name="path"/> (via a temporary file, so a crash never leaves half a checkpoint).</summary>
+    public static void Save(string path, PpoTrainer trainer, string envName)
+    {
+        var model = trainer.Model;
+        var header = new JsonObject
+        {
+            ["format"] = 1,
+            ["env_name"] = envName,
+            ["observations"] = model.Observations,
+            ["actions"] = model.Actions,
+            ["policy_hidden_layer_sizes"] = new JsonArray(model.Policy.HiddenSizes.Select(s => (JsonNode?)s).ToArray()),
+            ["value_hidden_layer_sizes"] = new JsonArray(model.Value.HiddenSizes.Select(s => (JsonNode?)s).ToArray()),
+            ["activation"] = model.Policy.Activation.ToString().ToLowerInvariant(),
+            ["parameter_count"] = model.ParameterCount,
+            ["env_steps"] = trainer.EnvSteps,
+            ["updates"] = trainer.Updates,
+            ["learning_rate"] = trainer.LearningRate,
+            ["adam_steps"] = trainer.Optimizer.Steps,
+            ["config"] = trainer.Config.ToJson(),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temp = path + ".tmp";
+        using (var stream = File.Create(temp))
+        using (var w = new BinaryWriter(stream, Encoding.UTF8))
+        {
+            w.Write(Encoding.ASCII.GetBytes(Magic));
+            var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+            w.Write(json.Length);
+            w.Write(json);
+            WriteFloats(w, model.Parameters.Span);
+            WriteFloats(w, trainer.Optimizer.FirstMoment.Span);
+            WriteFloats(w, trainer.Optimizer.SecondMoment.Span);
+            WriteScaler(w, trainer.StateScaler);
+            WriteScaler(w, trainer.ValueScaler);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Reads a checkpoint; a missing or damaged file is the user's to fix, so it is a <see cref="UserError"/>.</summary>
+    public static Checkpoint Load(string path)
+    {
+        if (!File.Exists(path)) throw new UserError($"checkpoint '{path}' does not exist.");
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var r = new BinaryReader(stream, Encoding.UTF8);
+            var magic = Encoding.ASCII.GetString(r.ReadBytes(Magic.Length));
+            if (magic != Magic) throw new UserError($"'{path}' is not an RlTune checkpoint (it does not start with the checkpoint header).");
+            int length = r.ReadInt32();
+            if (length is <= 0 or > 1 << 20) throw new InvalidDataException("bad header length");
+            var header = JsonNode.Parse(r.ReadBytes(length))!.AsObject();
+            var config = new PpoConfig().With(header["config"]!.AsObject(), path);
+            var model = new ActorCritic(header["observations"]!.GetValue<int>(), header["actions"]!.GetValue<int>(),
+                config.PolicyHiddenLayerSizes, config.ValueHiddenLayerSizes, config.Activation);
+            if (model.ParameterCount != header["parameter_count"]!.GetValue<int>()) throw new InvalidDataException("parameter count does not match the layer sizes");
+            ReadFloats(r, model.Parameters.Span);
+            var m = new float[model.ParameterCount];
+            var v = new float[model.ParameterCount];
+            ReadFloats(r, m);
+            ReadFloats(r, v);
+            var stateScaler = ReadScaler(r, model.Observations);
+            var valueScaler = ReadScaler(r, 1);
+            return new Checkpoint
+            {
+                Model = model, AdamFirstMoment = m, AdamSecondMoment = v, AdamSteps = header["adam_steps"]!.GetValue<long>(),
+                StateScaler = stateScaler, ValueScaler = valueScaler, Config = config, Header = header,
+            };
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or NullReferenceException or FormatException or InvalidOperationException)
+        {
+            throw new UserError($"checkpoint '{path}' is damaged or truncated ({e.Message}).");
+        }
+    }
+
+    /// <summary>Puts optimizer state and scaler statistics into a trainer built on <see cref="Model"/> (warm start).</summary>
+    public void Restore(PpoTrainer trainer)
+    {
+        if (!ReferenceEquals(trainer.Model, Model)) throw new ArgumentException("the trainer must be built on this checkpoint's model");
+        AdamFirstMoment.CopyTo(trainer.Optimizer.FirstMoment.Span);
+        AdamSecondMoment.CopyTo(trainer.Optimizer.SecondMoment.Span);
+        trainer.Optimizer.Steps = AdamSteps;
+        Copy(StateScaler, trainer.StateScaler);
+        Copy(ValueScaler, trainer.ValueScaler);
+    }
+
+    private static void Copy(RunningStandardScaler from, RunningStandardScaler to)
+    {
+        from.Mean.CopyTo(to.Mean, 0);
+        from.Variance.CopyTo(to.Variance, 0);
+        to.Count = from.Count;
+        to.Refresh();
+    }
+
+    private static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> values)
+    {
+        w.Write(values.Length);
+        foreach (float x in values) w.Write(x);
+    }
+
+    private static void ReadFloats(BinaryReader r, Span<float> into)
+    {
+        int n = r.ReadInt32();
+        if (n != into.Length) throw new InvalidDataException($"expected {into.Length} values, found {n}");
+        for (int i = 0; i < n; i++) into[i] = r.ReadSingle();
+    }
+
+    private static void WriteScaler(BinaryWriter w, RunningStandardScaler s)
+    {
+        w.Write(s.Size);
+        foreach (double x in s.Mean) w.Write(x);
+        foreach (double x in s.Variance) w.Write(x);
+        w.Write(s.Count);
+    }
+
+    private static RunningStandardScaler ReadScaler(BinaryReader r, int size)
+    {
+        int n = r.ReadInt32();
+        if (n != size) throw new InvalidDataException($"scaler of size {n}, expected {size}");
+        var s = new RunningStandardScaler(size);
+        for (int i = 0; i < size; i++) s.Mean[i] = r.ReadDouble();
+        for (int i = 0; i < size; i++) s.Variance[i] = r.ReadDouble();
+        s.Count = r.ReadDouble();
+        s.Refresh();
+        return s;
+    }
+}

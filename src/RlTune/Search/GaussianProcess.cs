@@ -1,0 +1,324 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
+
+namespace RlTune.Search;
+
+/// <summary>
+/// A Gaussian-process regression model with a Matern-5/2 kernel and one length scale per group of
+/// input columns (a parameter; a categorical's one-hot columns share one), fitted by maximizing
+/// the marginal likelihood with weak log-normal priors on the hyperparameters (MAP, Adam on the
+/// log hyperparameters, a fixed number of steps so the fit is deterministic). Inputs are expected
+/// in [0, 1]; targets are standardized inside. Hand-written: the sizes are small (tens to a few
+/// hundred points) and a fixed, allocation-light loop is faster than a general library here.
+/// </summary>
+internal sealed class GaussianProcess
+{
+    private readonly double[][] _x;
+    private readonly int[] _group;      // column -> length-scale group
+    private readonly int _groups;
+    private readonly double[] _invLs2;  // per group 1/l^2
+    private readonly double _signal;
+    private readonly double _noise;
+    private readonly double[] _l;       // Cholesky factor, row-major lower triangle (n*n)
+    private readonly double[] _alpha;
+    private readonly double _yMean, _yStd;
+    private readonly int _n;
+
+    public double[] LengthScales { get; }
+
+    private GaussianProcess(double[][] x, int[] group, int groups, double[] logLs, double logSignal, double logNoise, double[] yStd, double yMean, double yScale)
+    {
+        _x = x;
+        _group = group;
+        _groups = groups;
+        _n = x.Length;
+        LengthScales = logLs.Select(Math.Exp).ToArray();
+        _invLs2 = LengthScales.Select(l => 1 / (l * l)).ToArray();
+        _signal = Math.Exp(logSignal);
+        _noise = Math.Exp(logNoise);
+        _yMean = yMean;
+        _yStd = yScale;
+        _l = new double[_n * _n];
+        var k = Gram(_noise);
+        CholeskyWithJitter(k, _l, _n);
+        _alpha = Solve(_l, yStd, _n);
+    }
+
+    /// <summary>Fits the model to points (rows of columns in [0, 1]) and their targets.</summary>
+    /// <param name="group">Length-scale group of each column.</param>
+    /// <param name="steps">Adam steps on the log hyperparameters.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    public static GaussianProcess Fit(double[][] x, double[] y, int[] group, int steps)
+    {
+        var n = x.Length;
+        var groups = group.Length == 0 ? 0 : group.Max() + 1;
+        var mean = y.Average();
+        var std = Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / Math.Max(n - 1, 1));
+        if (!(std > 1e-12)) std = 1;
+        var ys = y.Select(v => (v - mean) / std).ToArray();
+
+        // theta = [log l_0..log l_{g-1}, log signal variance, log noise variance]
+        var theta = new double[groups + 2];
+        for (var g = 0; g < groups; g++) theta[g] = Math.Log(0.5);
+        theta[groups] = 0;
+        theta[groups + 1] = Math.Log(1e-3);
+        var m = new double[theta.Length];
+        var v = new double[theta.Length];
+        var grad = new double[theta.Length];
+        const double rate = 0.08, b1 = 0.9, b2 = 0.999;
+        var work = new Workspace(n);
+        var dist = GroupDistances(x, group, groups);
+        for (var t = 1; t <= steps; t++)
+        {
+            if (!LogPosteriorGradient(dist, ys, groups, theta, grad, work)) break;
+            for (var i = 0; i < theta.Length; i++)
+            {
+                m[i] = b1 * m[i] + (1 - b1) * grad[i];
+                v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
+                var mh = m[i] / (1 - Math.Pow(b1, t));
+                var vh = v[i] / (1 - Math.Pow(b2, t));
+                theta[i] += rate * mh / (Math.Sqrt(vh) + 1e-8); // ascent
+            }
+            for (var g = 0; g < groups; g++) theta[g] = Math.Clamp(theta[g], Math.Log(0.01), Math.Log(20));
+            theta[groups] = Math.Clamp(theta[groups], Math.Log(0.05), Math.Log(20));
+            theta[groups + 1] = Math.Clamp(theta[groups + 1], Math.Log(1e-6), Math.Log(0.5));
+        }
+        return new GaussianProcess(x, group, groups, theta[..groups], theta[groups], theta[groups + 1], ys, mean, std);
+    }
+
+    private sealed class Workspace(int n)
+    {
+        public readonly double[] K = new double[n * n];
+        public readonly double[] L = new double[n * n];
+        public readonly double[] Inv = new double[n * n];
+        public readonly double[] R = new double[n * n]; // scaled distance r of the current theta
+        public readonly double[] E = new double[n * n]; // exp(-sqrt5 r)
+        public readonly double[] U = new double[n * n];
+    }
+
+    // Squared distance of every pair per length-scale group, pair-major (pair (i, j), j < i, at (i(i-1)/2 + j) * groups); fixed during the fit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double[] GroupDistances(double[][] x, int[] group, int groups)
+    {
+        var n = x.Length;
+        var dist = new double[n * (n - 1) / 2 * groups];
+        var p = 0;
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < i; j++, p++)
+                for (var c = 0; c < x[i].Length; c++)
+                {
+                    var d = x[i][c] - x[j][c];
+                    dist[p * groups + group[c]] += d * d;
+                }
+        return dist;
+    }
+
+    // Log marginal likelihood plus log priors, and its gradient in theta; false when K is not positive definite.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private static bool LogPosteriorGradient(double[] dist, double[] y, int groups, double[] theta, double[] grad, Workspace w)
+    {
+        var n = y.Length;
+        Span<double> invLs2 = stackalloc double[groups];
+        Span<double> gradLs = stackalloc double[groups];
+        for (var g = 0; g < groups; g++) invLs2[g] = Math.Exp(-2 * theta[g]);
+        var signal = Math.Exp(theta[groups]);
+        var noise = Math.Exp(theta[groups + 1]);
+        var k = w.K;
+        var sqrt5 = Math.Sqrt(5);
+        var p = 0;
+        for (var i = 0; i < n; i++)
+        {
+            k[i * n + i] = signal + noise;
+            for (var j = 0; j < i; j++, p++)
+            {
+                var r2 = 0.0;
+                var pg = p * groups;
+                for (var g = 0; g < groups; g++) r2 += dist[pg + g] * invLs2[g];
+                var r = Math.Sqrt(r2);
+                var e = Math.Exp(-sqrt5 * r);
+                k[i * n + j] = k[j * n + i] = signal * (1 + sqrt5 * r + 5.0 / 3 * r2) * e;
+                w.R[i * n + j] = r;
+                w.E[i * n + j] = e;
+            }
+        }
+        if (!Cholesky(k, w.L, n)) return false;
+        var alpha = Solve(w.L, y, n);
+        Inverse(w.L, w.Inv, n, w.U);
+        Array.Clear(grad);
+        gradLs.Clear();
+        // W = alpha alpha^T - K^-1; dL/dtheta = 0.5 tr(W dK/dtheta), off-diagonal pairs counted twice
+        p = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var wii = alpha[i] * alpha[i] - w.Inv[i * n + i];
+            grad[groups] += 0.5 * wii * signal;
+            grad[groups + 1] += 0.5 * wii * noise;
+            for (var j = 0; j < i; j++, p++)
+            {
+                var wij = alpha[i] * alpha[j] - w.Inv[i * n + j];
+                var r = w.R[i * n + j];
+                grad[groups] += wij * k[i * n + j];
+                var common = wij * signal * 5.0 / 3 * (1 + sqrt5 * r) * w.E[i * n + j];
+                // gradLs += common * dist(pair); scaled by 1/l^2 once at the end
+                var pg = p * groups;
+                for (var g = 0; g < groups; g++) gradLs[g] += common * dist[pg + g];
+            }
+        }
+        for (var g = 0; g < groups; g++) grad[g] = gradLs[g] * invLs2[g];
+        // log-normal priors: length scales around 0.5, signal variance around 1, noise small
+        for (var g = 0; g < groups; g++) grad[g] -= theta[g] - Math.Log(0.5);
+        grad[groups] -= theta[groups];
+        grad[groups + 1] -= (theta[groups + 1] - Math.Log(1e-3)) / 4.0;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private double[] Gram(double noise)
+    {
+        var n = _n;
+        var k = new double[n * n];
+        for (var i = 0; i < n; i++)
+        {
+            k[i * n + i] = _signal + noise;
+            for (var j = 0; j < i; j++) k[i * n + j] = k[j * n + i] = Kernel(_x[i], _x[j]);
+        }
+        return k;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private double Kernel(double[] a, double[] b)
+    {
+        Span<double> dist = _groups <= 64 ? stackalloc double[_groups] : new double[_groups];
+        dist.Clear();
+        for (var c = 0; c < a.Length; c++)
+        {
+            var d = a[c] - b[c];
+            dist[_group[c]] += d * d;
+        }
+        var r2 = 0.0;
+        for (var g = 0; g < _groups; g++) r2 += dist[g] * _invLs2[g];
+        var r = Math.Sqrt(r2);
+        return _signal * (1 + Math.Sqrt(5) * r + 5.0 / 3 * r2) * Math.Exp(-Math.Sqrt(5) * r);
+    }
+
+    /// <summary>Posterior mean and standard deviation at a point, in the targets' original units.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    public (double Mean, double Std) Predict(double[] point, double[] kstarScratch)
+    {
+        var n = _n;
+        var ks = kstarScratch;
+        var mean = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            ks[i] = Kernel(point, _x[i]);
+            mean += ks[i] * _alpha[i];
+        }
+        // v = L^-1 k*, variance = k** - v.v
+        var vv = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            var row = i * n;
+            var s = ks[i] - Dot(_l, row, ks, 0, i);
+            ks[i] = s / _l[row + i];
+            vv += ks[i] * ks[i];
+        }
+        var variance = Math.Max(_signal - vv, 1e-12);
+        return (_yMean + _yStd * mean, _yStd * Math.Sqrt(variance));
+    }
+
+    public int Count => _n;
+
+    private static void CholeskyWithJitter(double[] k, double[] l, int n)
+    {
+        var jitter = 1e-8;
+        while (!Cholesky(k, l, n))
+        {
+            for (var i = 0; i < n; i++) k[i * n + i] += jitter;
+            jitter *= 10;
+            if (jitter > 1) throw new InvalidOperationException("kernel matrix is not positive definite");
+        }
+    }
+
+    // Dot product of two array slices; spans here are short (tens), where a library call's overhead would dominate.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Dot(double[] a, int aOffset, double[] b, int bOffset, int length)
+    {
+        var va = MemoryMarshal.Cast<double, Vector<double>>(new ReadOnlySpan<double>(a, aOffset, length));
+        var vb = MemoryMarshal.Cast<double, Vector<double>>(new ReadOnlySpan<double>(b, bOffset, length));
+        var acc = Vector<double>.Zero;
+        for (var i = 0; i < va.Length; i++) acc += va[i] * vb[i];
+        var s = Vector.Sum(acc);
+        for (var i = va.Length * Vector<double>.Count; i < length; i++) s += a[aOffset + i] * b[bOffset + i];
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private static bool Cholesky(double[] a, double[] l, int n)
+    {
+        Array.Clear(l, 0, n * n);
+        for (var i = 0; i < n; i++)
+        {
+            var ri = i * n;
+            for (var j = 0; j <= i; j++)
+            {
+                var rj = j * n;
+                var s = a[ri + j] - Dot(l, ri, l, rj, j);
+                if (i == j)
+                {
+                    if (!(s > 0)) return false;
+                    l[ri + i] = Math.Sqrt(s);
+                }
+                else
+                {
+                    l[ri + j] = s / l[rj + j];
+                }
+            }
+        }
+        return true;
+    }
+
+    // Solves (L L^T) x = b.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private static double[] Solve(double[] l, double[] b, int n)
+    {
+        var z = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var s = b[i] - Dot(l, i * n, z, 0, i);
+            z[i] = s / l[i * n + i];
+        }
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var s = z[i];
+            for (var k = i + 1; k < n; k++) s -= l[k * n + i] * z[k];
+            z[i] = s / l[i * n + i];
+        }
+        return z;
+    }
+
+    // K^-1 from its Cholesky factor: U = L^-T (upper, row-major), then K^-1 = U U^T with contiguous row dots.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
+    private static void Inverse(double[] l, double[] inv, int n, double[] u)
+    {
+        Array.Clear(u, 0, n * n);
+        // column j of L^-1 by forward substitution, stored as row j of U (entries j..n-1)
+        for (var j = 0; j < n; j++)
+        {
+            var rj = j * n;
+            u[rj + j] = 1 / l[j * n + j];
+            for (var i = j + 1; i < n; i++)
+            {
+                var s = -Dot(l, i * n + j, u, rj + j, i - j);
+                u[rj + i] = s / l[i * n + i];
+            }
+        }
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j <= i; j++)
+            {
+                // (L^-T L^-1)_{ij} = sum_k Linv[k,i] Linv[k,j] = sum_{k>=i} U[i,k] U[j,k]
+                var s = Dot(u, i * n + i, u, j * n + i, n - i);
+                inv[i * n + j] = inv[j * n + i] = s;
+            }
+    }
+}

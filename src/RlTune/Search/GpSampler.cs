@@ -1,0 +1,265 @@
+using RlTune.Study;
+
+namespace RlTune.Search;
+
+/// <summary>Settings of the Gaussian-process sampler.</summary>
+public sealed record GpOptions
+{
+    /// <summary>Finished trials drawn at random before the model is used.</summary>
+    public int WarmupTrials { get; init; } = 10;
+    /// <summary>Adam steps when fitting the kernel hyperparameters.</summary>
+    public int FitSteps { get; init; } = 30;
+    /// <summary>Candidates drawn uniformly over the space per suggestion.</summary>
+    public int RandomCandidates { get; init; } = 100;
+    /// <summary>Candidates drawn around the best trials so far per suggestion.</summary>
+    public int LocalCandidates { get; init; } = 150;
+    /// <summary>How many of the best trials the local candidates start from.</summary>
+    public int LocalStarts { get; init; } = 5;
+    /// <summary>Rounds of shrinking local refinement around the best candidate.</summary>
+    public int RefineRounds { get; init; } = 3;
+    /// <summary>Most trials the model is fitted on: beyond it, the best half and the most recent half (bounds the cost of a suggestion).</summary>
+    public int MaxModelPoints { get; init; } = 40;
+}
+
+/// <summary>
+/// Gaussian-process Bayesian optimization with expected improvement (GP-EI) over the joint mixed
+/// space. Each parameter becomes one column in [0, 1] (on the log scale for log kinds; numeric
+/// choices by position) or, for a categorical, one-hot columns sharing a length scale. The
+/// Matern-5/2 model is refitted from the history at every call (stateless), candidates come from
+/// uniform draws plus perturbations of the best trials, refined locally, and constraint-rejected
+/// candidates are never proposed. Failed and pruned trials enter the model at the worst complete
+/// score, so their region reads as bad rather than unknown; trials still running elsewhere enter
+/// at the mean score, so parallel workers do not all propose the same point.
+/// </summary>
+public sealed class GpSampler(GpOptions? options = null) : ISampler
+{
+    private readonly GpOptions _o = options ?? new GpOptions();
+
+    /// <inheritdoc />
+    public string Name => "bayesian";
+
+    /// <inheritdoc />
+    public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
+    {
+        var rng = SeededRandom.For(context.StudySeed, context.TrialNumber, purpose: 3);
+        var enc = new Encoding(space);
+        var complete = new List<(Dictionary<string, object> Config, double Loss)>();
+        var bad = new List<Dictionary<string, object>>();
+        var pending = new List<Dictionary<string, object>>();
+        var finished = 0;
+        foreach (var t in history)
+        {
+            var config = enc.Normalize(t.Params);
+            if (!t.State.IsFinished())
+            {
+                if (t.State == TrialState.Running && config is not null) pending.Add(config);
+                continue;
+            }
+            finished++;
+            if (config is null) continue;
+            if (t.State == TrialState.Complete && t.Score is { } s && double.IsFinite(s))
+                complete.Add((config, context.Direction == ObjectiveDirection.Maximize ? -s : s));
+            else
+                bad.Add(config);
+        }
+        if (finished < _o.WarmupTrials || complete.Count < 2)
+            return new Suggestion(RandomSampler.DrawFeasible(space, rng));
+
+        var worst = complete.Max(c => c.Loss);
+        var mean = complete.Average(c => c.Loss);
+        // running trials of other workers enter at the mean score ("constant liar"), so workers spread out
+        var points = complete.Select((c, i) => (c.Config, c.Loss, Order: i))
+            .Concat(bad.Select((b, i) => (Config: b, Loss: worst, Order: complete.Count + i)))
+            .Concat(pending.Select((b, i) => (Config: b, Loss: mean, Order: complete.Count + bad.Count + i))).ToList();
+        if (points.Count > _o.MaxModelPoints)
+        {
+            // the best half keeps the model sharp where it matters; the most recent half keeps it current
+            var keep = points.OrderBy(p => p.Loss).Take(_o.MaxModelPoints / 2).ToHashSet();
+            foreach (var p in points.OrderByDescending(p => p.Order))
+            {
+                if (keep.Count >= _o.MaxModelPoints) break;
+                keep.Add(p);
+            }
+            points = points.Where(keep.Contains).ToList();
+        }
+        var rows = points.Select(p => enc.Encode(p.Config)).ToArray();
+        var y = points.Select(p => p.Loss).ToArray();
+        var gp = GaussianProcess.Fit(rows, y, enc.Groups, _o.FitSteps);
+        var best = complete.Min(c => c.Loss);
+        var scratch = new double[rows.Length];
+        double Ei(double[] x)
+        {
+            var (mu, sd) = gp.Predict(x, scratch);
+            var z = (best - mu) / sd;
+            return (best - mu) * TpeSampler.NormalCdf(z) + sd * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
+        }
+
+        var tally = new FeasibilityTally(space);
+        double[]? bestX = null;
+        var bestEi = double.NegativeInfinity;
+        var constrained = space.Constraints.Count > 0;
+        void Consider(double[] x)
+        {
+            if (constrained && !tally.Accept(enc.Decode(x))) return;
+            var ei = Ei(x);
+            if (ei > bestEi) { bestEi = ei; bestX = x; }
+        }
+
+        for (var i = 0; i < _o.RandomCandidates; i++) Consider(enc.Encode(RandomSampler.Draw(space, rng)));
+        var starts = complete.OrderBy(c => c.Loss).Take(_o.LocalStarts).Select(c => enc.Encode(c.Config)).ToList();
+        for (var i = 0; i < _o.LocalCandidates; i++)
+        {
+            var scale = 0.02 * Math.Pow(10, rng.NextDouble() * 1.3); // 0.02 .. 0.4 of a range
+            Consider(enc.Perturb(starts[i % starts.Count], scale, rng));
+        }
+        for (var round = 0; round < _o.RefineRounds && bestX is not null; round++)
+        {
+            var centre = bestX;
+            var scale = 0.05 / Math.Pow(3, round);
+            for (var i = 0; i < 50; i++) Consider(enc.Perturb(centre, scale, rng));
+        }
+        if (bestX is null) return new Suggestion(RandomSampler.DrawFeasible(space, rng));
+        return new Suggestion(enc.Decode(bestX));
+    }
+
+    /// <summary>Maps configurations to model columns in [0, 1] and back.</summary>
+    internal sealed class Encoding
+    {
+        private readonly SearchSpace _space;
+        private readonly int[] _offset;
+        private readonly double[] _lo, _hi;
+
+        public int[] Groups { get; }
+        public int Columns { get; }
+
+        public Encoding(SearchSpace space)
+        {
+            _space = space;
+            var ps = space.Params;
+            _offset = new int[ps.Count];
+            _lo = new double[ps.Count];
+            _hi = new double[ps.Count];
+            var groups = new List<int>();
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                _offset[j] = groups.Count;
+                var width = p.Kind == ParamKind.Categorical ? p.Values.Count : 1;
+                for (var c = 0; c < width; c++) groups.Add(j);
+                switch (p.Kind)
+                {
+                    case ParamKind.Uniform or ParamKind.LogUniform:
+                        (_lo[j], _hi[j]) = (p.InternalLow, p.InternalHigh);
+                        break;
+                    case ParamKind.Int:
+                        (_lo[j], _hi[j]) = p.Log ? (Math.Log(p.Low), Math.Log(p.High)) : (p.Low, p.High);
+                        break;
+                    default:
+                        (_lo[j], _hi[j]) = (0, Math.Max(p.Values.Count - 1, 1));
+                        break;
+                }
+            }
+            Groups = groups.ToArray();
+            Columns = groups.Count;
+        }
+
+        public Dictionary<string, object>? Normalize(IReadOnlyDictionary<string, object> config)
+        {
+            var result = new Dictionary<string, object>(_space.Params.Count, StringComparer.Ordinal);
+            foreach (var p in _space.Params)
+            {
+                if (!config.TryGetValue(p.Name, out var raw) || p.Normalize(raw) is not { } v) return null;
+                result[p.Name] = v;
+            }
+            return result;
+        }
+
+        public double[] Encode(Dictionary<string, object> config)
+        {
+            var x = new double[Columns];
+            var ps = _space.Params;
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                var u = p.ToInternal(config[p.Name]);
+                if (p.Kind == ParamKind.Categorical) x[_offset[j] + (int)u] = 1;
+                else x[_offset[j]] = (u - _lo[j]) / (_hi[j] - _lo[j]);
+            }
+            return x;
+        }
+
+        public Dictionary<string, object> Decode(double[] x)
+        {
+            var config = new Dictionary<string, object>(_space.Params.Count, StringComparer.Ordinal);
+            var ps = _space.Params;
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                if (p.Kind == ParamKind.Categorical)
+                {
+                    var best = 0;
+                    for (var c = 1; c < p.Values.Count; c++)
+                        if (x[_offset[j] + c] > x[_offset[j] + best]) best = c;
+                    config[p.Name] = p.Values[best];
+                }
+                else
+                {
+                    config[p.Name] = p.FromInternal(_lo[j] + x[_offset[j]] * (_hi[j] - _lo[j]));
+                }
+            }
+            return config;
+        }
+
+        /// <summary>A neighbour: numeric columns moved by N(0, scale), each discrete parameter re-drawn with probability 1/#params; snapped onto valid values.</summary>
+        public double[] Perturb(double[] centre, double scale, SeededRandom rng)
+        {
+            var x = (double[])centre.Clone();
+            var ps = _space.Params;
+            var flip = 1.0 / ps.Count;
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                var o = _offset[j];
+                if (p.Kind == ParamKind.Categorical)
+                {
+                    if (rng.NextDouble() < flip)
+                    {
+                        for (var c = 0; c < p.Values.Count; c++) x[o + c] = 0;
+                        x[o + rng.NextInt(p.Values.Count)] = 1;
+                    }
+                }
+                else if (p.Kind == ParamKind.Choice)
+                {
+                    if (rng.NextDouble() < flip) x[o] = Math.Clamp(x[o] + (rng.NextDouble() < 0.5 ? -1 : 1) / (_hi[j] - _lo[j]), 0, 1);
+                }
+                else
+                {
+                    x[o] = Math.Clamp(x[o] + scale * rng.NextGaussian(), 0, 1);
+                }
+            }
+            Snap(x);
+            return x;
+        }
+
+        /// <summary>Moves numeric columns onto valid values in place (ints onto their step, choices onto a position).</summary>
+        public void Snap(double[] x)
+        {
+            var ps = _space.Params;
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                var o = _offset[j];
+                if (p.Kind == ParamKind.Choice)
+                {
+                    x[o] = Math.Round(x[o] * (_hi[j] - _lo[j])) / (_hi[j] - _lo[j]);
+                }
+                else if (p.Kind == ParamKind.Int)
+                {
+                    var v = p.SnapInt(p.Log ? Math.Exp(_lo[j] + x[o] * (_hi[j] - _lo[j])) : _lo[j] + x[o] * (_hi[j] - _lo[j]));
+                    x[o] = ((p.Log ? Math.Log(v) : v) - _lo[j]) / (_hi[j] - _lo[j]);
+                }
+            }
+        }
+    }
+}
+

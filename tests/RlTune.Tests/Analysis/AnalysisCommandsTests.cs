@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RlTune.Analysis;
+using RlTune.Storage;
+using RlTune.Study;
+using RlTune.Trials;
+
+namespace RlTune.Tests.Analysis;
+
+/// <summary>The analysis commands run as the real `rltune` program against a real SQLite store.</summary>
+public sealed class AnalysisCommandsTests : IDisposable
+{
+    // RLTUNE_KEEP_REPORT=DIR keeps the study and its outputs for a person to look at.
+    private static readonly string? Keep = Environment.GetEnvironmentVariable("RLTUNE_KEEP_REPORT");
+    private readonly string _root = Keep is { Length: > 0 } ? Directory.CreateDirectory(Path.Combine(Keep, "cli-" + Guid.NewGuid().ToString("N")[..8])).FullName : Directory.CreateTempSubdirectory("rltune-cli-analysis-").FullName;
+    private string Output => Path.Combine(_root, "runs");
+
+    public void Dispose()
+    {
+        if (Keep is null) Directory.Delete(_root, true);
+    }
+
+    private const string SpaceYaml = """
+        search_space_id: cli_test
+        fixed:
+          num_envs: 64
+        ppo_params:
+          learning_rate: { type: loguniform, low: 1.0e-5, high: 1.0e-3 }
+          learning_epochs: { type: choice, values: [4, 5, 6, 8] }
+          policy_hidden_layer_sizes: { type: categorical, choices: [[128, 64], [256, 128, 64]] }
+        reward_weights:
+          arrival_bonus: { type: uniform, low: 5.0, high: 25.0, category: navigation }
+          orientation: { type: uniform, low: -0.3, high: -0.01, category: stability }
+          termination: { type: choice, values: [-500, -200, -50], category: terminal }
+        """;
+
+    private void MakeStudy(string name, int trials)
+    {
+        Directory.CreateDirectory(Output);
+        var spacePath = Path.Combine(_root, "space.yaml");
+        File.WriteAllText(spacePath, SpaceYaml);
+        using var store = new SqliteStudyStore(Path.Combine(Output, StoreFactory.DefaultFileName));
+        var settings = JsonSerializer.Serialize(new { Space = spacePath, Env = "vbot-nav-lite", StepsPerTrial = 20000 });
+        var study = store.CreateOrOpenStudy(name, "maximize", settings);
+        foreach (var t in StudyReportTests.SyntheticStudy(Path.Combine(Output, name), trials, withEventFiles: false))
+        {
+            var added = store.AddTrial(study.Id, TrialState.Running, t.Params, 0, "sampler:random", null, "w1")!;
+            foreach (var run in t.SeedRuns) store.AddSeedRun(study.Id, added.Number, run);
+            store.FinishTrial(study.Id, added.Number, t.State, t.Metrics, t.Score, t.ScoreStd, t.Error);
+        }
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "rltune.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove(StoreFactory.EnvironmentVariable);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void AnalyzeExportCompareAndReportWorkOnAStoredStudy()
+    {
+        MakeStudy("demo", 30);
+
+        var analyze = Run("analyze", "--output", Output, "--study", "demo", "--top", "3");
+        Assert.True(analyze.Code == 0, analyze.Err);
+        Assert.Contains("learning_rate", analyze.Out);
+        var yaml = File.ReadAllText(Path.Combine(Output, "demo", ImportanceYaml.RelativePath));
+        Assert.Contains("top_3_configs:", yaml);
+        Assert.Contains("- parameter: learning_rate", yaml);
+
+        var json = Run("analyze", "--output", Output, "--json");
+        Assert.True(json.Code == 0, json.Err);
+        var parsed = JsonDocument.Parse(json.Out).RootElement;
+        var bestTrial = parsed.GetProperty("top_configs")[0].GetProperty("trial").GetInt32();
+
+        // export-best: JSON and YAML load back to the same train-ready config
+        var bestJson = Path.Combine(_root, "best.json");
+        var export = Run("export-best", "--output", Output, "--out", bestJson);
+        Assert.True(export.Code == 0, export.Err);
+        var config = TrialConfig.Load(bestJson);
+        Assert.Equal("vbot-nav-lite", config.EnvName);
+        Assert.Equal(["arrival_bonus", "orientation", "termination"], config.RewardScales.Keys.Order());
+        Assert.Equal(20000, config.MaxEnvSteps);
+        Assert.Equal(0, config.Seed);
+        Assert.Equal(64L, config.RlOverrides["num_envs"]);
+        Assert.True(config.RlOverrides.ContainsKey("learning_rate"));
+        var (fromJson, measured) = BestConfigExport.Load(bestJson);
+        Assert.Equal(bestTrial, measured!.Trial);
+        Assert.Equal(2, measured.Seeds.Count);
+        var bestYaml = Path.Combine(_root, "best.yaml");
+        Assert.Equal(0, Run("export-best", "--output", Output, "--out", bestYaml).Code);
+        var (fromYaml, measuredYaml) = BestConfigExport.Load(bestYaml);
+        Assert.Equal(fromJson.ToJson(), fromYaml.ToJson());
+        Assert.Equal(measured.ToJson().ToJsonString(), measuredYaml!.ToJson().ToJsonString());
+
+        var compare = Run("compare", "--output", Output, "1", "trial_0002", bestJson);
+        Assert.True(compare.Code == 0, compare.Err);
+        Assert.Contains("demo:1", compare.Out);
+        Assert.Contains("best.json", compare.Out);
+        Assert.Contains("No significance test", compare.Out); // two seeds a side
+
+        var report = Run("report", "--output", Output, "--study", "demo");
+        Assert.True(report.Code == 0, report.Err);
+        Assert.True(File.Exists(Path.Combine(Output, "demo", StudyReport.HtmlName)));
+    }
+
+    [Fact]
+    public void EmptyStudyAndBadInputGiveOneClearSentence()
+    {
+        MakeStudy("empty", 0);
+        var report = Run("report", "--output", Output, "--study", "empty");
+        Assert.Equal(0, report.Code);
+        Assert.Contains("has no trials yet", report.Out);
+
+        var export = Run("export-best", "--output", Output, "--study", "empty", "--out", Path.Combine(_root, "x.json"));
+        Assert.Equal(1, export.Code);
+        Assert.Equal("rltune: --study: study 'empty' has no complete trial with 'score' yet, so there is no best configuration to export.", export.Err.Trim());
+
+        var missing = Run("analyze", "--output", Output, "--study", "nope");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("there is no study 'nope'", missing.Err);
+
+        var badSort = Run("analyze", "--output", Output, "--study", "empty", "--sort", "sideways");
+        Assert.Equal(1, badSort.Code);
+        Assert.Contains("--sort: 'sideways' is not a sort order", badSort.Err);
+
+        var noStore = Run("analyze", "--output", Path.Combine(_root, "elsewhere"));
+        Assert.Equal(1, noStore.Code);
+        Assert.Contains("there is no study store", noStore.Err);
+    }
+}
