@@ -23,6 +23,8 @@ run() { # name [config]
         "$rltune" train --env vbot-nav-lite --steps "$steps" --seed "$seed" --output "$out/$name" > "$out/$name.log" 2>&1
     fi
     echo "$name took $((SECONDS - start)) s" >> "$out/times.txt"
+    # the trainer names its run dir (inside --output) on stdout
+    grep -m1 '^PIPELINE_RUN_DIR=' "$out/$name.log" | cut -d= -f2- > "$out/$name.rundir"
 }
 
 : > "$out/times.txt"
@@ -36,7 +38,8 @@ out = sys.argv[1]
 times = dict(l.split(" took ") for l in open(os.path.join(out, "times.txt")).read().splitlines())
 print(f"{'case':<14}{'success':>9}{'falls':>8}{'termination':>13}{'length':>8}{'reward':>9}{'reached':>9}{'speed':>7}{'time':>8}")
 for case in ["default", "lazy-robot", "sprint-crash"]:
-    m = json.load(open(os.path.join(out, case, "metrics.json")))
+    run_dir = open(os.path.join(out, case + ".rundir")).read().strip()
+    m = json.load(open(os.path.join(run_dir, "metrics.json")))
     g = lambda k: m.get(k, float("nan"))
     print(f"{case:<14}{g('success_rate'):>9.3f}{g('fall'):>8.3f}{g('termination_rate'):>13.3f}{g('episode_length_mean'):>8.0f}"
           f"{g('episode_reward_mean'):>9.1f}{g('reached_fraction'):>9.3f}{g('mean_speed'):>7.2f}{times[case]:>8}")
