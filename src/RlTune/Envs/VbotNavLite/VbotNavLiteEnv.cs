@@ -206,7 +206,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             V stopped = inSuccess & Vector256.LessThan(speed, Vector256.Create(BodyModel.StopSpeed))
                         & Vector256.LessThan(Vector256.Abs(b.YawRate), Vector256.Create(BodyModel.StopYawRate));
             var succ = Vector256.Load(_successSteps + i);
-            var counting = Vector256.GreaterThan(succ, Vector256<int>.Zero) | stopped.AsInt32();
+            var counting = Vector256.GreaterThan(succ, Vector256<int>.Zero) | stopped.AsInt32(); // the success hold has begun
             succ += counting & Vector256<int>.One;
             succ.Store(_successSteps + i);
 
@@ -215,7 +215,9 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             V r2 = b.X * b.X + b.Y * b.Y;
             V left = Vector256.GreaterThan(r2, Vector256.Create(BodyModel.PlatformRadius * BodyModel.PlatformRadius));
             V down = fell | left;
-            V gate = everMask & inSuccess; // stop terms pay only inside the success radius, where stopping starts the success hold
+            // stop terms pay only within the success radius once the robot has stopped there (the success hold),
+            // so hovering or spinning on the spot never earns them
+            V gate = everMask & inSuccess & counting.AsSingle();
             V prev = Vector256.Load(_prevDist + i);
             dist.Store(_prevDist + i);
             V edge = Vector256.Max(zero, (Vector256.Sqrt(r2) - Vector256.Create(BodyModel.BoundaryStart)) * Vector256.Create(0.5f));
