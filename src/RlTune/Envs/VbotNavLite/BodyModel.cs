@@ -66,7 +66,7 @@ public static class BodyModel
     public const float LeanPerG = 1.0f;             // tilt target (rad) per g of body acceleration
     public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
     public const float TiltDamping = 0.5f;          // damping ratio
-    public const float GaitDisturbanceAtMaxSpeed = 100.0f; // rad/s^2 rms at the speed cap, grows as speed^3
+    public const float GaitDisturbanceAtMaxSpeed = 110.0f; // rad/s^2 rms at the speed cap, grows as speed^3
 
     public const float StandHeight = 0.28f;
     public const float SquatPerAccel = 0.004f;      // m of squat per m/s^2

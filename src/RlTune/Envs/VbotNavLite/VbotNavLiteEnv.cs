@@ -229,12 +229,15 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
                 everMask & Vector256.LessThan(dist, Vector256.Create(BodyModel.FineTrackingGate)) & Vector256.Exp(dist * Vector256.Create(-2f)));
             Accumulate(ref reward, sums, padded, w, Terms.HeadingTracking,
                 Vector256.ConditionalSelect(inSuccess, one, Vector256.Create(0.5f) * (one + cosErr)));
-            Accumulate(ref reward, sums, padded, w, Terms.ForwardVelocity,
+            // the approach terms stop once the target is reached: afterwards only stopping pays, and
+            // running through the target and back cannot farm discounted approach reward
+            V approaching = Vector256.AndNot(one, everMask);
+            Accumulate(ref reward, sums, padded, w, Terms.ForwardVelocity, approaching *
                 BodyModel.Clamp((b.Vx * bx + b.Vy * by) * invD, Vector256.Create(-BodyModel.ForwardVelocityCap), Vector256.Create(BodyModel.ForwardVelocityCap)));
             Accumulate(ref reward, sums, padded, w, Terms.DistanceProgress,
                 BodyModel.Clamp(one - dist / Vector256.Load(_spawnDist + i), Vector256.Create(-0.5f), one));
             Accumulate(ref reward, sums, padded, w, Terms.AliveBonus, Vector256.AndNot(one, down));
-            Accumulate(ref reward, sums, padded, w, Terms.ApproachScale, prev - dist);
+            Accumulate(ref reward, sums, padded, w, Terms.ApproachScale, approaching * (prev - dist));
             Accumulate(ref reward, sums, padded, w, Terms.ArrivalBonus, firstReach);
             Accumulate(ref reward, sums, padded, w, Terms.InnerFenceBonus, firstFence);
             Accumulate(ref reward, sums, padded, w, Terms.StopScale,
