@@ -102,9 +102,6 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
     public ReadOnlySpan<float> Observations => new(_obs, _n * Dim);
 
-    /// <summary>Where env i's robot is on the platform now (for pictures and tools).</summary>
-    public (float X, float Y) Position(int i) => ((uint)i < (uint)_n) ? (_x[i], _y[i]) : throw new ArgumentOutOfRangeException(nameof(i));
-
     /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
     public (float X, float Y) FinalPosition(int i) => ((uint)i < (uint)_n) ? (_finalX[i], _finalY[i]) : throw new ArgumentOutOfRangeException(nameof(i));
 
