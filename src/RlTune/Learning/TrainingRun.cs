@@ -157,8 +157,8 @@ public static class TrainingRun
             m["episode_reward_mean"] = evaluation.RewardMean;
             m["episode_reward_std"] = evaluation.RewardStd;
             if (evaluation.Metrics.TryGetValue("success", out var success)) m["success_rate"] = success;
-            // an env's own "termination" metric (falls, leaving) wins: vbot-nav-lite also ends successes as terminal
-            m["termination_rate"] = evaluation.Metrics.TryGetValue("termination", out var termination) ? termination : evaluation.TerminationRate;
+            // an env that ends successes as terminal reports its own failure-only termination metric
+            m["termination_rate"] = evaluation.Metrics.TryGetValue("termination", out var failed) ? failed : evaluation.TerminationRate;
             m["episode_length_mean"] = evaluation.LengthMean;
             m["evaluation_episodes"] = evaluation.Episodes;
             foreach (var (name, value) in evaluation.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
