@@ -7,6 +7,8 @@ public static class BenchMain
     {
         ["ppo-update"] = (PpoUpdateBench.Help, PpoUpdateBench.Run),
         ["gemm"] = (GemmBench.Help, GemmBench.Run),
+        ["importance"] = (ImportanceBench.Help, ImportanceBench.Run),
+        ["ppo-memory"] = (PpoMemoryBench.Help, PpoMemoryBench.Run),
         ["sampler-quality"] = (SamplerQuality.SamplerQualityBench.Help, SamplerQuality.SamplerQualityBench.Run),
         ["env-speed"] = ("env steps per second of a built-in env alone (--env --envs --threads --seconds)", EnvSpeedBench.Run),
         ["store-claims"] = ("trials claimed per second by concurrent claimer processes on SQLite and PostgreSQL (--claimers --trials --pg)", StoreClaimsBench.Run),

@@ -6,7 +6,7 @@ namespace RlTune.Bench;
 /// <summary>Large square SGEMM throughput on 1 and 2 threads, to set against /work/shared/bench/gemm_peak.py.</summary>
 internal static unsafe class GemmBench
 {
-    public const string Help = "[--n 2048] [--reps 10]: square sgemm GFLOP/s on 1 and 2 threads";
+    public const string Help = "[--n 2048] [--reps 10]: square sgemm GFLOP/s on 1 and 2 threads (also per CPU-second)";
 
     public static int Run(string[] args)
     {
@@ -21,10 +21,15 @@ internal static unsafe class GemmBench
             using var pool = new WorkerPool(threads);
             var job = new Job(n, x, y, z, Enumerable.Range(0, threads).Select(_ => new GemmScratch()).ToArray());
             for (int i = 0; i < 2; i++) pool.Run(job);
+            var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < reps; i++) pool.Run(job);
-            double gflops = 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds / 1e9;
-            Console.WriteLine($"threads={threads} sgemm {n}^3: {gflops:F1} GFLOP/s kernel={Gemm.Isa}");
+            double seconds = clock.Elapsed.TotalSeconds;
+            process.Refresh();
+            double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+            double flop = 2.0 * n * n * n * reps;
+            Console.WriteLine($"threads={threads} sgemm {n}^3: {flop / seconds / 1e9:F1} GFLOP/s kernel={Gemm.Isa} ({flop / cpu / 1e9:F1} per CPU-second, {cpu / seconds:F2} cores)");
         }
         return 0;
     }

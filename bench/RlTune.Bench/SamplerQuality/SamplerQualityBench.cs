@@ -108,6 +108,7 @@ public static class SamplerQualityBench
             "random" => o with { RandomCandidates = v },
             "local" => o with { LocalCandidates = v },
             "starts" => o with { LocalStarts = v },
+            "prior" => o with { PriorCandidates = v },
             "refine" => o with { RefineRounds = v },
             "maxpoints" => o with { MaxModelPoints = v },
             _ => throw new ArgumentException($"unknown GP option {k}"),

@@ -19,6 +19,7 @@ public sealed class ReportCommand : Command<RankingOptions>
             Space = study.Space,
             Top = s.Top,
             EpisodeLimit = study.EpisodeLimit,
+            EnvName = study.EnvName,
         });
         if (output.Message is not null) Console.WriteLine(output.Message);
         Console.WriteLine($"wrote {output.HtmlPath} ({output.Pictures.Count} pictures embedded)");

@@ -88,7 +88,7 @@ internal static class TrainingRequests
                 $"evaluation: {e.Episodes} episodes, reward {e.RewardMean:G5} ± {e.RewardStd:G3}, success {success}, terminated {e.TerminationRate:P1}, length {e.LengthMean:F0}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"trained {outcome.EnvSteps} env steps in {outcome.Seconds:F1} s ({outcome.EnvSteps / Math.Max(1e-9, outcome.Seconds):F0} steps/s); metrics in {outcome.MetricsPath}"));
+            $"trained {outcome.EnvSteps} env steps in {outcome.Seconds:F1} s ({outcome.EnvSteps / Math.Max(1e-9, outcome.Seconds):F0} steps/s: env {outcome.TimeSplit.Env:F1} s, inference {outcome.TimeSplit.Inference:F1} s, update {outcome.TimeSplit.Update:F1} s); metrics in {outcome.MetricsPath}"));
         return 0;
     }
 }

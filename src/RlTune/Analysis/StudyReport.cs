@@ -19,8 +19,8 @@ public sealed record ReportInputs
     public int Top { get; init; } = 5;
     /// <summary>Episode limit in steps, for the lazy-robot check (null: the longest logged mean stands in).</summary>
     public double? EpisodeLimit { get; init; }
-    /// <summary>A PNG of the best policy's trajectories on the platform, when the env can draw one.</summary>
-    public string? TrajectoryPng { get; init; }
+    /// <summary>The study's env (the best policy's trajectories are drawn for vbot-nav-lite).</summary>
+    public string EnvName { get; init; } = "vbot-nav-lite";
 }
 
 /// <summary>A trial's reward-hacking flags, with the seed whose curves raised each.</summary>
@@ -102,18 +102,43 @@ public static class StudyReport
             StudyPlots.LearningCurves(curves, title, yLabel, p);
             pictures.Add((title, p, $"The top {curves.Count} trials by {metric.Name}; every seed in its trial's colour."));
         }
-        if (input.TrajectoryPng is { } traj && File.Exists(traj))
-            pictures.Add(("Best policy on the platform", traj, "Trajectories of the best trial's policy from several start positions."));
+        string? trajectoryNote = null;
+        if (complete.Count > 0)
+        {
+            var best = complete[0];
+            var checkpoint = PolicyTrajectories.CheckpointOf(best.SeedRuns.Select(r => r.RunDir is { } d && !Path.IsPathRooted(d) && !Directory.Exists(d) ? Path.Combine(input.StudyDir, d) : r.RunDir));
+            if (checkpoint is null) trajectoryNote = $"trial {best.Number} left no checkpoint, so its policy's trajectories are not drawn";
+            else
+            {
+                try
+                {
+                    var config = BestConfigExport.ConfigFor(input.Study, best, input.StudyDir, input.Space, input.EnvName, null);
+                    var recorded = PolicyTrajectories.Record(checkpoint, config);
+                    if (recorded is null) trajectoryNote = $"trajectories are drawn for vbot-nav-lite only (this study's env is {config.EnvName})";
+                    else
+                    {
+                        var p = Path.Combine(analysisDir, "trajectories.png");
+                        PolicyTrajectories.Plot(recorded, $"Best policy (trial {best.Number}) on the platform", p);
+                        pictures.Add(("Best policy on the platform", p,
+                            $"{recorded.Episodes.Count} deterministic episodes of trial {best.Number}'s policy ({Path.GetFileName(checkpoint)}) from spawn points on the dashed ring; dots mark the starts."));
+                    }
+                }
+                catch (UserError e)
+                {
+                    trajectoryNote = "trajectories not drawn: " + e.Message;
+                }
+            }
+        }
 
         var flags = logs.Select(kv => new TrialFlags(kv.Key, kv.Value
                 .SelectMany(l => RewardHackingDetector.Detect(TrainingCurves.FromLog(l.Log, input.EpisodeLimit)).Select(f => (l.Seed, f))).ToList()))
             .Where(f => f.Flags.Count > 0).OrderBy(f => f.TrialNumber).ToList();
 
-        var md = Markdown(input, analysis, complete, flags, pictures, message, analysisDir);
+        var md = Markdown(input, analysis, complete, flags, pictures, message, analysisDir, trajectoryNote);
         var mdPath = Path.Combine(analysisDir, MarkdownName);
         File.WriteAllText(mdPath, md);
         var htmlPath = Path.Combine(input.StudyDir, HtmlName);
-        File.WriteAllText(htmlPath, Html(input, analysis, complete, flags, pictures, message));
+        File.WriteAllText(htmlPath, Html(input, analysis, complete, flags, pictures, message, trajectoryNote));
         return new ReportOutput(mdPath, htmlPath, yamlPath, pictures.Select(p => p.Path).ToList(), analysis, flags, message);
     }
 
@@ -151,7 +176,7 @@ public static class StudyReport
     private static string MetricText(TopConfig c) => F(c.MetricValue) + (c.MetricStd is { } s ? " ± " + F(s) : "");
 
     private static string Markdown(ReportInputs input, StudyAnalysisResult a, IReadOnlyList<TrialRecord> complete, IReadOnlyList<TrialFlags> flags,
-        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string analysisDir)
+        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string analysisDir, string? trajectoryNote)
     {
         var sb = new StringBuilder();
         sb.Append("# Analysis of study ").Append(input.Study).Append("\n\n");
@@ -193,13 +218,14 @@ public static class StudyReport
         foreach (var (title, path, caption) in pictures)
             sb.Append("\n## ").Append(title).Append("\n\n").Append(caption).Append("\n\n![").Append(title).Append("](")
               .Append(Path.GetRelativePath(analysisDir, path).Replace('\\', '/')).Append(")\n");
+        if (trajectoryNote is not null) sb.Append("\n(").Append(trajectoryNote).Append(".)\n");
         return sb.ToString();
     }
 
     private static string H(string s) => WebUtility.HtmlEncode(s);
 
     private static string Html(ReportInputs input, StudyAnalysisResult a, IReadOnlyList<TrialRecord> complete, IReadOnlyList<TrialFlags> flags,
-        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message)
+        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string? trajectoryNote)
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>RlTune study ").Append(H(input.Study)).Append("</title>\n<style>\n")
@@ -265,6 +291,7 @@ public static class StudyReport
             if (slices.Contains(pic)) continue;
             sb.Append("<h2>").Append(H(pic.Title)).Append("</h2>\n<figure>").Append(Img(pic.Path, pic.Title)).Append("<figcaption>").Append(H(pic.Caption)).Append("</figcaption></figure>\n");
         }
+        if (trajectoryNote is not null) sb.Append("<p>(").Append(H(trajectoryNote)).Append(".)</p>\n");
         sb.Append("<p style=\"color:#777;font-size:.85em\">Written by <code>rltune report</code> on ")
           .Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)).Append(".</p>\n</body></html>\n");
         return sb.ToString();

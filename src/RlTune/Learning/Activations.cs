@@ -66,6 +66,37 @@ public static class Activations
         for (; i < h.Length; i++) h[i] = h[i] > 0 ? h[i] : MathF.Exp(h[i]) - 1f;
     }
 
+    /// <summary>
+    /// Each row of <paramref name="block"/> [rows x bias.Length] becomes act(row + bias), in one pass
+    /// (a separate bias pass would read and write every activation twice).
+    /// </summary>
+    public static void BiasForward(Activation activation, Span<float> block, ReadOnlySpan<float> bias)
+    {
+        int width = bias.Length;
+        if (activation == Activation.Elu && Vector512.IsHardwareAccelerated && width % 16 == 0)
+        {
+            for (int r = 0; r < block.Length; r += width)
+                for (int i = 0; i < width; i += 16)
+                {
+                    var h = block.Slice(r + i, 16);
+                    var z = Vector512.Create<float>(h) + Vector512.Create<float>(bias.Slice(i, 16));
+                    var negative = Vector512.Min(z, Vector512<float>.Zero);
+                    // exp only where some lane is negative: ELU layers are often half positive
+                    var elu = Vector512.LessThanAny(z, Vector512<float>.Zero)
+                        ? Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, Vector512.Exp(negative) - Vector512<float>.One)
+                        : z;
+                    elu.CopyTo(h);
+                }
+            return;
+        }
+        for (int r = 0; r < block.Length; r += width)
+        {
+            var row = block.Slice(r, width);
+            TensorPrimitives.Add(row, bias, row);
+        }
+        Forward(activation, block);
+    }
+
     /// <summary>g = g * act'(·), where <paramref name="h"/> holds the activation's outputs.</summary>
     public static void Backward(Activation activation, ReadOnlySpan<float> h, Span<float> g)
     {

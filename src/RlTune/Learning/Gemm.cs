@@ -10,6 +10,14 @@ public sealed class GemmScratch
     internal readonly AlignedBuffer PackedA = new(Mc * Kc);
     internal readonly AlignedBuffer PackedB = new(Kc * Nc);
     internal readonly AlignedBuffer Edge = new(8 * 32);
+    private AlignedBuffer _narrow = new(4096);
+
+    /// <summary>A small buffer for narrow layers (grown once if a layer needs more).</summary>
+    internal AlignedBuffer Narrow(int length)
+    {
+        if (_narrow.Length < length) _narrow = new AlignedBuffer(length);
+        return _narrow;
+    }
 }
 
 /// <summary>

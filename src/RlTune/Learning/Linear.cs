@@ -26,17 +26,30 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         for (int i = 0; i < p.Length; i++) p[i] = (float)((2 * rng.NextDouble() - 1) * bound);
     }
 
+    /// <summary>
+    /// Output layers a few units wide (value 1, a few actions) skip the GEMM: its register tile is
+    /// 16-32 columns wide, so dot products over a transposed copy of W do far less work.
+    /// </summary>
+    public const int NarrowWidth = 4;
+    private bool IsNarrow => Out <= NarrowWidth;
+
     /// <summary>y[rows x Out] = act(x[rows x In] W + b).</summary>
     public unsafe void Forward(float* parameters, float* x, int rows, float* y, GemmScratch scratch)
     {
-        Gemm.Multiply(rows, Out, In, x, In, false, parameters + WeightOffset, Out, false, y, Out, false, scratch);
-        var bias = new ReadOnlySpan<float>(parameters + BiasOffset, Out);
-        for (int r = 0; r < rows; r++)
+        if (IsNarrow)
         {
-            var row = new Span<float>(y + (long)r * Out, Out);
-            TensorPrimitives.Add(row, bias, row);
+            float* wt = TransposedWeights(parameters, scratch);
+            for (int r = 0; r < rows; r++)
+            {
+                var xr = new ReadOnlySpan<float>(x + (long)r * In, In);
+                for (int j = 0; j < Out; j++) y[(long)r * Out + j] = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(wt + j * In, In));
+            }
         }
-        Activations.Forward(Activation, new Span<float>(y, rows * Out));
+        else
+        {
+            Gemm.Multiply(rows, Out, In, x, In, false, parameters + WeightOffset, Out, false, y, Out, false, scratch);
+        }
+        Activations.BiasForward(Activation, new Span<float>(y, rows * Out), new ReadOnlySpan<float>(parameters + BiasOffset, Out));
     }
 
     /// <summary>
@@ -47,10 +60,50 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     public unsafe void Backward(float* parameters, float* x, float* y, float* dy, int rows, float* gradients, float* dx, GemmScratch scratch)
     {
         Activations.Backward(Activation, new ReadOnlySpan<float>(y, rows * Out), new Span<float>(dy, rows * Out));
-        Gemm.Multiply(In, Out, rows, x, In, true, dy, Out, false, gradients + WeightOffset, Out, true, scratch);
         var db = new Span<float>(gradients + BiasOffset, Out);
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, new ReadOnlySpan<float>(dy + (long)r * Out, Out), db);
+        if (IsNarrow)
+        {
+            NarrowBackward(parameters, x, dy, rows, gradients, dx, scratch);
+            return;
+        }
+        Gemm.Multiply(In, Out, rows, x, In, true, dy, Out, false, gradients + WeightOffset, Out, true, scratch);
         if (dx != null)
             Gemm.Multiply(rows, In, Out, dy, Out, false, parameters + WeightOffset, Out, true, dx, In, false, scratch);
+    }
+
+    /// <summary>W^T [Out x In] in the scratch's narrow buffer (first In*Out floats).</summary>
+    private unsafe float* TransposedWeights(float* parameters, GemmScratch scratch)
+    {
+        float* wt = scratch.Narrow(2 * In * Out).Pointer, w = parameters + WeightOffset;
+        for (int i = 0; i < In; i++)
+            for (int j = 0; j < Out; j++) wt[j * In + i] = w[i * Out + j];
+        return wt;
+    }
+
+    /// <summary>dW^T_j += Σ_r dy[r,j]·x_r and dx_r = Σ_j dy[r,j]·W^T_j, as row-wise multiply-adds.</summary>
+    private unsafe void NarrowBackward(float* parameters, float* x, float* dy, int rows, float* gradients, float* dx, GemmScratch scratch)
+    {
+        float* wt = TransposedWeights(parameters, scratch);
+        float* dwt = wt + In * Out;
+        new Span<float>(dwt, In * Out).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = new ReadOnlySpan<float>(x + (long)r * In, In);
+            Span<float> dxr = dx != null ? new Span<float>(dx + (long)r * In, In) : default;
+            for (int j = 0; j < Out; j++)
+            {
+                float g = dy[(long)r * Out + j];
+                var acc = new Span<float>(dwt + j * In, In);
+                TensorPrimitives.MultiplyAdd(xr, g, acc, acc);
+                if (dx == null) continue;
+                var wj = new ReadOnlySpan<float>(wt + j * In, In);
+                if (j == 0) TensorPrimitives.Multiply(wj, g, dxr);
+                else TensorPrimitives.MultiplyAdd(wj, g, dxr, dxr);
+            }
+        }
+        float* dw = gradients + WeightOffset;
+        for (int i = 0; i < In; i++)
+            for (int j = 0; j < Out; j++) dw[i * Out + j] += dwt[j * In + i];
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using RlTune.Envs;
 
@@ -8,7 +9,15 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 
 /// <summary>What one rollout + update did, for logs and TensorBoard.</summary>
 public sealed record UpdateReport(long EnvSteps, int Update, double PolicyLoss, double ValueLoss, double EntropyLoss,
-    double PolicyStd, double LearningRate, double ApproxKl, double ClipFraction, double InstantRewardMean, EpisodeReport Episodes);
+    double PolicyStd, double LearningRate, double ApproxKl, double ClipFraction, double InstantRewardMean, EpisodeReport Episodes)
+{
+    /// <summary>Wall seconds of this iteration's rollout: policy inference plus env steps.</summary>
+    public double RolloutSeconds { get; init; }
+    /// <summary>Of <see cref="RolloutSeconds"/>, the seconds spent inside env.Step.</summary>
+    public double EnvSeconds { get; init; }
+    /// <summary>Wall seconds of this iteration's PPO update.</summary>
+    public double UpdateSeconds { get; init; }
+}
 
 /// <summary>
 /// PPO with skrl's semantics, on a vectorised auto-resetting env. One <see cref="Iterate"/> is one
@@ -27,6 +36,7 @@ public sealed unsafe class PpoTrainer : IDisposable
     private readonly MiniBatchUpdater _updater;
     private readonly Rng _rng;
     private readonly int _envs, _steps, _obs, _act;
+    private long _envTicks;
 
     // rollout memory, step-major [rollouts x envs (x width)]
     private readonly AlignedBuffer _states, _normalizedStates, _actions, _logProbs, _values, _rewards, _advantages, _returns;
@@ -110,9 +120,17 @@ public sealed unsafe class PpoTrainer : IDisposable
     /// <summary>One rollout then one PPO update.</summary>
     public UpdateReport Iterate()
     {
+        long start = Stopwatch.GetTimestamp();
+        _envTicks = 0;
         double instantReward = CollectRollout();
         var episodes = _env.DrainEpisodes();
-        var report = Update(instantReward, episodes);
+        long rolled = Stopwatch.GetTimestamp();
+        var report = Update(instantReward, episodes) with
+        {
+            RolloutSeconds = Stopwatch.GetElapsedTime(start, rolled).TotalSeconds,
+            EnvSeconds = (double)_envTicks / Stopwatch.Frequency,
+            UpdateSeconds = Stopwatch.GetElapsedTime(rolled).TotalSeconds,
+        };
         Updates++;
         if (Config.LearningRateScheduler == LearningRateSchedule.Linear)
             LearningRate = Config.LearningRate * Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
@@ -162,7 +180,9 @@ public sealed unsafe class PpoTrainer : IDisposable
                 _values.Span[(int)row + e] = RawValue(_stepValues.Span[e]);
             }
 
+            long envStart = Stopwatch.GetTimestamp();
             _env.Step(actions, _stepRewards, _terminated, _truncated);
+            _envTicks += Stopwatch.GetTimestamp() - envStart;
 
             int bootstraps = 0;
             for (int e = 0; e < _envs; e++)

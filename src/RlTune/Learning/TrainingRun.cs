@@ -34,7 +34,11 @@ public interface IScalarSink
 }
 
 /// <summary>What a finished run measured; also written to metrics.json.</summary>
-public sealed record TrainingOutcome(bool Succeeded, string? Failure, EvaluationResult? Evaluation, long EnvSteps, double Seconds, string MetricsPath);
+public sealed record TrainingOutcome(bool Succeeded, string? Failure, EvaluationResult? Evaluation, long EnvSteps, double Seconds, string MetricsPath)
+{
+    /// <summary>Wall seconds in env.Step, in policy inference during rollouts, and in PPO updates.</summary>
+    public (double Env, double Inference, double Update) TimeSplit { get; init; }
+}
 
 /// <summary>
 /// One training run: builds the env and the trainer (optionally warm-started), trains to
@@ -65,6 +69,7 @@ public static class TrainingRun
         long nextCheckpoint = interval;
         double bestReward = double.NegativeInfinity, lastReward = double.NaN;
         double? lastSuccess = null;
+        double envSeconds = 0, inferenceSeconds = 0, updateSeconds = 0;
         try
         {
             while (!trainer.Done)
@@ -72,6 +77,7 @@ public static class TrainingRun
                 cancel.ThrowIfCancellationRequested();
                 var report = trainer.Iterate();
                 var ep = report.Episodes;
+                envSeconds += report.EnvSeconds; inferenceSeconds += report.RolloutSeconds - report.EnvSeconds; updateSeconds += report.UpdateSeconds;
                 if (ep.Episodes > 0)
                 {
                     lastReward = ep.ReturnMean;
@@ -100,7 +106,10 @@ public static class TrainingRun
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
             if (request.EpisodeTracePath != null) EpisodeTrace.Write(request.EpisodeTracePath, trainer, env, config.Seed + 7);
             WriteMetrics(metricsPath, Metrics(evaluation, trainer, clock.Elapsed.TotalSeconds, lastReward));
-            return new TrainingOutcome(true, null, evaluation, trainer.EnvSteps, clock.Elapsed.TotalSeconds, metricsPath);
+            return new TrainingOutcome(true, null, evaluation, trainer.EnvSteps, clock.Elapsed.TotalSeconds, metricsPath)
+            {
+                TimeSplit = (envSeconds, inferenceSeconds, updateSeconds),
+            };
         }
         catch (TrainingDivergedException e)
         {
@@ -148,7 +157,8 @@ public static class TrainingRun
             m["episode_reward_mean"] = evaluation.RewardMean;
             m["episode_reward_std"] = evaluation.RewardStd;
             if (evaluation.Metrics.TryGetValue("success", out var success)) m["success_rate"] = success;
-            m["termination_rate"] = evaluation.TerminationRate;
+            // an env that ends successes as terminal reports its own failure-only termination metric
+            m["termination_rate"] = evaluation.Metrics.TryGetValue("termination", out var failed) ? failed : evaluation.TerminationRate;
             m["episode_length_mean"] = evaluation.LengthMean;
             m["evaluation_episodes"] = evaluation.Episodes;
             foreach (var (name, value) in evaluation.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))

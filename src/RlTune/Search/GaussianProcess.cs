@@ -14,10 +14,8 @@ namespace RlTune.Search;
 /// </summary>
 internal sealed class GaussianProcess
 {
-    private readonly double[][] _x;
-    private readonly int[] _group;      // column -> length-scale group
-    private readonly int _groups;
-    private readonly double[] _invLs2;  // per group 1/l^2
+    private readonly double[][] _x;     // training rows, each column divided by its group's length scale
+    private readonly double[] _columnScale; // per column 1/l of its group
     private readonly double _signal;
     private readonly double _noise;
     private readonly double[] _l;       // Cholesky factor, row-major lower triangle (n*n)
@@ -29,12 +27,10 @@ internal sealed class GaussianProcess
 
     private GaussianProcess(double[][] x, int[] group, int groups, double[] logLs, double logSignal, double logNoise, double[] yStd, double yMean, double yScale)
     {
-        _x = x;
-        _group = group;
-        _groups = groups;
+        _columnScale = group.Select(g => Math.Exp(-logLs[g])).ToArray();
+        _x = x.Select(Scale).ToArray();
         _n = x.Length;
         LengthScales = logLs.Select(Math.Exp).ToArray();
-        _invLs2 = LengthScales.Select(l => 1 / (l * l)).ToArray();
         _signal = Math.Exp(logSignal);
         _noise = Math.Exp(logNoise);
         _yMean = yMean;
@@ -189,17 +185,21 @@ internal sealed class GaussianProcess
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
     private double Kernel(double[] a, double[] b)
     {
-        Span<double> dist = _groups <= 64 ? stackalloc double[_groups] : new double[_groups];
-        dist.Clear();
+        var r2 = 0.0;
         for (var c = 0; c < a.Length; c++)
         {
             var d = a[c] - b[c];
-            dist[_group[c]] += d * d;
+            r2 += d * d;
         }
-        var r2 = 0.0;
-        for (var g = 0; g < _groups; g++) r2 += dist[g] * _invLs2[g];
         var r = Math.Sqrt(r2);
         return _signal * (1 + Math.Sqrt(5) * r + 5.0 / 3 * r2) * Math.Exp(-Math.Sqrt(5) * r);
+    }
+
+    private double[] Scale(double[] row)
+    {
+        var scaled = new double[row.Length];
+        for (var c = 0; c < row.Length; c++) scaled[c] = row[c] * _columnScale[c];
+        return scaled;
     }
 
     /// <summary>Posterior mean and standard deviation at a point, in the targets' original units.</summary>
@@ -209,9 +209,10 @@ internal sealed class GaussianProcess
         var n = _n;
         var ks = kstarScratch;
         var mean = 0.0;
+        var scaled = Scale(point);
         for (var i = 0; i < n; i++)
         {
-            ks[i] = Kernel(point, _x[i]);
+            ks[i] = Kernel(scaled, _x[i]);
             mean += ks[i] * _alpha[i];
         }
         // v = L^-1 k*, variance = k** - v.v

@@ -13,6 +13,8 @@ public sealed record GpOptions
     public int RandomCandidates { get; init; } = 100;
     /// <summary>Candidates drawn around the best trials so far per suggestion.</summary>
     public int LocalCandidates { get; init; } = 150;
+    /// <summary>Candidates drawn around the priors (the defaults configuration) when the space declares any.</summary>
+    public int PriorCandidates { get; init; } = 50;
     /// <summary>How many of the best trials the local candidates start from.</summary>
     public int LocalStarts { get; init; } = 5;
     /// <summary>Rounds of shrinking local refinement around the best candidate.</summary>
@@ -37,6 +39,9 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
 
     /// <inheritdoc />
     public string Name => "bayesian";
+
+    /// <summary>The options in force.</summary>
+    public GpOptions Options => _o;
 
     /// <inheritdoc />
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
@@ -106,6 +111,13 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         }
 
         for (var i = 0; i < _o.RandomCandidates; i++) Consider(enc.Encode(RandomSampler.Draw(space, rng)));
+        if (space.Params.Any(p => p.Prior is not null))
+        {
+            // the declared priors are the user's best guess: the defaults and their neighbourhood are always candidates
+            var prior = enc.Encode(space.Defaults());
+            Consider(prior);
+            for (var i = 0; i < _o.PriorCandidates; i++) Consider(enc.Perturb(prior, 0.02 * Math.Pow(10, rng.NextDouble() * 1.3), rng));
+        }
         var starts = complete.OrderBy(c => c.Loss).Take(_o.LocalStarts).Select(c => enc.Encode(c.Config)).ToList();
         for (var i = 0; i < _o.LocalCandidates; i++)
         {

@@ -11,12 +11,23 @@ public static class Samplers
     /// (GP-EI, <see cref="GpSampler"/>; <c>gp</c> is accepted too) or <c>tpe</c> (multivariate
     /// TPE, <see cref="TpeSampler"/>); throws <see cref="UserError"/> for anything else.
     /// </summary>
-    public static ISampler Create(string name, int gridPoints = 5, long maxGridPoints = GridSampler.DefaultMaxPoints, GpOptions? gp = null, TpeOptions? tpe = null) => name.ToLowerInvariant() switch
+    /// <param name="name">The sampler's name.</param>
+    /// <param name="gridPoints">Values per float parameter on a grid.</param>
+    /// <param name="maxGridPoints">Largest grid accepted.</param>
+    /// <param name="gp">Options of the bayesian sampler (defaults when null).</param>
+    /// <param name="tpe">Options of the tpe sampler (defaults when null).</param>
+    /// <param name="warmupTrials">Random trials before a model sampler uses its model; overrides the options' value
+    /// (when only <paramref name="tpe"/> is given, its warm-up also applies to bayesian).</param>
+    public static ISampler Create(string name, int gridPoints = 5, long maxGridPoints = GridSampler.DefaultMaxPoints, GpOptions? gp = null, TpeOptions? tpe = null, int? warmupTrials = null)
     {
-        "grid" => new GridSampler(gridPoints, maxGridPoints),
-        "random" => new RandomSampler(),
-        "bayesian" or "gp" => new GpSampler(gp),
-        "tpe" => new TpeSampler(tpe),
-        _ => throw new UserError($"--sampler: '{name}' is not a sampler (expected grid, random, bayesian or tpe)."),
-    };
+        var warmup = warmupTrials ?? (gp is null ? tpe?.WarmupTrials : null);
+        return name.ToLowerInvariant() switch
+        {
+            "grid" => new GridSampler(gridPoints, maxGridPoints),
+            "random" => new RandomSampler(),
+            "bayesian" or "gp" => new GpSampler(warmup is { } w ? (gp ?? new GpOptions()) with { WarmupTrials = w } : gp),
+            "tpe" => new TpeSampler(warmupTrials is { } t ? (tpe ?? new TpeOptions()) with { WarmupTrials = t } : tpe),
+            _ => throw new UserError($"--sampler: '{name}' is not a sampler (expected grid, random, bayesian or tpe)."),
+        };
+    }
 }

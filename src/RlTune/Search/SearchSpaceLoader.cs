@@ -139,6 +139,8 @@ internal static partial class SearchSpaceLoader
             }
         }
 
+        if (parameters.Count == 0)
+            throw new UserError($"{source}:{Line(root)}: ppo_params, reward_weights: the space declares no parameter to search; add at least one entry to either section.");
         id ??= Path.GetFileNameWithoutExtension(source);
         return new SearchSpace(id, source, fixedValues, parameters, constraints);
     }

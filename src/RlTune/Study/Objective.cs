@@ -1,21 +1,16 @@
 using System.Globalization;
+using RlTune.Search;
 
 namespace RlTune.Study;
 
-public enum Direction
-{
-    Maximize,
-    Minimize,
-}
-
 public static class DirectionNames
 {
-    public static string ToText(this Direction d) => d == Direction.Maximize ? "maximize" : "minimize";
+    public static string ToText(this ObjectiveDirection d) => d == ObjectiveDirection.Maximize ? "maximize" : "minimize";
 
-    public static Direction Parse(string text, string where) => text.Trim().ToLowerInvariant() switch
+    public static ObjectiveDirection Parse(string text, string where) => text.Trim().ToLowerInvariant() switch
     {
-        "maximize" or "max" => Direction.Maximize,
-        "minimize" or "min" => Direction.Minimize,
+        "maximize" or "max" => ObjectiveDirection.Maximize,
+        "minimize" or "min" => ObjectiveDirection.Minimize,
         _ => throw new UserError($"{where}: direction '{text}' is not known; expected maximize or minimize."),
     };
 }
@@ -30,12 +25,12 @@ public readonly record struct ScoreResult(double? Score, string? Failure)
 /// <summary>Turns one run's metrics into the number the search optimises.</summary>
 public abstract record Objective
 {
-    public abstract Direction Direction { get; }
+    public abstract ObjectiveDirection Direction { get; }
     public abstract string Describe();
     public abstract ScoreResult Score(IReadOnlyDictionary<string, double> metrics);
 
     /// <summary>True when <paramref name="a"/> is a better score than <paramref name="b"/>.</summary>
-    public bool IsBetter(double a, double b) => Direction == Direction.Maximize ? a > b : a < b;
+    public bool IsBetter(double a, double b) => Direction == ObjectiveDirection.Maximize ? a > b : a < b;
 
     protected static ScoreResult Need(IReadOnlyDictionary<string, double> metrics, string name, out double value)
     {
@@ -57,7 +52,7 @@ public sealed record NavigationScore(NavigationScoreWeights Weights) : Objective
 {
     public NavigationScore() : this(new NavigationScoreWeights()) { }
 
-    public override Direction Direction => Direction.Maximize;
+    public override ObjectiveDirection Direction => ObjectiveDirection.Maximize;
 
     public override string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"navigation1 = {Weights.Success} success + {Weights.Survival} (1 - termination) + {Weights.Reward} min(reward/{Weights.RewardScale}, 1) + {Weights.Brevity} (1 - min(length/{Weights.LengthScale}, 1))");
@@ -91,9 +86,9 @@ public sealed record NavigationScore(NavigationScoreWeights Weights) : Objective
 }
 
 /// <summary>Any single metric, maximised or minimised.</summary>
-public sealed record MetricObjective(string Metric, Direction Direction) : Objective
+public sealed record MetricObjective(string Metric, ObjectiveDirection Direction) : Objective
 {
-    public override Direction Direction { get; } = Direction;
+    public override ObjectiveDirection Direction { get; } = Direction;
 
     public override string Describe() => $"{Direction.ToText()} {Metric}";
 
@@ -122,8 +117,8 @@ public readonly record struct SeedAggregate(double Mean, double Std, int Count)
     }
 
     /// <summary>The value the search sees and trials are ranked by.</summary>
-    public double RankValue(SeedRanking ranking, Direction direction) =>
-        ranking == SeedRanking.Mean ? Mean : direction == Direction.Maximize ? Mean - Std : Mean + Std;
+    public double RankValue(SeedRanking ranking, ObjectiveDirection direction) =>
+        ranking == SeedRanking.Mean ? Mean : direction == ObjectiveDirection.Maximize ? Mean - Std : Mean + Std;
 
     /// <summary>Per-metric means over seeds (metrics missing from some seeds are averaged over those that have them).</summary>
     public static Dictionary<string, double> MeanMetrics(IEnumerable<IReadOnlyDictionary<string, double>> perSeed)

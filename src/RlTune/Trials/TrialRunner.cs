@@ -60,6 +60,8 @@ public sealed partial class TrialRunner(TrainerCommand command)
     public const string RunDirPrefix = "PIPELINE_RUN_DIR=";
     public const string StdoutFile = "stdout.log";
     public const string StderrFile = "stderr.log";
+    /// <summary>The running trainer's pid and start time, so a resumed study can end a trainer its killed predecessor left behind.</summary>
+    public const string PidFile = "trainer.pid";
 
     public TrainerCommand Command { get; } = command;
 
@@ -98,6 +100,8 @@ public sealed partial class TrialRunner(TrainerCommand command)
                 $"could not start the trainer '{program}': {e.Message}", null, clock.Elapsed, null);
         }
         process.StandardInput.Close();
+        var pidFile = Path.Combine(request.LogDir, PidFile);
+        File.WriteAllText(pidFile, $"{process.Id} {ProcessStartTicks(process.Id)}");
 
         await using var stdoutLog = new StreamWriter(Path.Combine(request.LogDir, StdoutFile)) { AutoFlush = true };
         await using var stderrLog = new StreamWriter(Path.Combine(request.LogDir, StderrFile)) { AutoFlush = true };
@@ -143,6 +147,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         await Task.WhenAny(Task.WhenAll(stdoutPump, stderrPump), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         var elapsed = clock.Elapsed;
         var exitCode = process.ExitCode;
+        File.Delete(pidFile);
 
         var runDir = reportedRunDir is null ? request.RunDir : Path.GetFullPath(reportedRunDir);
         TrialRunResult Result(TrialRunOutcome o, string? failure, TrialMetrics? metrics = null) =>
@@ -183,6 +188,46 @@ public sealed partial class TrialRunner(TrainerCommand command)
     private static string ProgressText(TrialProgress? p) => p is null ? "" : $" at step {p.Step} of {p.Of}";
 
     private static string Truncate(string s, int n) => s.Length <= n ? s : s[..n] + "...";
+
+    /// <summary>
+    /// Ends the trainer recorded in <paramref name="logDir"/> if it still runs (an orphan of an
+    /// orchestrator that was killed); true when one was killed. The start time guards against a reused pid.
+    /// </summary>
+    public static bool KillOrphan(string logDir)
+    {
+        var pidFile = Path.Combine(logDir, PidFile);
+        if (!File.Exists(pidFile)) return false;
+        var parts = File.ReadAllText(pidFile).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        File.Delete(pidFile);
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var pid)) return false;
+        if (ProcessStartTicks(pid) is not { } ticks || ticks.ToString(CultureInfo.InvariantCulture) != parts[1]) return false;
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            KillTree(p);
+            p.WaitForExit(5000);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    // Field 22 of /proc/PID/stat: start time in clock ticks since boot (Linux); null elsewhere or when gone.
+    private static long? ProcessStartTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
 
     private static void KillTree(Process process)
     {

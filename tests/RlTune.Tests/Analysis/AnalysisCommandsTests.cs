@@ -34,13 +34,13 @@ public sealed class AnalysisCommandsTests : IDisposable
           termination: { type: choice, values: [-500, -200, -50], category: terminal }
         """;
 
-    private void MakeStudy(string name, int trials)
+    private void MakeStudy(string name, int trials, long stepsPerTrial = 20000)
     {
         Directory.CreateDirectory(Output);
         var spacePath = Path.Combine(_root, "space.yaml");
         File.WriteAllText(spacePath, SpaceYaml);
         using var store = new SqliteStudyStore(Path.Combine(Output, StoreFactory.DefaultFileName));
-        var settings = JsonSerializer.Serialize(new { Space = spacePath, Env = "vbot-nav-lite", StepsPerTrial = 20000 });
+        var settings = JsonSerializer.Serialize(new { Space = spacePath, Env = "vbot-nav-lite", StepsPerTrial = stepsPerTrial });
         var study = store.CreateOrOpenStudy(name, "maximize", settings);
         foreach (var t in StudyReportTests.SyntheticStudy(Path.Combine(Output, name), trials, withEventFiles: false))
         {
@@ -50,10 +50,12 @@ public sealed class AnalysisCommandsTests : IDisposable
         }
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static (int Code, string Out, string Err) Run(params string[] args) => RunIn(null, args);
+
+    private static (int Code, string Out, string Err) RunIn(string? workingDirectory, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "rltune.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove(StoreFactory.EnvironmentVariable);
@@ -110,6 +112,22 @@ public sealed class AnalysisCommandsTests : IDisposable
         var report = Run("report", "--output", Output, "--study", "demo");
         Assert.True(report.Code == 0, report.Err);
         Assert.True(File.Exists(Path.Combine(Output, "demo", StudyReport.HtmlName)));
+    }
+
+    [Fact]
+    public void ExportedBestTrainsWithTrainOne()
+    {
+        MakeStudy("small", 8, stepsPerTrial: 2048);
+        var best = Path.Combine(_root, "best.json");
+        var export = Run("export-best", "--output", Output, "--study", "small", "--out", best);
+        Assert.True(export.Code == 0, export.Err);
+
+        var train = RunIn(_root, "train-one", "--config", best, "--threads", "1", "--env-threads", "1", "--eval-episodes", "8");
+        Assert.True(train.Code == 0, train.Out + train.Err);
+        var runDir = train.Out.Split('\n').Single(l => l.StartsWith("PIPELINE_RUN_DIR=", StringComparison.Ordinal))["PIPELINE_RUN_DIR=".Length..].Trim();
+        Assert.StartsWith(Path.Combine(_root, "runs", "small_best_trial_"), runDir);
+        var metrics = MetricsReader.Read(runDir)!;
+        Assert.True(metrics.Values.ContainsKey("episode_reward_mean"));
     }
 
     [Fact]

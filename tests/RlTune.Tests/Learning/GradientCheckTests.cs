@@ -12,15 +12,17 @@ public sealed unsafe class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(Activation.Elu)]
-    [InlineData(Activation.Tanh)]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Identity)]
-    public void MlpGradientsMatchFiniteDifferences(Activation activation)
+    [InlineData(Activation.Elu, 9)]
+    [InlineData(Activation.Tanh, 9)]
+    [InlineData(Activation.Relu, 9)]
+    [InlineData(Activation.Identity, 9)]
+    [InlineData(Activation.Elu, 3)]  // a narrow first layer (dot-product path) under a wide one
+    public void MlpGradientsMatchFiniteDifferences(Activation activation, int firstHidden)
     {
-        // L = Σ c ⊙ y over an odd-shaped batch, so every layer, bias and activation is exercised
+        // L = Σ c ⊙ y over an odd-shaped batch, so every layer, bias and activation is exercised;
+        // the 3-wide output takes the narrow-layer path, the 6- and 9-wide layers the GEMM
         const int rows = 7, inputs = 5;
-        var mlp = new Mlp(inputs, [9, 6], 3, activation, 0);
+        var mlp = new Mlp(inputs, [firstHidden, 6], 3, activation, 0);
         var rng = new Rng(11);
         var parameters = new AlignedBuffer(mlp.ParameterCount);
         mlp.Initialise(parameters.Span, rng);
@@ -49,7 +51,7 @@ public sealed unsafe class GradientCheckTests
         var pd = parameters.Span.ToArray().Select(v => (double)v).ToArray();
         var all = Enumerable.Range(0, mlp.ParameterCount).ToArray();
         var numeric = ReferenceNetwork.NumericGradient(Loss, pd, all);
-        ReferenceNetwork.AssertClose(numeric, all.Select(i => (double)grads.Span[i]).ToArray(), $"{activation} MLP");
+        ReferenceNetwork.AssertClose(numeric, all.Select(i => (double)grads.Span[i]).ToArray(), $"{activation} MLP {firstHidden}-6-3");
     }
 
     [Theory]

@@ -145,3 +145,46 @@ public class ModelSamplerTests
         Assert.True(distance > 0.01, $"second worker proposed ({second["x1"]}, {second["x2"]}) next to the running ({first["x1"]}, {first["x2"]})");
     }
 }
+
+public class SamplerEdgeCaseTests
+{
+    [Theory]
+    [InlineData("grid")]
+    [InlineData("random")]
+    [InlineData("bayesian")]
+    [InlineData("tpe")]
+    public void HandlesSingleValueAndAllCategoricalSpaces(string name)
+    {
+        var space = SearchSpace.Parse("""
+            ppo_params:
+              only: { type: choice, values: [3] }
+              net: { type: categorical, choices: [[64], [128], [256]] }
+              act: { type: categorical, choices: ["elu", "relu"] }
+            """, "s.yaml");
+        var history = new List<TrialRecord>();
+        var sampler = Samplers.Create(name);
+        for (var n = 0; n < 14; n++)
+        {
+            var s = sampler.Suggest(space, history, new SamplerContext(1, n));
+            if (s is null) break; // an exhausted grid
+            Assert.Equal(3L, s.Params["only"]);
+            history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = s.Params, Score = ((List<object>)s.Params["net"]).Count + n });
+        }
+        Assert.True(history.Count >= 6);
+    }
+}
+
+public class SamplerFactoryTests
+{
+    [Fact]
+    public void CreatesEachSamplerByNameAndCarriesTheWarmUp()
+    {
+        Assert.IsType<GridSampler>(Samplers.Create("grid"));
+        Assert.IsType<RandomSampler>(Samplers.Create("random"));
+        Assert.Equal(3, Assert.IsType<GpSampler>(Samplers.Create("bayesian", warmupTrials: 3)).Options.WarmupTrials);
+        Assert.Equal(4, Assert.IsType<GpSampler>(Samplers.Create("bayesian", tpe: new TpeOptions { WarmupTrials = 4 })).Options.WarmupTrials);
+        Assert.Equal(5, Assert.IsType<TpeSampler>(Samplers.Create("tpe", warmupTrials: 5)).Options.WarmupTrials);
+        var e = Assert.Throws<UserError>(() => Samplers.Create("cmaes"));
+        Assert.Contains("'cmaes' is not a sampler", e.Message);
+    }
+}

@@ -121,6 +121,13 @@ public class SearchSpaceValidationTests
         """), 2, "ppo_params.epochs.high", "whole number of steps");
 
     [Fact]
+    public void NoParameterAtAll() => Names(Fails("""
+        search_space_id: empty
+        ppo_params: {}
+        reward_weights: {}
+        """), 1, "ppo_params, reward_weights", "declares no parameter");
+
+    [Fact]
     public void MissingFileIsAUserError()
     {
         var e = Assert.Throws<UserError>(() => SearchSpace.Load("/nonexistent/space.yaml"));

@@ -1,3 +1,4 @@
+using RlTune.Search;
 using RlTune.Study;
 
 namespace RlTune.Tests.Trials;
@@ -44,8 +45,8 @@ public sealed class ObjectiveTests
     [Fact]
     public void SingleMetricObjectiveHasItsDirection()
     {
-        var o = new MetricObjective("value", Direction.Minimize);
-        Assert.Equal(Direction.Minimize, o.Direction);
+        var o = new MetricObjective("value", ObjectiveDirection.Minimize);
+        Assert.Equal(ObjectiveDirection.Minimize, o.Direction);
         Assert.Equal(1.5, o.Score(new Dictionary<string, double> { ["value"] = 1.5 }).Score);
         Assert.True(o.IsBetter(1, 2));
         Assert.False(new NavigationScore().IsBetter(1, 2));
@@ -57,9 +58,9 @@ public sealed class ObjectiveTests
         var a = SeedAggregate.Of([0.5, 0.7, 0.9]);
         Assert.Equal(0.7, a.Mean, 12);
         Assert.Equal(0.2, a.Std, 12); // sample std
-        Assert.Equal(0.7, a.RankValue(SeedRanking.Mean, Direction.Maximize), 12);
-        Assert.Equal(0.5, a.RankValue(SeedRanking.MeanMinusStd, Direction.Maximize), 12);
-        Assert.Equal(0.9, a.RankValue(SeedRanking.MeanMinusStd, Direction.Minimize), 12);
+        Assert.Equal(0.7, a.RankValue(SeedRanking.Mean, ObjectiveDirection.Maximize), 12);
+        Assert.Equal(0.5, a.RankValue(SeedRanking.MeanMinusStd, ObjectiveDirection.Maximize), 12);
+        Assert.Equal(0.9, a.RankValue(SeedRanking.MeanMinusStd, ObjectiveDirection.Minimize), 12);
         Assert.Equal(0, SeedAggregate.Of([3.0]).Std);
         var means = SeedAggregate.MeanMetrics([new Dictionary<string, double> { ["a"] = 1, ["b"] = 4 }, new Dictionary<string, double> { ["a"] = 3 }]);
         Assert.Equal(2, means["a"]);
@@ -69,7 +70,7 @@ public sealed class ObjectiveTests
     [Fact]
     public void DirectionParsingExplainsBadValues()
     {
-        Assert.Equal(Direction.Minimize, DirectionNames.Parse("minimize", "--direction"));
+        Assert.Equal(ObjectiveDirection.Minimize, DirectionNames.Parse("minimize", "--direction"));
         Assert.Equal("--direction: direction 'down' is not known; expected maximize or minimize.", Assert.Throws<UserError>(() => DirectionNames.Parse("down", "--direction")).Message);
     }
 }

@@ -32,7 +32,7 @@ public sealed class TrialRunnerTests : IDisposable
         var progress = new List<TrialProgress>();
         var r = await Run("metrics", progress: progress);
         Assert.True(r.Succeeded, r.Failure);
-        Assert.Equal(1.0, r.Metrics!.Values["value"], 9);      // (0.3-0.3)^2 + (1.3-0.3)^2
+        Assert.Equal(1.04, r.Metrics!.Values["value"], 9);     // (0.3-0.3)^2 + (1.3-0.3)^2 + 0.01 x seed 4
         Assert.Equal(4, r.Metrics.Values["seed"]);
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(2, progress.Count);

@@ -93,6 +93,9 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     /// <summary>The weights in use, in <see cref="Terms"/> index order.</summary>
     public IReadOnlyList<float> Weights => _weights;
 
+    /// <summary>Body position of env <paramref name="i"/> on the platform in metres (read by the report's trajectory picture).</summary>
+    public (float X, float Y) Position(int i) => (uint)i < (uint)_n ? (_x[i], _y[i]) : throw new ArgumentOutOfRangeException(nameof(i));
+
     public ReadOnlySpan<float> Observations => new(_obs, _n * Dim);
     public ReadOnlySpan<float> FinalObservations => new(_finalObs, _n * Dim);
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A tiny external trainer for RlTune's tests: speaks the trial protocol without training.
 
-  fake_trainer.py MODE CONFIG_JSON RUN_DIR
+  fake_trainer.py MODE[@SECONDS] CONFIG_JSON RUN_DIR
 
-MODE:
-  metrics      writes RUN_DIR/metrics.json computed from the config's params (see score_params)
+@SECONDS sleeps that long first (a trainer that takes time). MODE:
+  metrics      writes RUN_DIR/metrics.json computed from the config's params (see score_params) and
+               a checkpoint RUN_DIR/checkpoints/final.ckpt naming the run and its warm start
   tensorboard  writes only a TensorBoard event file (no metrics.json), with skrl's tag names
   run-dir      chooses its own run dir (RUN_DIR/chosen), writes metrics.json there, prints PIPELINE_RUN_DIR=
   crash        prints to stderr and exits with code 3
@@ -37,6 +38,9 @@ def score_params(params):
 
 def main():
     mode, cfg_path, run_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    if "@" in mode:
+        mode, seconds = mode.split("@")
+        time.sleep(float(seconds))
     with open(cfg_path) as f:
         cfg = json.load(f)
     steps = int(cfg.get("rl_overrides", {}).get("max_env_steps", 100))
@@ -44,8 +48,15 @@ def main():
         print(f"PROGRESS step={steps * i // 2} of={steps} reward={i * 0.5} success={i * 0.25}", flush=True)
     os.makedirs(run_dir, exist_ok=True)
     metrics = score_params(cfg.get("params", {}))
-    metrics["seed"] = cfg.get("rl_overrides", {}).get("seed", -1)
+    seed = cfg.get("rl_overrides", {}).get("seed", -1)
+    metrics["seed"] = seed
+    metrics["value"] += 0.01 * seed  # seeds differ a little, as real training runs do
+    metrics["warm_start"] = 1 if cfg.get("checkpoint") else 0
+    metrics["steps"] = steps
     if mode == "metrics":
+        os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+        with open(os.path.join(run_dir, "checkpoints", "final.ckpt"), "w") as f:
+            f.write(json.dumps({"run_tag": cfg.get("run_tag"), "warm_start": cfg.get("checkpoint")}))
         write_json(os.path.join(run_dir, "metrics.json"), metrics)
     elif mode == "tensorboard":
         recs = [tb.event(1700000000.0, extra=tb.f_bytes(3, "brain.Event:2"))]

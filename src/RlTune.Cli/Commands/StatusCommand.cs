@@ -1,0 +1,120 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using RlTune.Cli.Display;
+using RlTune.Search;
+using RlTune.Storage;
+using RlTune.Study;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--output <DIR>"), Description("Run root (default runs/).")]
+        public string Output { get; init; } = "runs";
+        [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://... (default: SQLite under --output).")]
+        public string? Storage { get; init; }
+        [CommandOption("--study <NAME>"), Description("Study name (default: the latest).")]
+        public string? Study { get; init; }
+        [CommandOption("--watch"), Description("Refresh every 2 s until the study stops.")]
+        public bool Watch { get; init; }
+        [CommandOption("--json"), Description("Print the status as JSON.")]
+        public bool Json { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellationToken)
+    {
+        var output = Path.GetFullPath(s.Output);
+        if (s.Storage is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)) && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null)
+            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
+        using var store = StoreFactory.Open(s.Storage, output);
+        var study = (s.Study is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(s.Study))
+                    ?? throw new UserError(s.Study is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{s.Study}' in {output}.");
+        if (s.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study)));
+            return 0;
+        }
+        if (!s.Watch)
+        {
+            Console.WriteLine(Text(store, study));
+            return 0;
+        }
+        string? last = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var text = Text(store, study);
+            if (text != last)
+            {
+                if (StudyDisplay.IsInteractive) AnsiConsole.Clear();
+                Console.WriteLine(text);
+                if (!StudyDisplay.IsInteractive) Console.WriteLine();
+                last = text;
+            }
+            if (store.GetStudyAttrs(study.Id).GetValueOrDefault("status") == "stopped") break;
+            try
+            {
+                await Task.Delay(2000, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        return 0;
+    }
+
+    private static Dictionary<string, object?> Snapshot(IStudyStore store, StudyRecord study)
+    {
+        var trials = store.GetTrials(study.Id);
+        var attrs = store.GetStudyAttrs(study.Id);
+        var direction = study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize;
+        var best = StudyProjections.BestOf(trials, direction);
+        return new Dictionary<string, object?>
+        {
+            ["study"] = study.Name,
+            ["status"] = attrs.GetValueOrDefault("status"),
+            ["stop_reason"] = attrs.GetValueOrDefault("stop_reason"),
+            ["mode"] = attrs.GetValueOrDefault("mode"),
+            ["direction"] = study.Direction,
+            ["elapsed_seconds"] = double.TryParse(attrs.GetValueOrDefault("elapsed_seconds"), NumberStyles.Float, CultureInfo.InvariantCulture, out var e) ? e : null,
+            ["complete"] = trials.Count(t => t.State == TrialState.Complete),
+            ["running"] = trials.Count(t => t.State == TrialState.Running),
+            ["waiting"] = trials.Count(t => t.State == TrialState.Waiting),
+            ["failed"] = trials.Count(t => t.State == TrialState.Failed && t.Origin != SearchLoop.AuditSkipOrigin),
+            ["pruned"] = trials.Count(t => t.State == TrialState.Pruned),
+            ["skipped_by_audit"] = trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin),
+            ["audit"] = attrs.GetValueOrDefault("audit_defaults"),
+            ["best_trial"] = best?.Number,
+            ["best_score"] = best?.Score,
+            ["best_params"] = best?.Params.ToDictionary(kv => kv.Key, kv => ParamValues.ToJson(kv.Value)?.ToJsonString()),
+        };
+    }
+
+    private static string Text(IStudyStore store, StudyRecord study)
+    {
+        var snap = Snapshot(store, study);
+        var trials = store.GetTrials(study.Id);
+        var lines = new List<string>
+        {
+            $"study {study.Name} ({snap["mode"] ?? "?"}, {study.Direction}): {snap["status"] ?? "unknown"}{(snap["stop_reason"] is string r ? $" - {r}" : "")}",
+            $"trials: {snap["complete"]} complete, {snap["running"]} running, {snap["waiting"]} waiting, {snap["failed"]} failed, {snap["pruned"]} pruned, {snap["skipped_by_audit"]} skipped by the audit",
+            $"elapsed: {(snap["elapsed_seconds"] is double e ? StudyDisplay.Clock(TimeSpan.FromSeconds(e)) : "-")}",
+            $"reward-budget audit: {snap["audit"] ?? "-"}",
+        };
+        var attrs = store.GetStudyAttrs(study.Id);
+        foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage_", StringComparison.Ordinal) && !kv.Key.EndsWith("_checkpoint", StringComparison.Ordinal)).OrderBy(kv => kv.Key))
+            lines.Add($"{k}: {v}");
+        if (attrs.GetValueOrDefault("final_status") is { } fs) lines.Add($"full training: {fs}{(attrs.GetValueOrDefault("final_checkpoint") is { } ck ? $", checkpoint {ck}" : "")}");
+        var direction = study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize;
+        if (StudyProjections.BestOf(trials, direction) is { } best)
+            lines.Add($"best: trial {best.Number}, score {StudyDisplay.Num(best.Score)}{(best.SeedRuns.Count > 1 ? $" ± {StudyDisplay.Num(best.ScoreStd)}" : "")}: {StudyDisplay.Params(best.Params, 12)}");
+        foreach (var t in trials.Where(t => t.State == TrialState.Running))
+            lines.Add($"running: trial {t.Number} on {t.WorkerId}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
+        return string.Join(Environment.NewLine, lines);
+    }
+}

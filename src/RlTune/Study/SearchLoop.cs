@@ -1,0 +1,245 @@
+using System.Globalization;
+using RlTune.Search;
+using RlTune.Storage;
+
+namespace RlTune.Study;
+
+/// <summary>Everything one search round needs.</summary>
+public sealed record SearchRound(
+    IStudyStore Store,
+    StudyRecord Study,
+    SearchSpace Space,
+    ISampler Sampler,
+    TrialExecutor Executor,
+    TrialTemplate Template,
+    StudyBudget Budget,
+    StudyProjections Projections,
+    IStudyObserver Observer,
+    string WorkerId,
+    int StudySeed,
+    int TargetTrials,
+    int Parallel,
+    IReadOnlyList<Dictionary<string, object>> EnqueuedConfigs,
+    RewardBudgetAudit? Audit,
+    AuditPolicy AuditPolicy,
+    /// <summary>Env steps of training to keep time for after the search (a stage's full training).</summary>
+    long ReserveSteps = 0);
+
+/// <summary>
+/// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
+/// run it through the <see cref="TrialExecutor"/>, record the result and refresh the projections,
+/// until the target number of trials is reached, the grid is exhausted, the budget ends or the
+/// user interrupts. Returns why it stopped.
+/// </summary>
+public sealed class SearchLoop(SearchRound round)
+{
+    public const string AuditSkipOrigin = "audit-skip";
+    private const int MaxConsecutiveAuditSkips = 50;
+    private const int MaxStartFailuresInARow = 3;
+
+    private readonly SemaphoreSlim _pick = new(1, 1);
+    private readonly List<TimeSpan> _seedRunDurations = [];
+    private string? _stopReason;
+    private int _startFailuresInARow;
+
+    public async Task<string> RunAsync(CancellationToken cancel)
+    {
+        var r = round;
+        RecoverInterruptedTrials();
+        foreach (var config in r.EnqueuedConfigs)
+            r.Store.AddTrial(r.Study.Id, TrialState.Waiting, config, r.StudySeed, "enqueued", "enqueued:" + ParamValues.Canonical(config), null);
+        LearnDurationsFromHistory();
+        r.Projections.Refresh("running", null);
+
+        using var deadline = r.Budget.DeadlineSource();
+        var slots = Enumerable.Range(0, r.Parallel).Select(_ => Task.Run(() => SlotAsync(deadline.Token, cancel), CancellationToken.None)).ToList();
+        await Task.WhenAll(slots);
+        var reason = cancel.IsCancellationRequested ? "interrupted by the user; resume with --resume" : _stopReason ?? "finished";
+        r.Projections.Refresh("stopped", reason);
+        return reason;
+    }
+
+    private async Task SlotAsync(CancellationToken hardStop, CancellationToken cancel)
+    {
+        var r = round;
+        while (!cancel.IsCancellationRequested && !hardStop.IsCancellationRequested)
+        {
+            TrialRecord? trial;
+            await _pick.WaitAsync(CancellationToken.None);
+            try
+            {
+                trial = NextTrial();
+            }
+            finally
+            {
+                _pick.Release();
+            }
+            if (trial is null) return;
+
+            var finish = await r.Executor.RunAsync(trial, r.Template, hardStop, cancel);
+            if (finish is null) continue; // interrupted (re-queued) or taken over by another worker
+            r.Store.FinishTrial(r.Study.Id, trial.Number, finish.State, finish.Metrics, finish.Score, finish.ScoreStd, finish.Error);
+            if (finish.State == TrialState.Complete)
+                lock (_seedRunDurations) _seedRunDurations.Add(finish.Duration / r.Template.Seeds.Count);
+            if (finish.Error is { } err && err.Contains("could not start the trainer", StringComparison.Ordinal))
+            {
+                if (Interlocked.Increment(ref _startFailuresInARow) >= MaxStartFailuresInARow)
+                    Stop($"the trainer could not be started {MaxStartFailuresInARow} times in a row ({err}); check --trainer-command");
+            }
+            else Interlocked.Exchange(ref _startFailuresInARow, 0);
+            var record = r.Store.GetTrial(r.Study.Id, trial.Number) ?? trial;
+            r.Observer.TrialFinished(record, IsBest(record));
+            r.Projections.Refresh("running", null, record.Number);
+        }
+        if (hardStop.IsCancellationRequested && !cancel.IsCancellationRequested)
+            Stop($"hard stop at the budget limit of {Hours(r.Budget.Limit)} h");
+    }
+
+    private void Stop(string reason)
+    {
+        lock (_seedRunDurations) _stopReason ??= reason;
+    }
+
+    /// <summary>The next trial to run, already marked running for this worker; null (with a stop reason) when there is none.</summary>
+    private TrialRecord? NextTrial()
+    {
+        var r = round;
+        if (_stopReason is not null) return null;
+        var estimate = TrialEstimate();
+        var reserve = estimate is { } est && r.ReserveSteps > 0 ? est / r.Template.Seeds.Count * ((double)r.ReserveSteps / r.Template.Steps) : TimeSpan.Zero;
+        if (r.Budget.Limit is not null && !r.Budget.Fits(estimate + reserve))
+        {
+            Stop(estimate is { } e
+                ? $"budget: {Minutes(r.Budget.Remaining)} min left, a trial takes about {Minutes(e)} min{(reserve > TimeSpan.Zero ? $" and {Minutes(reserve)} min are kept for full training" : "")}"
+                : "budget exhausted");
+            return null;
+        }
+        var claimed = r.Store.ClaimWaitingTrial(r.Study.Id, r.WorkerId);
+        if (claimed is not null) return claimed;
+
+        var skips = 0;
+        for (var attempt = 0; attempt < 20 + MaxConsecutiveAuditSkips; attempt++)
+        {
+            var history = r.Store.GetTrials(r.Study.Id);
+            var counted = history.Count(t => t.Origin != AuditSkipOrigin);
+            if (counted >= r.TargetTrials)
+            {
+                Stop($"completed: {r.TargetTrials} trials");
+                return null;
+            }
+            var suggestion = r.Sampler.Suggest(r.Space, history, new SamplerContext(r.StudySeed, history.Count, r.Executor.Direction));
+            if (suggestion is null)
+            {
+                Stop($"the {r.Sampler.Name} sampler has nothing left to propose (grid exhausted after {counted} trials)");
+                return null;
+            }
+            if (r.Audit is not null && r.AuditPolicy == AuditPolicy.Skip)
+            {
+                var finding = r.Audit.Check(RewardScales(suggestion.Params));
+                if (!finding.Passed)
+                {
+                    // Recorded as failed so the sampler learns the region is bad; not counted as a trial.
+                    var skipped = r.Store.AddTrial(r.Study.Id, TrialState.Running, suggestion.Params, r.StudySeed, AuditSkipOrigin, suggestion.UniqueKey, r.WorkerId);
+                    if (skipped is not null)
+                        r.Store.FinishTrial(r.Study.Id, skipped.Number, TrialState.Failed, new Dictionary<string, double>(), null, null, "reward-budget audit: " + finding.Message);
+                    if (++skips >= MaxConsecutiveAuditSkips)
+                    {
+                        Stop($"the reward-budget audit rejected {skips} configurations in a row; widen arrival_bonus or narrow the per-step bonuses, or use --audit warn");
+                        return null;
+                    }
+                    continue;
+                }
+            }
+            var added = r.Store.AddTrial(r.Study.Id, TrialState.Running, suggestion.Params, r.StudySeed, "sampler:" + r.Sampler.Name, suggestion.UniqueKey, r.WorkerId);
+            if (added is not null) return added;
+            // the unique key was taken (a grid point another worker ran): ask again with the new history
+        }
+        Stop("the sampler kept proposing configurations that were already run");
+        return null;
+    }
+
+    internal Dictionary<string, double> RewardScales(IReadOnlyDictionary<string, object> parameters)
+    {
+        var (_, reward) = round.Space.ToTrialSections(parameters);
+        return reward.Where(kv => ParamValues.AsDouble(kv.Value) is not null).ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value)!.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>The slowest recent seed run's time per env step (null before any run finished).</summary>
+    public TimeSpan? SecondsPerStep()
+    {
+        lock (_seedRunDurations) return _seedRunDurations.Count == 0 ? null : _seedRunDurations.TakeLast(5).Max() / round.Template.Steps;
+    }
+
+    private TimeSpan? TrialEstimate()
+    {
+        lock (_seedRunDurations)
+        {
+            if (_seedRunDurations.Count == 0) return null;
+            // the slowest of the recent seed runs: budgets are better kept than optimistic
+            return _seedRunDurations.TakeLast(5).Max() * round.Template.Seeds.Count;
+        }
+    }
+
+    private void LearnDurationsFromHistory()
+    {
+        foreach (var t in round.Store.GetTrials(round.Study.Id))
+            if (t.State == TrialState.Complete && t.StartedAt is { } s && t.EndedAt is { } e && e > s)
+                _seedRunDurations.Add((e - s) / Math.Max(1, t.SeedRuns.Count));
+    }
+
+    /// <summary>
+    /// Running trials whose worker is gone (this host's process no longer exists, or the
+    /// heartbeat went stale) are put back to waiting, so they are re-run from scratch.
+    /// </summary>
+    private void RecoverInterruptedTrials()
+    {
+        var r = round;
+        foreach (var t in r.Store.GetTrials(r.Study.Id))
+        {
+            if (t.State != TrialState.Running || t.WorkerId == r.WorkerId) continue;
+            if (WorkerId.IsDeadLocalWorker(t.WorkerId) && r.Store.RequeueTrial(r.Study.Id, t.Number))
+                r.Observer.Note($"trial {t.Number} was interrupted (its orchestrator {t.WorkerId} is gone); it will be run again");
+        }
+        foreach (var t in r.Store.RecoverStaleTrials(r.Study.Id, WorkerId.StaleAfter, requeue: true))
+            r.Observer.Note($"trial {t.Number} lost its worker {t.WorkerId} (no heartbeat for {WorkerId.StaleAfter.TotalSeconds:F0} s); it will be run again");
+    }
+
+    private bool IsBest(TrialRecord record)
+    {
+        if (record.State != TrialState.Complete || record.Score is not { } s) return false;
+        var dir = round.Executor.Direction;
+        return round.Store.GetTrials(round.Study.Id)
+            .Where(t => t.State == TrialState.Complete && t.Score is not null && t.Number != record.Number)
+            .All(t => dir == ObjectiveDirection.Maximize ? s > t.Score!.Value : s < t.Score!.Value);
+    }
+
+    private static string Minutes(TimeSpan? t) => t is { } v ? v.TotalMinutes.ToString("F1", CultureInfo.InvariantCulture) : "?";
+    private static string Hours(TimeSpan? t) => t is { } v ? v.TotalHours.ToString("G4", CultureInfo.InvariantCulture) : "?";
+}
+
+/// <summary>Names this orchestrator process in the store (host:pid:nonce), and tells whether a named one is gone.</summary>
+public static class WorkerId
+{
+    /// <summary>A running trial whose heartbeat is older than this has lost its worker.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
+
+    public static string New() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>True when the worker ran on this host and its process no longer exists.</summary>
+    public static bool IsDeadLocalWorker(string? workerId)
+    {
+        if (workerId is null) return false;
+        var parts = workerId.Split(':');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid)) return false;
+        if (pid == Environment.ProcessId) return false;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text;
+using RlTune.Search;
+using RlTune.Storage;
+using RlTune.Trials;
+using YamlDotNet.Serialization;
+
+namespace RlTune.Study;
+
+/// <summary>
+/// The human-readable projections of a study's store, refreshed as trials end, each written
+/// atomically (write then rename): state.yaml (status, why it stopped, counts, best), index.yaml
+/// (every trial in a line), trials/trial_N/summary.yaml (one trial in full) and report.md.
+/// </summary>
+public sealed class StudyProjections(IStudyStore store, StudyRecord study, StudyPaths paths, StudyDescription description, StudyBudget budget)
+{
+    private static readonly ISerializer Yaml = new SerializerBuilder().DisableAliases().Build();
+    private readonly Lock _lock = new();
+
+    public StudyPaths Paths => paths;
+
+    /// <summary>Rewrites state.yaml, index.yaml and report.md, and the summary of <paramref name="trialNumber"/> when given.</summary>
+    public void Refresh(string status, string? stopReason, int? trialNumber = null)
+    {
+        lock (_lock)
+        {
+            var trials = store.GetTrials(study.Id);
+            if (stopReason is not null) store.SetStudyAttr(study.Id, "stop_reason", stopReason);
+            store.SetStudyAttr(study.Id, "status", status);
+            store.SetStudyAttr(study.Id, "elapsed_seconds", budget.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
+            var attrs = store.GetStudyAttrs(study.Id);
+            if (trialNumber is { } n && trials.FirstOrDefault(t => t.Number == n) is { } trial)
+                AtomicFile.WriteAllText(paths.TrialSummaryFile(n), Yaml.Serialize(TrialSummary(trial)));
+            else if (trialNumber is null)
+                foreach (var t in trials.Where(t => t.State.IsFinished() && !File.Exists(paths.TrialSummaryFile(t.Number))))
+                    AtomicFile.WriteAllText(paths.TrialSummaryFile(t.Number), Yaml.Serialize(TrialSummary(t)));
+            AtomicFile.WriteAllText(paths.StateFile, Yaml.Serialize(State(trials, attrs)));
+            AtomicFile.WriteAllText(paths.IndexFile, Yaml.Serialize(Index(trials)));
+            AtomicFile.WriteAllText(paths.ReportFile, Report(trials, attrs));
+        }
+    }
+
+    public TrialRecord? Best(IReadOnlyList<TrialRecord> trials) => BestOf(trials, description.Direction);
+
+    public static TrialRecord? BestOf(IReadOnlyList<TrialRecord> trials, ObjectiveDirection direction)
+    {
+        var complete = trials.Where(t => t.State == TrialState.Complete && t.Score is not null);
+        return direction == ObjectiveDirection.Maximize
+            ? complete.OrderByDescending(t => t.Score).ThenBy(t => t.Number).FirstOrDefault()
+            : complete.OrderBy(t => t.Score).ThenBy(t => t.Number).FirstOrDefault();
+    }
+
+    private Dictionary<string, object?> State(IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, string> attrs)
+    {
+        var best = Best(trials);
+        var state = new Dictionary<string, object?>
+        {
+            ["study"] = study.Name,
+            ["status"] = attrs.GetValueOrDefault("status"),
+            ["stop_reason"] = attrs.GetValueOrDefault("stop_reason"),
+            ["mode"] = description.Mode,
+            ["objective"] = description.Objective,
+            ["direction"] = description.Direction.ToText(),
+            ["search_method"] = description.SearchMethod,
+            ["search_space"] = description.Space,
+            ["env"] = description.Env,
+            ["trainer"] = description.Trainer,
+            ["steps_per_trial"] = description.StepsPerTrial,
+            ["seeds_per_trial"] = description.SeedsPerTrial,
+            ["parallel"] = description.Parallel,
+            ["target_trials"] = description.TargetTrials,
+            ["budget_hours"] = budget.Limit?.TotalHours,
+            ["elapsed_seconds"] = Math.Round(budget.Elapsed.TotalSeconds, 1),
+            ["updated_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            ["trials"] = new Dictionary<string, object?>
+            {
+                ["total"] = trials.Count(t => t.Origin != SearchLoop.AuditSkipOrigin),
+                ["complete"] = trials.Count(t => t.State == TrialState.Complete),
+                ["failed"] = trials.Count(t => t.State == TrialState.Failed && t.Origin != SearchLoop.AuditSkipOrigin),
+                ["pruned"] = trials.Count(t => t.State == TrialState.Pruned),
+                ["running"] = trials.Count(t => t.State == TrialState.Running),
+                ["waiting"] = trials.Count(t => t.State == TrialState.Waiting),
+                ["skipped_by_audit"] = trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin),
+            },
+            ["audit"] = new Dictionary<string, object?>
+            {
+                ["policy"] = description.AuditPolicy,
+                ["defaults"] = attrs.GetValueOrDefault("audit_defaults"),
+                ["trials_warned"] = trials.Count(t => t.Origin != SearchLoop.AuditSkipOrigin && AuditNote(t) is { Passed: false }),
+            },
+        };
+        foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage", StringComparison.Ordinal) || kv.Key.StartsWith("final", StringComparison.Ordinal)))
+            state[k] = v;
+        if (best is not null)
+            state["best"] = new Dictionary<string, object?>
+            {
+                ["trial"] = best.Number,
+                ["score"] = best.Score,
+                ["score_std"] = best.ScoreStd,
+                ["params"] = ParamsForYaml(best.Params),
+                ["metrics"] = best.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+                ["summary"] = Relative(paths.TrialSummaryFile(best.Number)),
+            };
+        return state;
+    }
+
+    private Dictionary<string, object?> Index(IReadOnlyList<TrialRecord> trials) => new()
+    {
+        ["study"] = study.Name,
+        ["trials"] = trials.OrderBy(t => t.Number).Select(t => new Dictionary<string, object?>
+        {
+            ["number"] = t.Number,
+            ["state"] = t.State.ToText(),
+            ["score"] = t.Score,
+            ["score_std"] = t.ScoreStd,
+            ["origin"] = t.Origin,
+            ["seconds"] = t.StartedAt is { } s && t.EndedAt is { } e ? Math.Round((e - s).TotalSeconds, 1) : null,
+            ["error"] = t.Error,
+            ["summary"] = t.State.IsFinished() ? Relative(paths.TrialSummaryFile(t.Number)) : null,
+        }).ToList(),
+    };
+
+    private Dictionary<string, object?> TrialSummary(TrialRecord t)
+    {
+        var audit = AuditNote(t);
+        return new Dictionary<string, object?>
+        {
+            ["study"] = study.Name,
+            ["trial"] = t.Number,
+            ["state"] = t.State.ToText(),
+            ["origin"] = t.Origin,
+            ["score"] = t.Score,
+            ["score_std"] = t.ScoreStd,
+            ["error"] = t.Error,
+            ["started_at"] = t.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["ended_at"] = t.EndedAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["params"] = ParamsForYaml(t.Params),
+            ["metrics"] = t.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["reward_budget_audit"] = audit?.Message,
+            ["seeds"] = t.SeedRuns.Select(s => new Dictionary<string, object?>
+            {
+                ["seed"] = s.Seed,
+                ["score"] = s.Score,
+                ["error"] = s.Error,
+                ["run_dir"] = s.RunDir,
+                ["config"] = Relative(paths.ConfigFile(t.Number, s.Seed)),
+                ["metrics"] = s.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            }).ToList(),
+        };
+    }
+
+    private AuditFinding? AuditNote(TrialRecord t) => description.Audit is { } a && description.RewardScales is { } f ? a.Check(f(t.Params)) : null;
+
+    private string Report(IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, string> attrs)
+    {
+        var sb = new StringBuilder();
+        var best = Best(trials);
+        sb.Append("# Study ").Append(study.Name).Append("\n\n");
+        sb.Append("- status: **").Append(attrs.GetValueOrDefault("status") ?? "?").Append("**");
+        if (attrs.GetValueOrDefault("stop_reason") is { } why) sb.Append(" (").Append(why).Append(')');
+        sb.Append('\n');
+        sb.Append("- mode: ").Append(description.Mode).Append(", search: ").Append(description.SearchMethod).Append(", space: ").Append(description.Space).Append('\n');
+        sb.Append("- env: ").Append(description.Env).Append(", trainer: `").Append(description.Trainer).Append("`\n");
+        sb.Append("- objective: ").Append(description.Objective).Append(" (").Append(description.Direction.ToText()).Append(")\n");
+        sb.Append("- steps per trial: ").Append(description.StepsPerTrial).Append(", seeds per trial: ").Append(description.SeedsPerTrial).Append(", parallel: ").Append(description.Parallel).Append('\n');
+        sb.Append("- elapsed: ").Append(F(budget.Elapsed.TotalMinutes)).Append(" min");
+        if (budget.Limit is { } l) sb.Append(" of ").Append(F(l.TotalMinutes)).Append(" min budget");
+        sb.Append('\n');
+        sb.Append("- trials: ").Append(trials.Count(t => t.State == TrialState.Complete)).Append(" complete, ")
+            .Append(trials.Count(t => t.State == TrialState.Failed && t.Origin != SearchLoop.AuditSkipOrigin)).Append(" failed, ")
+            .Append(trials.Count(t => t.State == TrialState.Pruned)).Append(" pruned, ")
+            .Append(trials.Count(t => t.State == TrialState.Running)).Append(" running, ")
+            .Append(trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin)).Append(" skipped by the reward-budget audit\n");
+        sb.Append("- reward-budget audit (").Append(description.AuditPolicy).Append("): ").Append(attrs.GetValueOrDefault("audit_defaults") ?? "not available").Append('\n');
+        foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage", StringComparison.Ordinal) || kv.Key.StartsWith("final", StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append("- ").Append(k).Append(": ").Append(v).Append('\n');
+
+        if (best is not null)
+        {
+            sb.Append("\n## Best: trial ").Append(best.Number).Append(", score ").Append(F(best.Score!.Value));
+            if (best.SeedRuns.Count > 1) sb.Append(" ± ").Append(F(best.ScoreStd ?? 0));
+            sb.Append("\n\n| parameter | value |\n|---|---|\n");
+            foreach (var (k, v) in best.Params.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(V(v)).Append(" |\n");
+            sb.Append("\n| metric | value |\n|---|---|\n");
+            foreach (var (k, v) in best.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(F(v)).Append(" |\n");
+        }
+
+        var ranked = trials.Where(t => t.State == TrialState.Complete && t.Score is not null)
+            .OrderBy(t => description.Direction == ObjectiveDirection.Maximize ? -t.Score!.Value : t.Score!.Value).Take(10).ToList();
+        if (ranked.Count > 0)
+        {
+            sb.Append("\n## Top trials\n\n| rank | trial | score | std | origin | seconds |\n|---|---|---|---|---|---|\n");
+            for (var i = 0; i < ranked.Count; i++)
+            {
+                var t = ranked[i];
+                sb.Append("| ").Append(i + 1).Append(" | ").Append(t.Number).Append(" | ").Append(F(t.Score!.Value)).Append(" | ").Append(F(t.ScoreStd ?? 0))
+                  .Append(" | ").Append(t.Origin).Append(" | ").Append(t.StartedAt is { } s && t.EndedAt is { } e ? F((e - s).TotalSeconds) : "").Append(" |\n");
+            }
+        }
+        var failed = trials.Where(t => t.State is TrialState.Failed or TrialState.Pruned && t.Origin != SearchLoop.AuditSkipOrigin).OrderBy(t => t.Number).ToList();
+        if (failed.Count > 0)
+        {
+            sb.Append("\n## Failed and pruned trials\n\n");
+            foreach (var t in failed) sb.Append("- trial ").Append(t.Number).Append(" (").Append(t.State.ToText()).Append("): ").Append(t.Error).Append('\n');
+        }
+        sb.Append("\nFiles: `state.yaml`, `index.yaml`, `trials/trial_NNNN/summary.yaml`, trial configs in `configs/`.\n");
+        return sb.ToString();
+    }
+
+    private string Relative(string path) => Path.GetRelativePath(paths.StudyDir, path);
+
+    private static Dictionary<string, object?> ParamsForYaml(IReadOnlyDictionary<string, object> p) =>
+        p.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)(kv.Value is List<object> l ? l.Select(x => x).ToList() : kv.Value));
+
+    private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
+
+    private static string V(object v) => v is double d ? F(d) : ParamValues.Canonical(v);
+}
+
+/// <summary>What the projections say about the study's set-up.</summary>
+public sealed record StudyDescription(
+    string Mode,
+    string Objective,
+    ObjectiveDirection Direction,
+    string SearchMethod,
+    string Space,
+    string Env,
+    string Trainer,
+    long StepsPerTrial,
+    int SeedsPerTrial,
+    int Parallel,
+    int TargetTrials,
+    string AuditPolicy,
+    RewardBudgetAudit? Audit,
+    Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales);

@@ -1,0 +1,146 @@
+using System.Text.Json.Nodes;
+using RlTune.Search;
+
+namespace RlTune.Study;
+
+/// <summary>What <c>rltune automl</c> does with the study.</summary>
+public enum StudyMode
+{
+    /// <summary>The search only.</summary>
+    HpSearch,
+    /// <summary>The search, then full training of the best configuration, its evaluation and checkpoint export.</summary>
+    Stage,
+    /// <summary>The curriculum: every stage searched and trained, warm-starting from the previous stage's best checkpoint.</summary>
+    Full,
+    /// <summary>Evaluate a checkpoint or configuration over several seeds.</summary>
+    Eval,
+}
+
+/// <summary>What to do when a configuration fails the reward-budget audit.</summary>
+public enum AuditPolicy
+{
+    Warn,
+    Skip,
+    Off,
+}
+
+/// <summary>One curriculum stage of <see cref="StudyMode.Full"/>.</summary>
+public sealed record CurriculumStage(string Name, JsonObject EnvOverrides, double SuccessThreshold);
+
+/// <summary>
+/// Every setting of an automl study: from the study YAML (<c>--config</c>), overridden by flags.
+/// Names follow the YAML keys (snake_case there).
+/// </summary>
+public sealed record StudySettings
+{
+    public StudyMode Mode { get; init; } = StudyMode.HpSearch;
+    public string? StudyName { get; init; }
+    public string Output { get; init; } = "runs";
+    public string? Storage { get; init; }
+    public string Env { get; init; } = "vbot-nav-lite";
+    /// <summary>A search-space YAML file; exclusive with <see cref="Preset"/>.</summary>
+    public string? Space { get; init; }
+    public string? Preset { get; init; }
+    public string SearchMethod { get; init; } = "bayesian";
+    public int HpTrials { get; init; } = 16;
+    /// <summary>Trials sampled at random before the Bayesian model is used (null: the sampler's default).</summary>
+    public int? WarmupTrials { get; init; }
+    /// <summary>Points per float axis of the grid sampler.</summary>
+    public int GridPoints { get; init; } = 5;
+    public long StepsPerTrial { get; init; } = 200_000;
+    public int SeedsPerTrial { get; init; } = 1;
+    public SeedRanking RankBy { get; init; } = SeedRanking.Mean;
+    public int Parallel { get; init; } = 1;
+    /// <summary>Threads each trainer may use (parallel x threads is kept within the cores unless set explicitly).</summary>
+    public int? ThreadsPerTrial { get; init; }
+    public int Seed { get; init; }
+    public double? BudgetHours { get; init; }
+    public IReadOnlyList<string> SeedConfigs { get; init; } = [];
+    public string? Checkpoint { get; init; }
+    public bool FreezePreprocessor { get; init; }
+    public JsonObject EnvOverrides { get; init; } = [];
+    /// <summary>Trainer command template; null = the built-in <c>rltune train-one --config {config}</c>.</summary>
+    public string? TrainerCommand { get; init; }
+    /// <summary>A metric name, or null for the navigation1 score.</summary>
+    public string? ObjectiveMetric { get; init; }
+    public ObjectiveDirection? Direction { get; init; }
+    public NavigationScoreWeights ScoreWeights { get; init; } = new();
+    public int? NumEnvs { get; init; }
+    public long FullTrainSteps { get; init; } = 2_000_000;
+    public IReadOnlyList<CurriculumStage> Stages { get; init; } = DefaultStages;
+    /// <summary>Search-and-train rounds a curriculum stage gets to reach its threshold.</summary>
+    public int StageAttempts { get; init; } = 2;
+    public int EvalEpisodes { get; init; } = 50;
+    public AuditPolicy Audit { get; init; } = AuditPolicy.Warn;
+    /// <summary>Episode length the audit multiplies per-step bonuses by (null: the env's episode limit).</summary>
+    public int? AuditEpisodeLength { get; init; }
+    public double TimeoutStartupSeconds { get; init; } = 120;
+    public double TimeoutMinStepsPerSecond { get; init; } = 250;
+    public double ProgressIntervalSeconds { get; init; } = 15;
+    public bool Resume { get; init; }
+
+    /// <summary>The seed's curriculum for the built-in env: spawn ring 2-5 m, 5-8 m, 8-11 m.</summary>
+    public static readonly IReadOnlyList<CurriculumStage> DefaultStages =
+    [
+        new("ring_2_5", new JsonObject { ["spawn_ring"] = new JsonArray(2.0, 5.0) }, 0.8),
+        new("ring_5_8", new JsonObject { ["spawn_ring"] = new JsonArray(5.0, 8.0) }, 0.8),
+        new("ring_8_11", new JsonObject { ["spawn_ring"] = new JsonArray(8.0, 11.0) }, 0.8),
+    ];
+
+    public Objective BuildObjective() =>
+        ObjectiveMetric is null or "navigation1"
+            ? Direction == ObjectiveDirection.Minimize
+                ? throw new UserError("--direction: the navigation1 score is maximised; give --objective METRIC to minimise a metric.")
+                : new NavigationScore(ScoreWeights)
+            : new MetricObjective(ObjectiveMetric, Direction ?? ObjectiveDirection.Maximize);
+
+    public static string ModeText(StudyMode m) => m switch
+    {
+        StudyMode.HpSearch => "hp-search",
+        StudyMode.Stage => "stage",
+        StudyMode.Full => "full",
+        _ => "eval",
+    };
+
+    public static StudyMode? ParseMode(string text) => text switch
+    {
+        "hp-search" => StudyMode.HpSearch,
+        "stage" => StudyMode.Stage,
+        "full" => StudyMode.Full,
+        "eval" => StudyMode.Eval,
+        _ => null,
+    };
+
+    /// <summary>Checks the combination; each problem is one sentence naming the setting.</summary>
+    public StudySettings Validated(string where)
+    {
+        void Require(bool ok, string message)
+        {
+            if (!ok) throw new UserError($"{where}: {message}");
+        }
+        Require(SearchMethod is "grid" or "random" or "bayesian", $"search_method '{SearchMethod}' is not known; expected grid, random or bayesian.");
+        Require(HpTrials >= 1, $"hp_trials must be at least 1, got {HpTrials}.");
+        Require(StepsPerTrial >= 1, $"steps_per_trial must be a positive number of env steps, got {StepsPerTrial}.");
+        Require(SeedsPerTrial >= 1, $"seeds_per_trial must be at least 1, got {SeedsPerTrial}.");
+        Require(Parallel >= 1, $"parallel must be at least 1, got {Parallel}.");
+        Require(ThreadsPerTrial is null or >= 1, $"threads_per_trial must be at least 1, got {ThreadsPerTrial}.");
+        Require(Seed >= 0, $"seed must be a non-negative integer, got {Seed}.");
+        Require(BudgetHours is null || (BudgetHours > 0 && double.IsFinite(BudgetHours.Value)), $"budget_hours must be a positive number of hours, got {BudgetHours}.");
+        Require(WarmupTrials is null or >= 0, $"warmup_trials must be 0 or more, got {WarmupTrials}.");
+        Require(GridPoints >= 2, $"grid_points must be at least 2, got {GridPoints}.");
+        Require(FullTrainSteps >= 1, $"full_train_steps must be a positive number of env steps, got {FullTrainSteps}.");
+        Require(NumEnvs is null or >= 1, $"num_envs must be at least 1, got {NumEnvs}.");
+        Require(EvalEpisodes >= 1, $"eval_episodes must be at least 1, got {EvalEpisodes}.");
+        Require(StageAttempts >= 1, $"stage_attempts must be at least 1, got {StageAttempts}.");
+        Require(Stages.Count >= 1, "stages must list at least one stage.");
+        Require(TimeoutStartupSeconds > 0 && TimeoutMinStepsPerSecond > 0, "timeout.startup_seconds and timeout.min_steps_per_second must be positive.");
+        Require(Space is null || Preset is null, "give either a search space file (space) or a preset, not both.");
+        Require(StudyName is null || StudyName.Length > 0 && StudyName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),
+            $"study name '{StudyName}' may use only letters, digits, '_', '-' and '.' (it names a folder).");
+        if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), $"checkpoint '{Checkpoint}' does not exist.");
+        foreach (var f in SeedConfigs) Require(File.Exists(f), $"seed configuration file '{f}' does not exist.");
+        if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(where == "flags" ? "--trainer-command" : where);
+        _ = BuildObjective();
+        return this;
+    }
+}

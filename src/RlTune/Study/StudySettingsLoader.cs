@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RlTune.Search;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace RlTune.Study;
+
+/// <summary>
+/// Reads a study YAML (<c>rltune automl --config study.yaml</c>) into <see cref="StudySettings"/>.
+/// File paths inside it (space, seed_configs, checkpoint) are relative to the YAML file; every
+/// mistake is one sentence naming the file, the line and the field.
+/// </summary>
+public static class StudySettingsLoader
+{
+    public static readonly IReadOnlyList<string> Keys =
+    [
+        "study", "mode", "output", "storage", "env", "space", "preset", "search_method", "hp_trials", "warmup_trials", "grid_points",
+        "steps_per_trial", "seeds_per_trial", "rank_by", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
+        "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
+        "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "timeout", "logging",
+    ];
+
+    public static StudySettings Load(string path)
+    {
+        if (!File.Exists(path)) throw new UserError($"{path}: the study config file does not exist.");
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    public static StudySettings Parse(string yaml, string source, string baseDir)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new UserError($"{source}:{e.Start.Line}: not valid YAML ({e.Message}).");
+        }
+        if (stream.Documents.Count == 0) return new StudySettings();
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new UserError($"{source}:1: expected a mapping of study settings (study, mode, hp_trials, ...).");
+        var r = new Reader(source, baseDir);
+        var s = new StudySettings();
+        foreach (var (keyNode, value) in root.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            s = key switch
+            {
+                "study" => s with { StudyName = r.String(value, key) },
+                "mode" => s with { Mode = StudySettings.ParseMode(r.String(value, key)) ?? throw r.Error(value, key, "expected hp-search, stage, full or eval") },
+                "output" => s with { Output = r.String(value, key) },
+                "storage" => s with { Storage = r.String(value, key) },
+                "env" => s with { Env = r.String(value, key) },
+                "space" => s with { Space = r.PathValue(value, key) },
+                "preset" => s with { Preset = r.String(value, key) },
+                "search_method" => s with { SearchMethod = r.String(value, key) },
+                "hp_trials" => s with { HpTrials = r.Int(value, key, 1) },
+                "warmup_trials" => s with { WarmupTrials = r.Int(value, key, 0) },
+                "grid_points" => s with { GridPoints = r.Int(value, key, 2) },
+                "steps_per_trial" => s with { StepsPerTrial = r.Long(value, key, 1) },
+                "seeds_per_trial" => s with { SeedsPerTrial = r.Int(value, key, 1) },
+                "rank_by" => s with { RankBy = ParseRankBy(r.String(value, key)) ?? throw r.Error(value, key, "expected mean or mean-std") },
+                "parallel" => s with { Parallel = r.Int(value, key, 1) },
+                "threads_per_trial" => s with { ThreadsPerTrial = r.Int(value, key, 1) },
+                "seed" => s with { Seed = r.Int(value, key, 0) },
+                "budget_hours" => s with { BudgetHours = r.Double(value, key, positive: true) },
+                "seed_configs" => s with { SeedConfigs = r.List(value, key).Select(n => r.PathValue(n, key)).ToList() },
+                "checkpoint" => s with { Checkpoint = r.PathValue(value, key) },
+                "freeze_preprocessor" => s with { FreezePreprocessor = r.Bool(value, key) },
+                "env_overrides" => s with { EnvOverrides = r.Object(value, key) },
+                "trainer_command" => s with { TrainerCommand = r.String(value, key) },
+                "objective" => ReadObjective(s, value, r),
+                "direction" => s with { Direction = ParseDirection(r, value, key) },
+                "score_weights" => s with { ScoreWeights = ReadWeights(value, r) },
+                "num_envs" => s with { NumEnvs = r.Int(value, key, 1) },
+                "full_train_steps" => s with { FullTrainSteps = r.Long(value, key, 1) },
+                "stages" => s with { Stages = ReadStages(value, r) },
+                "stage_attempts" => s with { StageAttempts = r.Int(value, key, 1) },
+                "eval_episodes" => s with { EvalEpisodes = r.Int(value, key, 1) },
+                "audit" => s with { Audit = ParseAudit(r.String(value, key)) ?? throw r.Error(value, key, "expected warn, skip or off") },
+                "audit_episode_length" => s with { AuditEpisodeLength = r.Int(value, key, 1) },
+                "timeout" => ReadTimeout(s, value, r),
+                "logging" => ReadLogging(s, value, r),
+                _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
+            };
+        }
+        return s;
+    }
+
+    public static SeedRanking? ParseRankBy(string text) => text switch
+    {
+        "mean" => SeedRanking.Mean,
+        "mean-std" or "mean_minus_std" => SeedRanking.MeanMinusStd,
+        _ => null,
+    };
+
+    public static AuditPolicy? ParseAudit(string text) => text switch
+    {
+        "warn" => AuditPolicy.Warn,
+        "skip" => AuditPolicy.Skip,
+        "off" => AuditPolicy.Off,
+        _ => null,
+    };
+
+    private static ObjectiveDirection ParseDirection(Reader r, YamlNode value, string key) => r.String(value, key) switch
+    {
+        "maximize" => ObjectiveDirection.Maximize,
+        "minimize" => ObjectiveDirection.Minimize,
+        _ => throw r.Error(value, key, "expected maximize or minimize"),
+    };
+
+    private static StudySettings ReadObjective(StudySettings s, YamlNode value, Reader r)
+    {
+        if (value is YamlScalarNode) return s with { ObjectiveMetric = r.String(value, "objective") };
+        foreach (var (k, v) in r.Map(value, "objective"))
+        {
+            s = k switch
+            {
+                "metric" => s with { ObjectiveMetric = r.String(v, "objective.metric") },
+                "direction" => s with { Direction = ParseDirection(r, v, "objective.direction") },
+                "rank_by" => s with { RankBy = ParseRankBy(r.String(v, "objective.rank_by")) ?? throw r.Error(v, "objective.rank_by", "expected mean or mean-std") },
+                "weights" => s with { ScoreWeights = ReadWeights(v, r) },
+                _ => throw r.Error(v, "objective." + k, "unknown setting; expected metric, direction, rank_by or weights"),
+            };
+        }
+        return s;
+    }
+
+    private static NavigationScoreWeights ReadWeights(YamlNode value, Reader r)
+    {
+        var w = new NavigationScoreWeights();
+        foreach (var (k, v) in r.Map(value, "score_weights"))
+        {
+            var f = "score_weights." + k;
+            w = k switch
+            {
+                "success" => w with { Success = r.Double(v, f) },
+                "survival" or "termination" => w with { Survival = r.Double(v, f) },
+                "reward" => w with { Reward = r.Double(v, f) },
+                "brevity" or "length" => w with { Brevity = r.Double(v, f) },
+                "reward_scale" => w with { RewardScale = r.Double(v, f, positive: true) },
+                "length_scale" => w with { LengthScale = r.Double(v, f, positive: true) },
+                _ => throw r.Error(v, f, "unknown weight; expected success, survival, reward, brevity, reward_scale or length_scale"),
+            };
+        }
+        return w;
+    }
+
+    private static List<CurriculumStage> ReadStages(YamlNode value, Reader r)
+    {
+        var stages = new List<CurriculumStage>();
+        foreach (var item in r.List(value, "stages"))
+        {
+            var n = stages.Count + 1;
+            string? name = null;
+            JsonObject overrides = [];
+            var threshold = 0.8;
+            foreach (var (k, v) in r.Map(item, $"stages[{n}]"))
+            {
+                switch (k)
+                {
+                    case "name": name = r.String(v, $"stages[{n}].name"); break;
+                    case "env_overrides": overrides = r.Object(v, $"stages[{n}].env_overrides"); break;
+                    case "success_threshold":
+                        threshold = r.Double(v, $"stages[{n}].success_threshold");
+                        if (threshold is < 0 or > 1) throw r.Error(v, $"stages[{n}].success_threshold", "expected a success rate from 0 to 1");
+                        break;
+                    default: throw r.Error(v, $"stages[{n}].{k}", "unknown setting; expected name, env_overrides or success_threshold");
+                }
+            }
+            stages.Add(new CurriculumStage(name ?? $"stage{n}", overrides, threshold));
+        }
+        return stages;
+    }
+
+    private static StudySettings ReadTimeout(StudySettings s, YamlNode value, Reader r)
+    {
+        foreach (var (k, v) in r.Map(value, "timeout"))
+            s = k switch
+            {
+                "startup_seconds" => s with { TimeoutStartupSeconds = r.Double(v, "timeout.startup_seconds", positive: true) },
+                "min_steps_per_second" => s with { TimeoutMinStepsPerSecond = r.Double(v, "timeout.min_steps_per_second", positive: true) },
+                _ => throw r.Error(v, "timeout." + k, "unknown setting; expected startup_seconds or min_steps_per_second"),
+            };
+        return s;
+    }
+
+    private static StudySettings ReadLogging(StudySettings s, YamlNode value, Reader r)
+    {
+        foreach (var (k, v) in r.Map(value, "logging"))
+            s = k switch
+            {
+                "progress_interval_seconds" => s with { ProgressIntervalSeconds = r.Double(v, "logging.progress_interval_seconds", positive: true) },
+                _ => throw r.Error(v, "logging." + k, "unknown setting; expected progress_interval_seconds"),
+            };
+        return s;
+    }
+
+    private sealed class Reader(string source, string baseDir)
+    {
+        public UserError Error(YamlNode node, string field, string what) => new($"{source}:{node.Start.Line}: {field}: {what}.");
+
+        private string Show(YamlNode node) => node is YamlScalarNode s ? $"'{s.Value}'" : node.NodeType.ToString().ToLowerInvariant();
+
+        private string Scalar(YamlNode node, string field, string expected) =>
+            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, field, $"expected {expected}, got {Show(node)}");
+
+        public string String(YamlNode node, string field) => Scalar(node, field, "a string");
+
+        public string PathValue(YamlNode node, string field)
+        {
+            var p = String(node, field);
+            return Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(baseDir, p));
+        }
+
+        public bool Bool(YamlNode node, string field) => Scalar(node, field, "true or false") switch
+        {
+            "true" or "True" or "yes" => true,
+            "false" or "False" or "no" => false,
+            _ => throw Error(node, field, $"expected true or false, got {Show(node)}"),
+        };
+
+        public long Long(YamlNode node, string field, long min)
+        {
+            var text = Scalar(node, field, "an integer").Replace("_", "", StringComparison.Ordinal);
+            long v;
+            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) v = l;
+            else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e15) v = (long)d;
+            else throw Error(node, field, $"expected an integer of at least {min}, got {Show(node)}");
+            return v >= min ? v : throw Error(node, field, $"expected an integer of at least {min}, got {Show(node)}");
+        }
+
+        public int Int(YamlNode node, string field, int min)
+        {
+            var v = Long(node, field, min);
+            return v <= int.MaxValue ? (int)v : throw Error(node, field, $"expected an integer of at most {int.MaxValue}, got {Show(node)}");
+        }
+
+        public double Double(YamlNode node, string field, bool positive = false)
+        {
+            var text = Scalar(node, field, "a number");
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d) || (positive && d <= 0))
+                throw Error(node, field, $"expected {(positive ? "a positive number" : "a number")}, got {Show(node)}");
+            return d;
+        }
+
+        public IEnumerable<YamlNode> List(YamlNode node, string field) =>
+            node is YamlSequenceNode seq ? seq.Children : throw Error(node, field, $"expected a list, got {Show(node)}");
+
+        public IEnumerable<(string Key, YamlNode Value)> Map(YamlNode node, string field) =>
+            node is YamlMappingNode map
+                ? map.Children.Select(kv => (((YamlScalarNode)kv.Key).Value ?? "", kv.Value))
+                : throw Error(node, field, $"expected a mapping, got {Show(node)}");
+
+        public JsonObject Object(YamlNode node, string field)
+        {
+            var obj = new JsonObject();
+            foreach (var (k, v) in Map(node, field)) obj[k] = ToJson(v);
+            return obj;
+        }
+
+        private static JsonNode? ToJson(YamlNode node) => node switch
+        {
+            YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToJson(kv.Value)))),
+            YamlSequenceNode s => new JsonArray(s.Children.Select(ToJson).ToArray()),
+            YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } q => JsonValue.Create(q.Value),
+            YamlScalarNode sc => sc.Value switch
+            {
+                null or "null" or "~" => null,
+                "true" => JsonValue.Create(true),
+                "false" => JsonValue.Create(false),
+                var t when long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
+                var t when double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => JsonValue.Create(d),
+                var t => JsonValue.Create(t),
+            },
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,138 @@
+using RlTune.Envs;
+using RlTune.Study;
+
+namespace RlTune.Tests.Automl;
+
+public sealed class AuditAndSettingsTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    private static readonly RewardTermInfo[] Terms =
+    [
+        new("arrival_bonus", RewardTermKind.OneTime, 50, 1, "arrival", ""),
+        new("position_tracking", RewardTermKind.PerStepPositive, 0.5, 1, "navigation", ""),
+        new("forward_velocity", RewardTermKind.PerStepPositive, 0.5, 2, "navigation", ""),
+        new("termination", RewardTermKind.Penalty, -100, 1, "safety", ""),
+    ];
+
+    [Fact]
+    public void AuditComparesArrivalWithPerStepBonusesOverAnEpisode()
+    {
+        var audit = new RewardBudgetAudit(Terms, EpisodeLength: 100);
+        var defaults = audit.Check(new Dictionary<string, double>());
+        Assert.False(defaults.Passed);                        // 50 vs (0.5 + 1.0) x 100 = 150
+        Assert.Equal(150, defaults.PerStepPerEpisode, 9);
+        Assert.Contains("forward_velocity 1/step", defaults.Message);
+        var fixedWeights = audit.Check(new Dictionary<string, double> { ["arrival_bonus"] = 200, ["forward_velocity"] = 0.1 });
+        Assert.True(fixedWeights.Passed);                     // 200 vs (0.5 + 0.2) x 100 = 70
+        Assert.Equal(70, fixedWeights.PerStepPerEpisode, 9);
+        // penalties and negative weights never count as pay
+        Assert.True(audit.Check(new Dictionary<string, double> { ["position_tracking"] = -5, ["forward_velocity"] = 0 }).Passed);
+    }
+
+    [Fact]
+    public void AuditUsesTheBuiltInEnvsTermMetadata()
+    {
+        var audit = RewardBudgetAudit.ForEnv("vbot-nav-lite", null, null)!;
+        Assert.Contains(audit.Terms, t => t.Name == "arrival_bonus");
+        Assert.True(audit.EpisodeLength > 0);
+        Assert.Null(RewardBudgetAudit.ForEnv("not-built-in", null, null));
+    }
+
+    [Fact]
+    public async Task SkipPolicyRecordsRejectedConfigurationsAsFailedWithoutCountingThem()
+    {
+        // arrival_bonus in [0, 1] can never dominate vbot-nav-lite's per-step bonuses
+        var space = _h.WriteFile("bad_budget.yaml", """
+            search_space_id: bad_budget
+            ppo_params:
+              x: { type: uniform, low: 0.0, high: 1.0 }
+            reward_weights:
+              arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
+            """);
+        var r = await AutomlHarness.Run(_h.Settings(space: space) with { Env = "vbot-nav-lite", Audit = AuditPolicy.Skip, HpTrials = 2 });
+        Assert.Contains("the reward-budget audit rejected 50 configurations in a row", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        Assert.Equal(50, trials.Count);
+        Assert.All(trials, t => Assert.Equal(SearchLoop.AuditSkipOrigin, t.Origin));
+        Assert.All(trials, t => Assert.StartsWith("reward-budget audit: arrival", t.Error));
+        Assert.StartsWith("FAILED at the space's defaults", attrs["audit_defaults"]);
+        Assert.Contains("50 skipped by the reward-budget audit", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+    }
+
+    [Fact]
+    public async Task WarnPolicyRunsTheTrialAndNotesTheFinding()
+    {
+        var space = _h.WriteFile("bad_budget.yaml", """
+            search_space_id: bad_budget
+            ppo_params:
+              x: { type: uniform, low: 0.0, high: 1.0 }
+            reward_weights:
+              arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
+            """);
+        await AutomlHarness.Run(_h.Settings(space: space) with { Env = "vbot-nav-lite", HpTrials = 1 });
+        var t = Assert.Single(_h.Read().Trials);
+        Assert.Equal(TrialState.Complete, t.State);
+        Assert.Contains("reward_budget_audit: 'arrival", File.ReadAllText(Path.Combine(_h.Output, "s", "trials", "trial_0000", "summary.yaml")));
+    }
+
+    [Fact]
+    public void StudyYamlReadsEverySection()
+    {
+        var s = StudySettingsLoader.Parse("""
+            study: nav
+            mode: full
+            search_method: grid
+            hp_trials: 7
+            warmup_trials: 3
+            steps_per_trial: 1_000_000
+            seeds_per_trial: 3
+            rank_by: mean-std
+            parallel: 2
+            seed: 5
+            budget_hours: 1.5
+            space: spaces/nav.yaml
+            env_overrides: { noise_level: 0.5, spawn_ring: [2, 5] }
+            objective: { weights: { success: 1.0, survival: 0.0, reward: 0.0, brevity: 0.0 } }
+            stages:
+              - { name: near, env_overrides: { spawn_ring: [2.0, 5.0] }, success_threshold: 0.7 }
+            audit: skip
+            timeout: { startup_seconds: 30, min_steps_per_second: 1000 }
+            logging: { progress_interval_seconds: 5 }
+            """, "study.yaml", "/base");
+        Assert.Equal(StudyMode.Full, s.Mode);
+        Assert.Equal(1_000_000, s.StepsPerTrial);
+        Assert.Equal(SeedRanking.MeanMinusStd, s.RankBy);
+        Assert.Equal("/base/spaces/nav.yaml", s.Space);
+        Assert.Equal(0.5, s.EnvOverrides["noise_level"]!.GetValue<double>());
+        Assert.Equal(1.0, s.ScoreWeights.Success);
+        Assert.Equal(0.7, Assert.Single(s.Stages).SuccessThreshold);
+        Assert.Equal(AuditPolicy.Skip, s.Audit);
+        Assert.Equal(1000, s.TimeoutMinStepsPerSecond);
+        Assert.Equal(5, s.ProgressIntervalSeconds);
+    }
+
+    [Theory]
+    [InlineData("hp_trails: 3", "study.yaml:1: hp_trails: unknown setting; expected one of study, mode")]
+    [InlineData("mode: fast", "study.yaml:1: mode: expected hp-search, stage, full or eval.")]
+    [InlineData("hp_trials: 0", "study.yaml:1: hp_trials: expected an integer of at least 1, got '0'.")]
+    [InlineData("seed_configs: a.json", "study.yaml:1: seed_configs: expected a list, got 'a.json'.")]
+    [InlineData("budget_hours: -1", "study.yaml:1: budget_hours: expected a positive number, got '-1'.")]
+    [InlineData("stages:\n  - { name: a, success_threshold: 2 }", "study.yaml:2: stages[1].success_threshold: expected a success rate from 0 to 1.")]
+    [InlineData("objective: { metric: value, direction: sideways }", "study.yaml:1: objective.direction: expected maximize or minimize.")]
+    [InlineData("hp_trials: [3", "study.yaml:2: not valid YAML")]
+    public void BadStudyYamlGivesOneSentenceWithLine(string yaml, string expected)
+    {
+        var e = Assert.Throws<UserError>(() => StudySettingsLoader.Parse(yaml, "study.yaml", "/base"));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Fact]
+    public void NavigationScoreCannotBeMinimised()
+    {
+        var e = Assert.Throws<UserError>(() => new StudySettings { Direction = RlTune.Search.ObjectiveDirection.Minimize }.Validated("flags"));
+        Assert.Contains("the navigation1 score is maximised", e.Message);
+    }
+}

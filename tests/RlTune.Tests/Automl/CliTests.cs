@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RlTune.Study;
+using RlTune.Tests.Trials;
+
+namespace RlTune.Tests.Automl;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    private string[] Base(string mode = "metrics", params string[] more) =>
+    [
+        "automl", "--space", _h.WriteFile("tiny.yaml", AutomlHarness.TinySpace), "--env", "fake-env", "--output", _h.Output,
+        "--trainer-command", TrialRunnerTests.Fake(mode).Template, "--objective", "value", "--direction", "minimize",
+        "--steps", "1000", "--search-method", "random", .. more,
+    ];
+
+    [Fact]
+    public void AutomlAndStatusPrintWhereTheResultsAre()
+    {
+        var (code, stdout, stderr) = _h.Cli(Base("metrics", "--hp-trials", "3", "--study", "c1", "--parallel", "2"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("study c1 stopped: completed: 3 trials", stdout);
+        Assert.Contains($"report:  {Path.Combine(_h.Output, "c1", "report.md")}", stdout);
+        Assert.Contains("trial 2 complete: score", stdout);   // plain lines when stdout is not a terminal
+        var status = _h.Cli("status", "--output", _h.Output, "--study", "c1");
+        Assert.Equal(0, status.Code);
+        Assert.Contains("study c1 (hp-search, minimize): stopped - completed: 3 trials", status.Stdout);
+        Assert.Contains("trials: 3 complete", status.Stdout);
+        var json = JsonDocument.Parse(_h.Cli("status", "--output", _h.Output, "--json").Stdout).RootElement;
+        Assert.Equal("c1", json.GetProperty("study").GetString());
+        Assert.Equal(3, json.GetProperty("complete").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(new[] { "--mode", "nope" }, "--mode: 'nope' is not a mode; expected hp-search, stage, full or eval.")]
+    [InlineData(new[] { "--hp-trials", "0" }, "hp_trials must be at least 1, got 0.")]
+    [InlineData(new[] { "--search-method", "magic" }, "search_method 'magic' is not known; expected grid, random or bayesian.")]
+    [InlineData(new[] { "--env-overrides", "{oops" }, "--env-overrides: not valid JSON")]
+    [InlineData(new[] { "--direction", "up" }, "--direction: direction 'up' is not known; expected maximize or minimize.")]
+    [InlineData(new[] { "--audit", "loud" }, "--audit: 'loud' is not a policy; expected warn, skip or off.")]
+    [InlineData(new[] { "--rank-by", "median" }, "--rank-by: 'median' is not known; expected mean or mean-std.")]
+    [InlineData(new[] { "--seed-configs", "missing.json" }, "seed configuration file")]
+    [InlineData(new[] { "--checkpoint", "missing.ckpt" }, "does not exist.")]
+    [InlineData(new[] { "--trainer-command", "python3 train.py" }, "--trainer-command: the trainer command \"python3 train.py\" names neither {config} nor {run_dir}")]
+    [InlineData(new[] { "--hp-trials", "many" }, "many")]
+    [InlineData(new[] { "--study", "a/b" }, "study name 'a/b' may use only letters, digits")]
+    [InlineData(new[] { "--resume", "--study", "ghost" }, "--resume: there is no study 'ghost'")]
+    [InlineData(new[] { "--preset", "nope" }, "nope: no such search-space file, and not a preset")]
+    public void BadFlagsGiveOneClearSentenceAndExitCode1(string[] flags, string expected)
+    {
+        var args = Base().Concat(flags).ToArray();
+        if (flags.Contains("--preset")) args = args.Where((a, i) => a != "--space" && (i == 0 || args[i - 1] != "--space")).ToArray();
+        var (code, _, stderr) = _h.Cli(args);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, stderr);
+        Assert.StartsWith("rltune: ", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void BadStudyYamlNamesFileLineAndField()
+    {
+        var yaml = _h.WriteFile("study.yaml", "hp_trials: 3\nsteps_per_trial: lots\n");
+        var (code, _, stderr) = _h.Cli("automl", "--config", yaml);
+        Assert.Equal(1, code);
+        Assert.Equal($"rltune: {yaml}:2: steps_per_trial: expected an integer of at least 1, got 'lots'.", stderr.Trim());
+    }
+
+    [Fact]
+    public void StudyYamlIsReadAndFlagsOverrideIt()
+    {
+        var yaml = _h.WriteFile("study.yaml", $$"""
+            study: fromyaml
+            search_method: random
+            hp_trials: 5
+            steps_per_trial: 1000
+            space: tiny.yaml
+            env: fake-env
+            output: {{_h.Output}}
+            trainer_command: '{{TrialRunnerTests.Fake("metrics").Template.Replace("'", "''")}}'
+            objective: { metric: value, direction: minimize }
+            """);
+        _h.WriteFile("tiny.yaml", AutomlHarness.TinySpace);
+        var (code, stdout, stderr) = _h.Cli("automl", "--config", yaml, "--hp-trials", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("study fromyaml stopped: completed: 2 trials", stdout);
+        // resume without --config takes the stored settings; the flag raises the target
+        var again = _h.Cli("automl", "--resume", "--output", _h.Output, "--hp-trials", "3");
+        Assert.True(again.Code == 0, again.Stderr);
+        Assert.Contains("study fromyaml stopped: completed: 3 trials", again.Stdout);
+        Assert.Equal(3, _h.Read("fromyaml").Trials.Count);
+    }
+
+    [Fact]
+    public async Task KillMinus9ThenResumeLosesAndRepeatsNothing()
+    {
+        var args = Base("metrics@0.5", "--hp-trials", "6", "--study", "k", "--parallel", "2");
+        await _h.CliAsync(args, p =>
+        {
+            // kill once some trials completed while another is running
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !(CountState(TrialState.Complete) >= 2 && CountState(TrialState.Running) >= 1)) Thread.Sleep(20);
+            Process.Start("kill", ["-9", p.Id.ToString()])!.WaitForExit();
+        });
+        var before = _h.Read("k").Trials;
+        string States(IEnumerable<TrialRecord> ts) => string.Join(", ", ts.Select(t => $"{t.Number}:{t.State.ToText()}"));
+        var completeBefore = before.Where(t => t.State == TrialState.Complete).ToDictionary(t => t.Number, t => t.Score);
+        Assert.True(completeBefore.Count is >= 2 and < 6, States(before));
+        var (code, stdout, stderr) = await _h.CliAsync(["automl", "--resume", "--study", "k", "--output", _h.Output]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("completed: 6 trials", stdout);
+        var after = _h.Read("k").Trials;
+        Assert.True(after.Count == 6 && after.All(t => t.State == TrialState.Complete), States(after) + "\n" + stdout);
+        Assert.Equal(6, after.Select(t => RlTune.Search.ParamValues.Canonical(t.Params)).Distinct().Count());
+        foreach (var (n, score) in completeBefore) Assert.Equal(score, after.Single(t => t.Number == n).Score);
+        Assert.All(after, t => Assert.Single(t.SeedRuns));  // the re-run interrupted trial kept no partial seed run
+    }
+
+    private int CountState(TrialState state)
+    {
+        try
+        {
+            return _h.Read("k").Trials.Count(t => t.State == state);
+        }
+        catch (Exception)
+        {
+            return 0; // store not created yet
+        }
+    }
+
+    [Fact]
+    public void PublicBraninThroughTheTrainerCommand()
+    {
+        var repo = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repo, "RlTune.slnx"))) repo = Path.GetDirectoryName(repo)!;
+        // shared/ lies beside the repository (CI) or beside its worktree folder (developers)
+        var bench = new[] { Path.Combine(repo, "..", "shared", "bench"), Path.Combine(repo, "..", "..", "shared", "bench") }
+            .Select(Path.GetFullPath).FirstOrDefault(d => File.Exists(Path.Combine(d, "functions.py")));
+        Assert.True(bench is not null, $"the public objectives (shared/bench/functions.py) are expected beside the repository {repo}");
+        var functions = Path.Combine(bench, "functions.py");
+        var space = Path.Combine(bench, "branin.yaml");
+        var (code, stdout, stderr) = _h.Cli("automl", "--space", space, "--output", _h.Output, "--study", "branin", "--hp-trials", "8",
+            "--search-method", "bayesian", "--warmup-trials", "4", "--trainer-command", $"/usr/bin/python3 {functions} branin {{config}} {{run_dir}}",
+            "--objective", "value", "--direction", "minimize", "--parallel", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("completed: 8 trials", stdout);
+        var trials = _h.Read("branin").Trials;
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.All(trials, t => Assert.InRange(t.Score!.Value, 0.397, 310));   // branin's range over its box
+    }
+}

@@ -1,0 +1,129 @@
+using RlTune.Study;
+
+namespace RlTune.Tests.Automl;
+
+public sealed class FailureAndBudgetTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task CrashingTrainerFailsEachTrialWithItsReasonAndTheStudyGoesOn()
+    {
+        var r = await AutomlHarness.Run(_h.Settings("crash") with { HpTrials = 3 });
+        Assert.Equal("completed: 3 trials", r.StopReason);
+        Assert.Null(r.BestScore);
+        var trials = _h.Read().Trials;
+        Assert.Equal(3, trials.Count);
+        Assert.All(trials, t =>
+        {
+            Assert.Equal(TrialState.Failed, t.State);
+            Assert.Equal("crashed with exit code 3: Traceback: something broke in the trainer", t.Error);
+        });
+        Assert.Contains("- trial 2 (failed): crashed with exit code 3", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+    }
+
+    [Theory]
+    [InlineData("nan", "NaN or infinite metric: episode_reward_mean")]
+    [InlineData("nothing", "no metrics: the trainer exited 0 but left neither metrics.json nor TensorBoard scalars")]
+    [InlineData("error", "the trainer reported: NaN in the policy loss at step 4096")]
+    public async Task BadResultsAreFailuresWithReasons(string mode, string reason)
+    {
+        await AutomlHarness.Run(_h.Settings(mode) with { HpTrials = 1 });
+        Assert.StartsWith(reason, Assert.Single(_h.Read().Trials).Error);
+    }
+
+    [Fact]
+    public async Task MissingObjectiveMetricFailsTheTrial()
+    {
+        await AutomlHarness.Run(_h.Settings() with { HpTrials = 1, ObjectiveMetric = "nope" });
+        Assert.Equal("no metric 'nope' in the trial's metrics", Assert.Single(_h.Read().Trials).Error);
+    }
+
+    [Fact]
+    public async Task HangingTrainerHitsItsStepScaledTimeout()
+    {
+        // 1 s start-up + 1000 steps at 1000 steps/s = 2 s
+        var r = await AutomlHarness.Run(_h.Settings("hang") with { HpTrials = 1, TimeoutStartupSeconds = 1, TimeoutMinStepsPerSecond = 1000 });
+        var t = Assert.Single(_h.Read().Trials);
+        Assert.Equal(TrialState.Failed, t.State);
+        Assert.StartsWith("timed out after 2 s", t.Error);
+    }
+
+    [Fact]
+    public async Task TrainerThatCannotStartStopsTheStudyWithAClearReason()
+    {
+        var r = await AutomlHarness.Run(_h.Settings() with { HpTrials = 10, TrainerCommand = "/nonexistent/trainer --config {config}" });
+        Assert.Contains("could not be started 3 times in a row", r.StopReason);
+        Assert.Equal(3, _h.Read().Trials.Count);
+    }
+
+    [Fact]
+    public async Task BudgetStartsNothingThatCannotFinish()
+    {
+        // each trial takes about 0.6 s; 4 s of budget fits a few, never one that would overrun
+        var s = _h.Settings("metrics@0.6") with { HpTrials = 50, BudgetHours = 4.0 / 3600 };
+        var r = await AutomlHarness.Run(s);
+        Assert.StartsWith("budget: ", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        Assert.InRange(trials.Count, 1, 6);
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.True(double.Parse(attrs["elapsed_seconds"], System.Globalization.CultureInfo.InvariantCulture) <= 4.0 + 1.0);
+    }
+
+    [Fact]
+    public async Task HardStopAtTheBudgetLimitPrunesTheRunningTrial()
+    {
+        var r = await AutomlHarness.Run(_h.Settings("hang") with { HpTrials = 5, BudgetHours = 1.5 / 3600, Parallel = 2 });
+        Assert.StartsWith("hard stop at the budget limit", r.StopReason);
+        var trials = _h.Read().Trials;
+        Assert.Equal(2, trials.Count);
+        Assert.All(trials, t =>
+        {
+            Assert.Equal(TrialState.Pruned, t.State);
+            Assert.Contains("stopped at the budget's hard limit", t.Error);
+        });
+        Assert.Contains("hard stop", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
+    }
+
+    [Fact]
+    public async Task UserInterruptRequeuesTheRunningTrialAndResumeRunsItAgain()
+    {
+        using var cts = new CancellationTokenSource();
+        var r = await new AutomlPipeline(_h.Settings("metrics@0.4") with { HpTrials = 8 }, new CancelWhenTrialStarts(2, cts)).RunAsync(cts.Token);
+        Assert.StartsWith("interrupted by the user", r.StopReason);
+        var before = _h.Read().Trials;
+        var completedBefore = before.Where(t => t.State == TrialState.Complete).ToDictionary(t => t.Number, t => t.Score);
+        Assert.Contains(before, t => t.State == TrialState.Waiting);   // the interrupted one, put back
+        var again = await AutomlHarness.Run(_h.Settings("metrics") with { HpTrials = 8, Resume = true });
+        Assert.Equal("completed: 8 trials", again.StopReason);
+        var after = _h.Read().Trials;
+        Assert.Equal(8, after.Count);
+        Assert.All(after, t => Assert.Equal(TrialState.Complete, t.State));
+        foreach (var (n, score) in completedBefore) Assert.Equal(score, after.Single(t => t.Number == n).Score);  // nothing lost or re-run
+    }
+
+    [Fact]
+    public async Task ExistingStudyNeedsResumeAndResumeNeedsAStudy()
+    {
+        await AutomlHarness.Run(_h.Settings() with { HpTrials = 1 });
+        var e = await Assert.ThrowsAsync<UserError>(() => AutomlHarness.Run(_h.Settings() with { HpTrials = 1 }));
+        Assert.Contains("study 's' already exists", e.Message);
+        var e2 = await Assert.ThrowsAsync<UserError>(() => AutomlHarness.Run(_h.Settings(study: "other") with { Resume = true }));
+        Assert.Contains("there is no study 'other'", e2.Message);
+    }
+
+    /// <summary>Interrupts the study while the given trial runs (its trainer sleeps first, so it is mid-run).</summary>
+    private sealed class CancelWhenTrialStarts(int trial, CancellationTokenSource cts) : IStudyObserver
+    {
+        public void StudyStarted(string study, string description, int targetTrials, StudyBudget budget) { }
+        public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters)
+        {
+            if (number == trial) cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+        }
+        public void TrialProgress(int number, int seed, RlTune.Trials.TrialProgress progress) { }
+        public void TrialFinished(TrialRecord record, bool isBest) { }
+        public void Note(string message) { }
+    }
+}

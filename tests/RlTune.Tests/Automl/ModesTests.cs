@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using RlTune.Study;
+using RlTune.Trials;
+
+namespace RlTune.Tests.Automl;
+
+public sealed class ModesTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public async Task StageSearchesThenTrainsTheBestFullyAndExportsItsCheckpoint()
+    {
+        var r = await AutomlHarness.Run(_h.Settings() with { Mode = StudyMode.Stage, HpTrials = 3, FullTrainSteps = 5000 });
+        Assert.Contains("completed: 3 trials; full training done", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        var best = trials.MinBy(t => t.Score)!;
+        var final = TrialConfig.Load(Path.Combine(_h.Output, "s", "configs", "final.json"));
+        Assert.Equal(5000L, final.MaxEnvSteps);
+        Assert.Equal(best.Params["x"], final.Params["x"]);
+        Assert.Equal("done", attrs["final_status"]);
+        var checkpoint = attrs["final_checkpoint"];
+        Assert.Equal(Path.Combine(_h.Output, "s", "best_checkpoint.ckpt"), checkpoint);
+        Assert.Contains("s_final", File.ReadAllText(checkpoint));
+        Assert.Contains("final_checkpoint", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
+    }
+
+    [Fact]
+    public async Task FullRunsTheCurriculumWarmStartingEachStageFromThePreviousCheckpoint()
+    {
+        JsonObject Ring(double a, double b) => new() { ["spawn_ring"] = new JsonArray(a, b) };
+        var s = _h.Settings() with
+        {
+            Mode = StudyMode.Full, HpTrials = 2, FullTrainSteps = 2000,
+            Stages = [new CurriculumStage("near", Ring(2, 5), 0.0), new CurriculumStage("far", Ring(5, 8), 0.0)],
+        };
+        var r = await AutomlHarness.Run(s);
+        Assert.Equal("curriculum finished: every stage promoted", r.StopReason);
+        var parent = _h.Read().Attrs;
+        Assert.Equal("promoted", parent["stage_1_status"]);
+        Assert.Equal("promoted", parent["stage_2_status"]);
+        var stage1 = Path.Combine(_h.Output, "s-stage1-near");
+        var stage2 = Path.Combine(_h.Output, "s-stage2-far");
+        var c1 = TrialConfig.Load(Path.Combine(stage1, "configs", "trial_0000_seed_0.json"));
+        var c2 = TrialConfig.Load(Path.Combine(stage2, "configs", "trial_0000_seed_0.json"));
+        Assert.Equal(5.0, c1.EnvOverrides["spawn_ring"]![1]!.GetValue<double>());
+        Assert.Null(c1.Checkpoint);
+        Assert.Equal(8.0, c2.EnvOverrides["spawn_ring"]![1]!.GetValue<double>());
+        Assert.Equal(Path.Combine(stage1, "best_checkpoint.ckpt"), c2.Checkpoint);   // warm start from stage 1
+        Assert.Equal(2, _h.Read("s-stage2-far").Trials.Count);
+        Assert.Equal(Path.Combine(stage2, "best_checkpoint.ckpt"), parent["final_checkpoint"]);
+    }
+
+    [Fact]
+    public async Task StageThatMissesItsThresholdStopsTheCurriculumAndSaysWhy()
+    {
+        var s = _h.Settings() with
+        {
+            Mode = StudyMode.Full, HpTrials = 1, FullTrainSteps = 1000, StageAttempts = 2, ObjectiveMetric = null, Direction = null,
+            Stages = [new CurriculumStage("impossible", [], 1.0), new CurriculumStage("never", [], 0.0)],
+        };
+        var r = await AutomlHarness.Run(s);
+        Assert.Equal("stage 1 (impossible) did not reach success 1 in 2 attempts", r.StopReason);
+        Assert.Equal(2, _h.Read("s-stage1-impossible").Trials.Count);  // the second attempt searched on
+        using var store = RlTune.Storage.StoreFactory.Open(null, _h.Output);
+        Assert.Null(store.FindStudy("s-stage2-never"));
+    }
+
+    [Fact]
+    public async Task EvalRunsTheConfigurationOverSeveralSeeds()
+    {
+        var seedFile = _h.WriteFile("cfg.json", """{"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.3}}""");
+        var r = await AutomlHarness.Run(_h.Settings() with { Mode = StudyMode.Eval, SeedsPerTrial = 3, SeedConfigs = [seedFile], EvalEpisodes = 7 });
+        Assert.StartsWith("evaluated over 3 of 3 seeds: score ", r.StopReason);
+        Assert.Equal(0.01, r.BestScore!.Value, 9);   // loss 0 at x = 0.3, lr 10^-3.7, bonus 0.3; + 0.01 x mean seed 1
+        var summary = File.ReadAllText(Path.Combine(_h.Output, "s", "eval", "summary.yaml"));
+        Assert.Contains("succeeded: 3", summary);
+        var config = TrialConfig.Load(Path.Combine(_h.Output, "s", "configs", "eval_seed_2.json"));
+        Assert.Equal(7L, config.GetLong("eval_episodes"));
+        Assert.Null(config.GetBool("eval_only"));       // no checkpoint: train then evaluate
+    }
+}
