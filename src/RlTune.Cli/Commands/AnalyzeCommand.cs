@@ -73,13 +73,13 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
         if (result.TopConfigs.Count > 0)
         {
             var shown = result.Ranking.Take(4).Select(r => r.Parameter).ToList();
-            var table = new Table().Title($"Top {result.TopConfigs.Count} configurations").AddColumns(["rank", "config", metric.Name, "seeds", .. shown.Select(Markup.Escape)]);
+            var table = new Table().Title($"Top {result.TopConfigs.Count} configurations").AddColumns(["rank", "config", metric.Name, "seeds", .. shown.Select(Markup.Escape), "flags"]);
             for (var i = 0; i < result.TopConfigs.Count; i++)
             {
                 var c = result.TopConfigs[i];
                 var metricText = F(c.MetricValue) + (c.MetricStd is { } sd ? " ± " + F(sd) : "");
                 table.AddRow([(i + 1).ToString(CultureInfo.InvariantCulture), c.ConfigId, metricText, c.Seeds.ToString(CultureInfo.InvariantCulture),
-                    .. shown.Select(n => Markup.Escape(Value(c.Params.GetValueOrDefault(n))))]);
+                    .. shown.Select(n => Markup.Escape(Value(c.Params.GetValueOrDefault(n)))), Markup.Escape(StudyReport.FlagText(flags, c.TrialNumber))]);
             }
             console.Write(table);
         }

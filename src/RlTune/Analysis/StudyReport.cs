@@ -166,6 +166,11 @@ public static class StudyReport
 
     private static string F(double d) => StudyPlots.Fmt(d);
 
+    /// <summary>The flag kinds raised for a trial ("lazy_robot (2 seeds)"), or empty.</summary>
+    public static string FlagText(IReadOnlyList<TrialFlags> flags, int trialNumber) =>
+        string.Join(", ", flags.Where(f => f.TrialNumber == trialNumber).SelectMany(f => f.Flags).GroupBy(f => f.Flag.Kind)
+            .Select(g => g.Count() > 1 ? $"{g.Key} ({g.Count()} seeds)" : g.Key));
+
     private static string V(object? v) => v switch
     {
         null => "-",
@@ -192,9 +197,9 @@ public static class StudyReport
         }
         if (a.TopConfigs.Count > 0)
         {
-            sb.Append($"\n## Top {a.TopConfigs.Count} configurations\n\n| rank | config | {a.Metric.Name} | seeds |\n|---|---|---|---|\n");
+            sb.Append($"\n## Top {a.TopConfigs.Count} configurations\n\n| rank | config | {a.Metric.Name} | seeds | flags |\n|---|---|---|---|---|\n");
             for (var i = 0; i < a.TopConfigs.Count; i++)
-                sb.Append($"| {i + 1} | {a.TopConfigs[i].ConfigId} | {MetricText(a.TopConfigs[i])} | {a.TopConfigs[i].Seeds} |\n");
+                sb.Append($"| {i + 1} | {a.TopConfigs[i].ConfigId} | {MetricText(a.TopConfigs[i])} | {a.TopConfigs[i].Seeds} | {FlagText(flags, a.TopConfigs[i].TrialNumber)} |\n");
         }
         sb.Append("\n## Parameter importance (fANOVA)\n\n");
         if (a.ImportanceNote is not null) sb.Append("Not computed: ").Append(a.ImportanceNote).Append(".\n");
@@ -247,9 +252,9 @@ public static class StudyReport
         }
         if (a.TopConfigs.Count > 0)
         {
-            sb.Append($"<h2>Top {a.TopConfigs.Count} configurations</h2>\n<table><tr><th>rank</th><th>config</th><th>{H(a.Metric.Name)}</th><th>seeds</th></tr>\n");
+            sb.Append($"<h2>Top {a.TopConfigs.Count} configurations</h2>\n<table><tr><th>rank</th><th>config</th><th>{H(a.Metric.Name)}</th><th>seeds</th><th>flags</th></tr>\n");
             for (var i = 0; i < a.TopConfigs.Count; i++)
-                sb.Append($"<tr><td class=\"num\">{i + 1}</td><td>{H(a.TopConfigs[i].ConfigId)}</td><td class=\"num\">{H(MetricText(a.TopConfigs[i]))}</td><td class=\"num\">{a.TopConfigs[i].Seeds}</td></tr>\n");
+                sb.Append($"<tr><td class=\"num\">{i + 1}</td><td>{H(a.TopConfigs[i].ConfigId)}</td><td class=\"num\">{H(MetricText(a.TopConfigs[i]))}</td><td class=\"num\">{a.TopConfigs[i].Seeds}</td><td class=\"flag\">{H(FlagText(flags, a.TopConfigs[i].TrialNumber))}</td></tr>\n");
             sb.Append("</table>\n");
         }
         sb.Append("<h2>Parameter importance (fANOVA)</h2>\n");

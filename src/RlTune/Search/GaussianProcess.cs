@@ -16,6 +16,7 @@ internal sealed class GaussianProcess
 {
     private readonly double[][] _x;     // training rows, each column divided by its group's length scale
     private readonly double[] _columnScale; // per column 1/l of its group
+    private readonly double[] _scaledPoint; // scratch for Predict (a model is used by one thread)
     private readonly double _signal;
     private readonly double _noise;
     private readonly double[] _l;       // Cholesky factor, row-major lower triangle (n*n)
@@ -29,6 +30,7 @@ internal sealed class GaussianProcess
     {
         _columnScale = group.Select(g => Math.Exp(-logLs[g])).ToArray();
         _x = x.Select(Scale).ToArray();
+        _scaledPoint = new double[_columnScale.Length];
         _n = x.Length;
         LengthScales = logLs.Select(Math.Exp).ToArray();
         _signal = Math.Exp(logSignal);
@@ -115,8 +117,8 @@ internal sealed class GaussianProcess
     private static bool LogPosteriorGradient(double[] dist, double[] y, int groups, double[] theta, double[] grad, Workspace w)
     {
         var n = y.Length;
-        Span<double> invLs2 = stackalloc double[groups];
-        Span<double> gradLs = stackalloc double[groups];
+        var invLs2 = new double[groups];
+        var gradLs = new double[groups];
         for (var g = 0; g < groups; g++) invLs2[g] = Math.Exp(-2 * theta[g]);
         var signal = Math.Exp(theta[groups]);
         var noise = Math.Exp(theta[groups + 1]);
@@ -128,9 +130,7 @@ internal sealed class GaussianProcess
             k[i * n + i] = signal + noise;
             for (var j = 0; j < i; j++, p++)
             {
-                var r2 = 0.0;
-                var pg = p * groups;
-                for (var g = 0; g < groups; g++) r2 += dist[pg + g] * invLs2[g];
+                var r2 = Dot(dist, p * groups, invLs2, 0, groups);
                 var r = Math.Sqrt(r2);
                 var e = Math.Exp(-sqrt5 * r);
                 k[i * n + j] = k[j * n + i] = signal * (1 + sqrt5 * r + 5.0 / 3 * r2) * e;
@@ -142,7 +142,6 @@ internal sealed class GaussianProcess
         var alpha = Solve(w.L, y, n);
         Inverse(w.L, w.Inv, n, w.U);
         Array.Clear(grad);
-        gradLs.Clear();
         // W = alpha alpha^T - K^-1; dL/dtheta = 0.5 tr(W dK/dtheta), off-diagonal pairs counted twice
         p = 0;
         for (var i = 0; i < n; i++)
@@ -157,8 +156,7 @@ internal sealed class GaussianProcess
                 grad[groups] += wij * k[i * n + j];
                 var common = wij * signal * 5.0 / 3 * (1 + sqrt5 * r) * w.E[i * n + j];
                 // gradLs += common * dist(pair); scaled by 1/l^2 once at the end
-                var pg = p * groups;
-                for (var g = 0; g < groups; g++) gradLs[g] += common * dist[pg + g];
+                AddScaled(gradLs, dist, p * groups, common);
             }
         }
         for (var g = 0; g < groups; g++) grad[g] = gradLs[g] * invLs2[g];
@@ -185,12 +183,7 @@ internal sealed class GaussianProcess
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
     private double Kernel(double[] a, double[] b)
     {
-        var r2 = 0.0;
-        for (var c = 0; c < a.Length; c++)
-        {
-            var d = a[c] - b[c];
-            r2 += d * d;
-        }
+        var r2 = SquaredDistance(a, b);
         var r = Math.Sqrt(r2);
         return _signal * (1 + Math.Sqrt(5) * r + 5.0 / 3 * r2) * Math.Exp(-Math.Sqrt(5) * r);
     }
@@ -209,7 +202,8 @@ internal sealed class GaussianProcess
         var n = _n;
         var ks = kstarScratch;
         var mean = 0.0;
-        var scaled = Scale(point);
+        var scaled = _scaledPoint;
+        for (var c = 0; c < point.Length; c++) scaled[c] = point[c] * _columnScale[c];
         for (var i = 0; i < n; i++)
         {
             ks[i] = Kernel(scaled, _x[i]);
@@ -251,6 +245,32 @@ internal sealed class GaussianProcess
         for (var i = 0; i < va.Length; i++) acc += va[i] * vb[i];
         var s = Vector.Sum(acc);
         for (var i = va.Length * Vector<double>.Count; i < length; i++) s += a[aOffset + i] * b[bOffset + i];
+        return s;
+    }
+
+    // acc += scale * src[offset .. offset + acc.Length]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(double[] acc, double[] src, int offset, double scale)
+    {
+        var va = MemoryMarshal.Cast<double, Vector<double>>(acc.AsSpan());
+        var vs = MemoryMarshal.Cast<double, Vector<double>>(new ReadOnlySpan<double>(src, offset, acc.Length));
+        for (var i = 0; i < va.Length; i++) va[i] += vs[i] * scale;
+        for (var i = va.Length * Vector<double>.Count; i < acc.Length; i++) acc[i] += scale * src[offset + i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double SquaredDistance(double[] a, double[] b)
+    {
+        var va = MemoryMarshal.Cast<double, Vector<double>>(a.AsSpan());
+        var vb = MemoryMarshal.Cast<double, Vector<double>>(b.AsSpan());
+        var acc = Vector<double>.Zero;
+        for (var i = 0; i < va.Length; i++)
+        {
+            var d = va[i] - vb[i];
+            acc += d * d;
+        }
+        var s = Vector.Sum(acc);
+        for (var i = va.Length * Vector<double>.Count; i < a.Length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
         return s;
     }
 

@@ -105,12 +105,12 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         var constrained = space.Constraints.Count > 0;
         void Consider(double[] x)
         {
-            if (constrained && !tally.Accept(enc.Decode(x))) return;
             var ei = Ei(x);
-            if (ei > bestEi) { bestEi = ei; bestX = x; }
+            // constraints are checked only for a would-be best: most candidates never need decoding
+            if (ei > bestEi && (!constrained || tally.Accept(enc.Decode(x)))) { bestEi = ei; bestX = x; }
         }
 
-        for (var i = 0; i < _o.RandomCandidates; i++) Consider(enc.Encode(RandomSampler.Draw(space, rng)));
+        for (var i = 0; i < _o.RandomCandidates; i++) Consider(enc.RandomPoint(rng));
         if (space.Params.Any(p => p.Prior is not null))
         {
             // the declared priors are the user's best guess: the defaults and their neighbourhood are always candidates
@@ -250,6 +250,35 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
                 }
             }
             Snap(x);
+            return x;
+        }
+
+        /// <summary>A uniform draw over the space (as <see cref="RandomSampler"/> draws), directly in model columns.</summary>
+        public double[] RandomPoint(SeededRandom rng)
+        {
+            var x = new double[Columns];
+            var ps = _space.Params;
+            for (var j = 0; j < ps.Count; j++)
+            {
+                var p = ps[j];
+                var o = _offset[j];
+                switch (p.Kind)
+                {
+                    case ParamKind.Categorical:
+                        x[o + rng.NextInt(p.Values.Count)] = 1;
+                        break;
+                    case ParamKind.Choice:
+                        x[o] = rng.NextInt(p.Values.Count) / (_hi[j] - _lo[j]);
+                        break;
+                    case ParamKind.Int:
+                        var v = (long)p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh));
+                        x[o] = ((p.Log ? Math.Log(v) : v) - _lo[j]) / (_hi[j] - _lo[j]);
+                        break;
+                    default:
+                        x[o] = rng.NextDouble();
+                        break;
+                }
+            }
             return x;
         }
 

@@ -118,9 +118,24 @@ public sealed class AnalysisCommandsTests : IDisposable
     public void ExportedBestTrainsWithTrainOne()
     {
         MakeStudy("small", 8, stepsPerTrial: 2048);
+        // the config trial 0 ran with, as the runner leaves it in configs/: export-best must start from it
+        var ran = new TrialConfig
+        {
+            RunTag = "small_0", EnvName = "vbot-nav-lite", Study = "small", Trial = 0, RunDir = Path.Combine(Output, "small", "trials", "trial_0000", "seed_0"),
+            RewardScales = new Dictionary<string, double> { ["arrival_bonus"] = 12.5 },
+            RlOverrides = new Dictionary<string, object> { ["learning_rate"] = 3e-4, ["num_envs"] = 16L, ["rollouts"] = 16L, ["mini_batches"] = 4L, ["max_env_steps"] = 512L, ["seed"] = 0L },
+            EnvOverrides = new System.Text.Json.Nodes.JsonObject { ["max_episode_steps"] = 40 },
+        };
+        Directory.CreateDirectory(Path.Combine(Output, "small", "configs"));
+        ran.Save(Path.Combine(Output, "small", "configs", "trial_0000_seed_0.json"));
         var best = Path.Combine(_root, "best.json");
-        var export = Run("export-best", "--output", Output, "--study", "small", "--out", best);
+        var export = Run("export-best", "--output", Output, "--study", "small", "--trial", "0", "--out", best);
         Assert.True(export.Code == 0, export.Err);
+        Assert.Contains("from the config it ran with", export.Out);
+        var exported = TrialConfig.Load(best);
+        Assert.Null(exported.RunDir);
+        Assert.Equal(40, exported.EnvOverrides["max_episode_steps"]!.GetValue<int>());
+        Assert.Equal(12.5, exported.RewardScales["arrival_bonus"]);
 
         var train = RunIn(_root, "train-one", "--config", best, "--threads", "1", "--env-threads", "1", "--eval-episodes", "8");
         Assert.True(train.Code == 0, train.Out + train.Err);
