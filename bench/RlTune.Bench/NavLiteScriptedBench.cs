@@ -16,8 +16,10 @@ public static class NavLiteScriptedBench
     {
         double speed = 1.5, turnGain = 2.0, brake = 1.5;
         int envs = 1024, steps = 3000, seed = 1;
+        string? png = null;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
+            if (args[i] == "--png") { png = args[i + 1]; continue; }
             double v = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
             switch (args[i])
             {
@@ -30,18 +32,16 @@ public static class NavLiteScriptedBench
                 default: Console.Error.WriteLine($"nav-lite-scripted: unknown option {args[i]}"); return 1;
             }
         }
-        using var env = EnvRegistry.Create("vbot-nav-lite", new EnvOptions(envs));
-        env.Reset(seed);
+        using var env = (VbotNavLiteEnv)EnvRegistry.Create("vbot-nav-lite", new EnvOptions(envs));
         var actions = new float[envs * 3];
         var rewards = new float[envs];
         var term = new bool[envs];
         var trunc = new bool[envs];
-        for (int s = 0; s < steps; s++)
+        void Drive(ReadOnlySpan<float> obs, Span<float> actions)
         {
-            var obs = env.Observations;
-            for (int e = 0; e < envs; e++)
+            for (int e = 0; e < obs.Length / NavLiteObservation.Dim; e++)
             {
-                var o = obs.Slice(e * env.ObsDim, env.ObsDim);
+                var o = obs.Slice(e * NavLiteObservation.Dim, NavLiteObservation.Dim);
                 double ex = o[NavLiteObservation.PositionError] / NavLiteObservation.PositionScale;
                 double ey = o[NavLiteObservation.PositionError + 1] / NavLiteObservation.PositionScale;
                 double d = Math.Sqrt(ex * ex + ey * ey);
@@ -54,6 +54,17 @@ public static class NavLiteScriptedBench
                 actions[e * 3 + 1] = (float)Math.Clamp(vy / BodyModel.MaxLateralSpeed, -1, 1);
                 actions[e * 3 + 2] = (float)Math.Clamp(wz / BodyModel.MaxYawRate, -1, 1);
             }
+        }
+        if (png is not null)
+        {
+            var paths = Trajectories.Record(env, Drive, 24, seed);
+            Trajectories.SavePng(paths, env.Settings, png, string.Create(CultureInfo.InvariantCulture, $"vbot-nav-lite, scripted driver at {speed} m/s"));
+            Console.WriteLine($"wrote {png}");
+        }
+        env.Reset(seed);
+        for (int s = 0; s < steps; s++)
+        {
+            Drive(env.Observations, actions);
             env.Step(actions, rewards, term, trunc);
         }
         var r = env.DrainEpisodes();

@@ -11,6 +11,7 @@ public static class CommandTable
         config.AddCommand<StatusCommand>("status").WithDescription("Show a study's progress, best trial and why it stopped.");
         config.AddCommand<TrainOneCommand>("train-one").WithDescription("Train one trial from a trial config JSON (the built-in trainer of the trial protocol).");
         config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.");
+        config.AddCommand<PlayCommand>("play").WithDescription("Draw N robots' paths under a trained vbot-nav-lite policy into a PNG (falls marked).");
         config.AddCommand<SpaceCommand>("space").WithDescription("Check a search-space file or preset and show its parameters, defaults, constraints and grid size; without one, list the presets.");
         config.AddCommand<EnvsCommand>("envs").WithDescription("List the built-in environments and their reward terms.");
         config.AddCommand<AnalyzeCommand>("analyze").WithDescription("Parameter importance (fANOVA), top configurations and reward-hacking flags; writes analysis/hyperparameter_importance.yaml.");

@@ -36,13 +36,14 @@ public class VbotNavLiteRewardTests
     }
 
     [Fact]
-    public void ForwardVelocityIsVelocityTowardTheTargetCapped()
+    public void ForwardVelocityIsVelocityTowardTheTargetCappedUntilReached()
     {
         using var env = UnitWeights();
         Assert.Equal(1.5f, RawTerm(env, RewardTerms.ForwardVelocity, Body(5, 0, Toward, vx: 1.5f), Hold(1.5f)), 2);
         Assert.Equal(-1.0f, RawTerm(env, RewardTerms.ForwardVelocity, Body(5, 0, 0, vx: 1.0f), Hold(1.0f)), 2);
         Assert.Equal(0f, RawTerm(env, RewardTerms.ForwardVelocity, Body(5, 0, MathF.PI / 2, vx: 1.0f), Hold(1.0f)), 1);
         Assert.Equal(BodyModel.ForwardVelocityCap, RawTerm(env, RewardTerms.ForwardVelocity, Body(8, 0, Toward, vx: 2.5f), Hold(2.5f)), 3);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.ForwardVelocity, Body(5, 0, Toward, vx: 1.5f), Hold(1.5f), everReached: true));
     }
 
     [Fact]
@@ -63,11 +64,12 @@ public class VbotNavLiteRewardTests
     }
 
     [Fact]
-    public void ApproachScaleIsTheDecreaseOfDistanceThisStep()
+    public void ApproachScaleIsTheDecreaseOfDistanceThisStepUntilReached()
     {
         using var env = UnitWeights();
         Assert.Equal(0.015f, RawTerm(env, RewardTerms.ApproachScale, Body(5, 0, Toward, vx: 1.5f), Hold(1.5f)), 4);
         Assert.Equal(-0.01f, RawTerm(env, RewardTerms.ApproachScale, Body(5, 0, 0, vx: 1.0f), Hold(1.0f)), 4);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.ApproachScale, Body(5, 0, Toward, vx: 1.5f), Hold(1.5f), everReached: true));
     }
 
     [Fact]
@@ -88,16 +90,18 @@ public class VbotNavLiteRewardTests
     }
 
     [Fact]
-    public void StopScaleAndZeroAngBonusPayForStandingStillAfterReaching()
+    public void StopScaleAndZeroAngBonusPayForStandingStillWithinTheSuccessRadiusAfterReaching()
     {
         using var env = UnitWeights();
         Assert.Equal(1f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, Toward), (0, 0, 0), everReached: true), 3);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, Toward), (0, 0, 0), everReached: true));
         Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, Toward), (0, 0, 0)));
-        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(1.0f, 0, Toward), (0, 0, 0), everReached: true));
-        Assert.Equal(0.5f, RawTerm(env, RewardTerms.StopScale, Body(0.5f, 0, MathF.PI / 2, vx: 0.3f), Hold(0.3f), everReached: true), 2);
+        // 0.15 m/s is half the stop speed: 1 - 0.5^2
+        Assert.Equal(0.75f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, MathF.PI / 2, vx: 0.15f), Hold(0.15f), everReached: true), 2);
+        Assert.Equal(0f, RawTerm(env, RewardTerms.StopScale, Body(0.1f, 0, MathF.PI / 2, vx: 0.4f), Hold(0.4f), everReached: true));
 
         Assert.Equal(1f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward), (0, 0, 0), everReached: true), 3);
-        Assert.Equal(0.5f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward, yawRate: 0.3f), Hold(0, 0, 0.3f), everReached: true), 2);
+        Assert.Equal(0.75f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.1f, 0, Toward, yawRate: 0.25f), Hold(0, 0, 0.25f), everReached: true), 2);
         Assert.Equal(0f, RawTerm(env, RewardTerms.ZeroAngBonus, Body(0.5f, 0, Toward), (0, 0, 0)));
     }
 

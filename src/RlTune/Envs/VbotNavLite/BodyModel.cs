@@ -55,7 +55,7 @@ public static class BodyModel
     public const float MaxLateralSpeed = 1.0f;
     public const float MaxYawRate = 2.5f;
     public const float MaxPlanarSpeed = 2.5f;       // speed cap on |(vx, vy)|
-    public const float ForwardVelocityCap = 2.0f;   // forward_velocity pays no more than this
+    public const float ForwardVelocityCap = 2.5f;   // forward_velocity pays no more than this (the speed cap)
 
     public const float VelocityLag = 0.15f;         // first-order time constant of vx, vy, s
     public const float YawLag = 0.10f;

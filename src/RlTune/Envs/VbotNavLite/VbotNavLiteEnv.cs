@@ -37,6 +37,8 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly uint* _rng;
     private readonly float* _termSums; // [term * padded + env], weighted
     private readonly float* _obs, _finalObs;
+    private readonly float* _finalX, _finalY; // where envs that ended in the last step were, before their reset
+    private readonly int* _finalOutcome;     // how they ended (EpisodeOutcome)
     private readonly List<Array> _pins = new();
 
     private readonly EpisodeTally[] _tallies;
@@ -72,6 +74,8 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _termSums = (float*)Pin<float>(_padded * Terms.Count);
         _obs = (float*)Pin<float>(_n * Dim);
         _finalObs = (float*)Pin<float>(_n * Dim);
+        _finalX = Floats(); _finalY = Floats();
+        _finalOutcome = (int*)Pin<int>(_padded);
 
         int blocks = _padded / Lanes;
         int chunks = Math.Clamp(options.Threads, 1, blocks);
@@ -97,6 +101,12 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     public (float X, float Y) Position(int i) => (uint)i < (uint)_n ? (_x[i], _y[i]) : throw new ArgumentOutOfRangeException(nameof(i));
 
     public ReadOnlySpan<float> Observations => new(_obs, _n * Dim);
+
+    /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
+    public (float X, float Y) FinalPosition(int i) => ((uint)i < (uint)_n) ? (_finalX[i], _finalY[i]) : throw new ArgumentOutOfRangeException(nameof(i));
+
+    /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
+    public EpisodeOutcome FinalOutcome(int i) => ((uint)i < (uint)_n) ? (EpisodeOutcome)_finalOutcome[i] : throw new ArgumentOutOfRangeException(nameof(i));
     public ReadOnlySpan<float> FinalObservations => new(_finalObs, _n * Dim);
 
     public void Reset(int seed)
@@ -196,7 +206,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             V stopped = inSuccess & Vector256.LessThan(speed, Vector256.Create(BodyModel.StopSpeed))
                         & Vector256.LessThan(Vector256.Abs(b.YawRate), Vector256.Create(BodyModel.StopYawRate));
             var succ = Vector256.Load(_successSteps + i);
-            var counting = Vector256.GreaterThan(succ, Vector256<int>.Zero) | stopped.AsInt32();
+            var counting = Vector256.GreaterThan(succ, Vector256<int>.Zero) | stopped.AsInt32(); // the success hold has begun
             succ += counting & Vector256<int>.One;
             succ.Store(_successSteps + i);
 
@@ -205,7 +215,9 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             V r2 = b.X * b.X + b.Y * b.Y;
             V left = Vector256.GreaterThan(r2, Vector256.Create(BodyModel.PlatformRadius * BodyModel.PlatformRadius));
             V down = fell | left;
-            V gate = everMask & insideFence;
+            // stop terms pay only within the success radius once the robot has stopped there (the success hold),
+            // so hovering or spinning on the spot never earns them
+            V gate = everMask & inSuccess & counting.AsSingle();
             V prev = Vector256.Load(_prevDist + i);
             dist.Store(_prevDist + i);
             V edge = Vector256.Max(zero, (Vector256.Sqrt(r2) - Vector256.Create(BodyModel.BoundaryStart)) * Vector256.Create(0.5f));
@@ -217,16 +229,21 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
                 everMask & Vector256.LessThan(dist, Vector256.Create(BodyModel.FineTrackingGate)) & Vector256.Exp(dist * Vector256.Create(-2f)));
             Accumulate(ref reward, sums, padded, w, Terms.HeadingTracking,
                 Vector256.ConditionalSelect(inSuccess, one, Vector256.Create(0.5f) * (one + cosErr)));
-            Accumulate(ref reward, sums, padded, w, Terms.ForwardVelocity,
+            // the approach terms stop once the target is reached: afterwards only stopping pays, and
+            // running through the target and back cannot farm discounted approach reward
+            V approaching = Vector256.AndNot(one, everMask);
+            Accumulate(ref reward, sums, padded, w, Terms.ForwardVelocity, approaching *
                 BodyModel.Clamp((b.Vx * bx + b.Vy * by) * invD, Vector256.Create(-BodyModel.ForwardVelocityCap), Vector256.Create(BodyModel.ForwardVelocityCap)));
             Accumulate(ref reward, sums, padded, w, Terms.DistanceProgress,
                 BodyModel.Clamp(one - dist / Vector256.Load(_spawnDist + i), Vector256.Create(-0.5f), one));
             Accumulate(ref reward, sums, padded, w, Terms.AliveBonus, Vector256.AndNot(one, down));
-            Accumulate(ref reward, sums, padded, w, Terms.ApproachScale, prev - dist);
+            Accumulate(ref reward, sums, padded, w, Terms.ApproachScale, approaching * (prev - dist));
             Accumulate(ref reward, sums, padded, w, Terms.ArrivalBonus, firstReach);
             Accumulate(ref reward, sums, padded, w, Terms.InnerFenceBonus, firstFence);
-            Accumulate(ref reward, sums, padded, w, Terms.StopScale, gate & (one / (one + speedSq * Vector256.Create(1f / 0.09f))));
-            Accumulate(ref reward, sums, padded, w, Terms.ZeroAngBonus, gate & (one / (one + b.YawRate * b.YawRate * Vector256.Create(1f / 0.09f))));
+            Accumulate(ref reward, sums, padded, w, Terms.StopScale,
+                gate & Vector256.Max(zero, one - speedSq * Vector256.Create(1f / (BodyModel.StopSpeed * BodyModel.StopSpeed))));
+            Accumulate(ref reward, sums, padded, w, Terms.ZeroAngBonus,
+                gate & Vector256.Max(zero, one - b.YawRate * b.YawRate * Vector256.Create(1f / (BodyModel.StopYawRate * BodyModel.StopYawRate))));
             Accumulate(ref reward, sums, padded, w, Terms.NearTargetSpeed,
                 speedSq * Vector256.Max(zero, one - dist * Vector256.Create(1f / BodyModel.NearTargetRadius)));
             Accumulate(ref reward, sums, padded, w, Terms.BoundaryPenalty, edge * edge);
@@ -262,6 +279,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             {
                 if ((doneBits >> l & 1) == 0) continue;
                 int e = i + l;
+                _finalX[e] = _x[e]; _finalY[e] = _y[e];
+                _finalOutcome[e] = (int)((successBits >> l & 1) != 0 ? EpisodeOutcome.Success
+                    : (fellBits >> l & 1) != 0 ? EpisodeOutcome.Fall
+                    : (leftBits >> l & 1) != 0 ? EpisodeOutcome.LeftPlatform : EpisodeOutcome.Timeout);
                 if (e < n)
                 {
                     new Span<float>(_obs + (long)e * Dim, Dim).CopyTo(new Span<float>(_finalObs + (long)e * Dim, Dim));

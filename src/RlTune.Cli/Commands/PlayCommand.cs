@@ -1,0 +1,85 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RlTune.Envs;
+using RlTune.Envs.VbotNavLite;
+using RlTune.Learning;
+using Spectre.Console.Cli;
+
+namespace RlTune.Cli.Commands;
+
+/// <summary>
+/// <c>rltune play --checkpoint FILE --out traj.png</c>: runs a trained policy's mean action on N
+/// robots and draws their paths from spawn to target on the platform, falls marked.
+/// </summary>
+public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("A checkpoint written by `rltune train` or `train-one` (its run dir's checkpoints/).")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--out <FILE>")]
+        [Description("The picture to write (PNG). Default traj.png.")]
+        public string Out { get; init; } = "traj.png";
+
+        [CommandOption("--robots <N>")]
+        [Description("How many robots to draw, one episode each. Default 24.")]
+        public int Robots { get; init; } = 24;
+
+        [CommandOption("--seed <S>")]
+        [Description("Seed of the spawn points and sensor noise. Default 1.")]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--env-overrides <JSON>")]
+        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [2, 5]}'.")]
+        public string? EnvOverrides { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Checkpoint is null) throw new UserError("play needs --checkpoint FILE (a checkpoint from `rltune train`).");
+        if (settings.Robots is < 1 or > 4096) throw new UserError($"--robots must be between 1 and 4096, not {settings.Robots}.");
+        var checkpoint = Learning.Checkpoint.Load(settings.Checkpoint);
+        string envName = checkpoint.Header["env_name"]?.GetValue<string>() ?? VbotNavLiteEnv.EnvName;
+        if (envName != VbotNavLiteEnv.EnvName)
+            throw new UserError($"{settings.Checkpoint}: play draws {VbotNavLiteEnv.EnvName} paths; this checkpoint was trained on '{envName}'.");
+        JsonObject? overrides = null;
+        if (settings.EnvOverrides is { } text)
+        {
+            try { overrides = JsonNode.Parse(text) as JsonObject; }
+            catch (System.Text.Json.JsonException) { }
+            if (overrides is null) throw new UserError($"--env-overrides must be a JSON object such as '{{\"spawn_ring\": [2, 5]}}', not '{text}'.");
+        }
+
+        using var env = new VbotNavLiteEnv(new EnvOptions(settings.Robots, null, overrides));
+        var model = checkpoint.Model;
+        if (env.ObsDim != model.Observations || env.ActDim != model.Actions)
+            throw new UserError($"{settings.Checkpoint}: the model takes {model.Observations} observations and gives {model.Actions} actions; {envName} has {env.ObsDim} and {env.ActDim}.");
+        using var pool = new WorkerPool(1);
+        var runner = new ModelRunner(model, [new ActorCriticWorkspace(model, settings.Robots)], pool);
+        var scaler = checkpoint.Config.StatePreprocessor ? checkpoint.StateScaler : null;
+        var means = new float[settings.Robots * env.ActDim];
+        void Policy(ReadOnlySpan<float> observations, Span<float> actions)
+        {
+            fixed (float* o = observations)
+            fixed (float* a = means)
+                runner.Run(o, settings.Robots, scaler, a, null);
+            means.CopyTo(actions);
+        }
+
+        var paths = Trajectories.Record(env, Policy, settings.Robots, settings.Seed);
+        long steps = checkpoint.Header["env_steps"]?.GetValue<long>() ?? 0;
+        string title = string.Create(CultureInfo.InvariantCulture,
+            $"{envName}: {Path.GetFileName(settings.Checkpoint)} ({steps / 1e6:0.#}M steps), {settings.Robots} robots, seed {settings.Seed}");
+        Trajectories.SavePng(paths, env.Settings, settings.Out, title);
+        int success = paths.Count(p => p.Outcome == EpisodeOutcome.Success);
+        int fell = paths.Count(p => p.Outcome == EpisodeOutcome.Fall);
+        int left = paths.Count(p => p.Outcome == EpisodeOutcome.LeftPlatform);
+        int timeout = paths.Count(p => p.Outcome == EpisodeOutcome.Timeout);
+        Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit");
+        Console.WriteLine($"wrote {Path.GetFullPath(settings.Out)}");
+        return 0;
+    }
+}
