@@ -148,18 +148,20 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private SearchSpace LoadSpace(StudySettings s) =>
         s.Space is not null ? SearchSpace.Load(s.Space) : Presets.Resolve(s.Preset ?? "full_unified");
 
-    private (TrainerCommand Command, string Text) Trainer(StudySettings s)
+    private (TrainerCommand Command, string Text) Trainer(StudySettings s, string builtInOptions = "")
     {
         if (s.TrainerCommand is not null) return (new TrainerCommand(s.TrainerCommand), s.TrainerCommand);
         // The built-in trainer runs the built-in envs only: say so before any trial starts.
         Envs.EnvRegistry.Create(s.Env, new Envs.EnvOptions(1, null, s.EnvOverrides)).Dispose();
-        var builtIn = TrainerCommand.BuiltIn();
+        var builtIn = TrainerCommand.BuiltIn(Threads(s), builtInOptions);
         return (builtIn, "rltune train-one (built-in)");
     }
 
+    private static int Threads(StudySettings s) => s.ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / s.Parallel);
+
     private Dictionary<string, string> ChildEnvironment(StudySettings s)
     {
-        var threads = s.ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / s.Parallel);
+        var threads = Threads(s);
         if (s.Parallel * threads > Environment.ProcessorCount)
             observer.Note($"{s.Parallel} parallel trials x {threads} threads exceed the {Environment.ProcessorCount} cores; trials will slow each other down");
         var t = threads.ToString(CultureInfo.InvariantCulture);
@@ -398,11 +400,25 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             parameters = space.Defaults();
             source = $"the defaults of {space.Id}";
         }
-        var (command, trainerText) = Trainer(s);
-        var extra = new Dictionary<string, object>(StringComparer.Ordinal) { ["eval_episodes"] = (long)s.EvalEpisodes };
-        if (s.Checkpoint is not null) extra["eval_only"] = true;
+        var (command, trainerText) = Trainer(s, $"--eval-episodes {s.EvalEpisodes.ToString(CultureInfo.InvariantCulture)}");
+        var extra = new Dictionary<string, object>(StringComparer.Ordinal);
+        var steps = s.StepsPerTrial;
+        var freeze = s.FreezePreprocessor;
+        if (command.IsBuiltIn && s.Checkpoint is not null)
+        {
+            // train-one always trains first: one rollout at a learning rate of 1e-12 (it must be positive) with a frozen scaler leaves the checkpoint's policy as it is.
+            extra["learning_rate"] = 1e-12;
+            steps = 1;
+            freeze = true;
+        }
+        else if (!command.IsBuiltIn)
+        {
+            // an external trainer is told what to do in rl_overrides (MotrixLab's train_one ignores keys it does not use)
+            extra["eval_episodes"] = (long)s.EvalEpisodes;
+            if (s.Checkpoint is not null) extra["eval_only"] = true;
+        }
         var seeds = Enumerable.Range(s.Seed, s.SeedsPerTrial).ToList();
-        var template = new TrialTemplate(s.Env, s.StepsPerTrial, seeds, s.NumEnvs, s.EnvOverrides, s.Checkpoint, s.FreezePreprocessor, extra);
+        var template = new TrialTemplate(s.Env, steps, seeds, s.NumEnvs, s.EnvOverrides, s.Checkpoint, freeze, extra);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
         var runner = new TrialRunner(command);
         var runs = new List<Dictionary<string, object?>>();
@@ -418,7 +434,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             var config = TrialConfigs.Build(space, parameters, template, seed, study.Name, null, $"{study.Name}_eval_seed_{seed}", runDir);
             var configPath = Path.Combine(paths.ConfigsDir, $"eval_seed_{seed.ToString(CultureInfo.InvariantCulture)}.json");
             config.Save(configPath);
-            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(s.StepsPerTrial), ChildEnvironment(s)),
+            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(steps), ChildEnvironment(s)),
                 p => observer.TrialProgress(0, seed, p), linked.Token);
             var score = result.Succeeded ? c.Objective.Score(result.Metrics!.Values) : ScoreResult.Fail(result.Failure ?? "failed");
             if (score.Score is { } v)
