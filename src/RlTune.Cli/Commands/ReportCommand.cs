@@ -10,17 +10,7 @@ public sealed class ReportCommand : Command<RankingOptions>
     {
         if (s.Top < 1) throw new UserError($"--top: {s.Top} is not a count; expected 1 or more.");
         using var study = OpenedStudy.Open(s);
-        var output = StudyReport.Build(new ReportInputs
-        {
-            Study = study.Record.Name,
-            Trials = study.Trials,
-            Metric = study.Metric(s),
-            StudyDir = study.StudyDir,
-            Space = study.Space,
-            Top = s.Top,
-            EpisodeLimit = study.EpisodeLimit,
-            EnvName = study.EnvName,
-        });
+        var output = StudyReport.Build(study.Context.ReportInputs(study.Metric(s), s.Top));
         if (output.Message is not null) Console.WriteLine(output.Message);
         Console.WriteLine($"wrote {output.HtmlPath} ({output.Pictures.Count} pictures embedded)");
         Console.WriteLine($"wrote {output.MarkdownPath}");

@@ -1,7 +1,5 @@
 using System.ComponentModel;
-using System.Text.Json;
 using RlTune.Analysis;
-using RlTune.Envs;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
@@ -44,18 +42,19 @@ internal static class Terminal
     }
 }
 
-/// <summary>A study opened from the store, with what the analysis needs beside its trials.</summary>
+/// <summary>A study opened from the store, with what the analysis needs beside its trials (see <see cref="StudyContext"/>).</summary>
 public sealed class OpenedStudy : IDisposable
 {
     public required IStudyStore Store { get; init; }
-    public required StudyRecord Record { get; init; }
-    public required string Output { get; init; }
-    public required IReadOnlyList<TrialRecord> Trials { get; init; }
-    public SearchSpace? Space { get; init; }
-    public string EnvName { get; init; } = "vbot-nav-lite";
-    public long? StepsPerTrial { get; init; }
-    public double? EpisodeLimit { get; init; }
-    public string StudyDir => Path.Combine(Output, Record.Name);
+    public required StudyContext Context { get; init; }
+    public StudyRecord Record => Context.Record;
+    public string Output => Context.Output;
+    public IReadOnlyList<TrialRecord> Trials => Context.Trials;
+    public SearchSpace? Space => Context.Space;
+    public string EnvName => Context.EnvName;
+    public long? StepsPerTrial => Context.StepsPerTrial;
+    public double? EpisodeLimit => Context.EpisodeLimit;
+    public string StudyDir => Context.StudyDir;
 
     public void Dispose() => Store.Dispose();
 
@@ -72,19 +71,7 @@ public sealed class OpenedStudy : IDisposable
         {
             var record = (studyName is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(studyName))
                          ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}.");
-            var settings = SettingsOf(store, record);
-            var env = Text(settings, "Env") ?? "vbot-nav-lite";
-            return new OpenedStudy
-            {
-                Store = store,
-                Record = record,
-                Output = output,
-                Trials = store.GetTrials(record.Id),
-                Space = SpaceOf(settings),
-                EnvName = env,
-                StepsPerTrial = settings?.TryGetProperty("StepsPerTrial", out var steps) == true && steps.ValueKind == JsonValueKind.Number ? steps.GetInt64() : null,
-                EpisodeLimit = EpisodeLimitOf(env),
-            };
+            return new OpenedStudy { Store = store, Context = StudyContext.Load(store, record, output) };
         }
         catch
         {
@@ -94,45 +81,4 @@ public sealed class OpenedStudy : IDisposable
     }
 
     public MetricChoice Metric(RankingOptions s) => MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
-
-    // The automl loop stores its settings (space file or preset, env, steps) as JSON on the study.
-    private static JsonElement? SettingsOf(IStudyStore store, StudyRecord record)
-    {
-        var json = store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson;
-        try
-        {
-            using var doc = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.Clone() : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? Text(JsonElement? settings, string name) =>
-        settings is { } s && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    // Without the space, analysis infers parameter kinds from the values; a space that no longer loads is not an error here.
-    private static SearchSpace? SpaceOf(JsonElement? settings)
-    {
-        if (settings is null) return null;
-        try
-        {
-            if (Text(settings, "Space") is { } path && File.Exists(path)) return SearchSpace.Load(path);
-            if (Text(settings, "Preset") is { } preset) return Presets.Resolve(preset);
-            if (Text(settings, "Space") is null) return Presets.Resolve("full_unified");
-        }
-        catch (UserError)
-        {
-        }
-        return null;
-    }
-
-    private static double? EpisodeLimitOf(string env)
-    {
-        if (!EnvRegistry.Names.Contains(env)) return null;
-        using var e = EnvRegistry.Create(env, new EnvOptions(1));
-        return e.MaxEpisodeSteps;
-    }
 }

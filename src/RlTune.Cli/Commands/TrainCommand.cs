@@ -61,7 +61,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         if (settings.Seed is { } seed) config = config with { Seed = seed };
         if (settings.NumEnvs is { } numEnvs) config = config with { NumEnvs = numEnvs };
         config.Validate("command line");
-        if (settings.EvalEpisodes is null) request = request with { EvaluationEpisodes = Math.Min(config.NumEnvs, 1024) };
+        if (settings.EvalEpisodes is null) request = request with { EvaluationEpisodes = Math.Min(config.NumEnvs, 256) };
         request = request with { Config = config, EpisodeTracePath = settings.Render ? Path.Combine(runDir, "render", "episode_trace.csv") : null };
 
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(runDir)}");

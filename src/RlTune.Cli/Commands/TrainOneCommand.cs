@@ -25,7 +25,7 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         public int EnvThreads { get; init; } = 2;
 
         [CommandOption("--eval-episodes <N>")]
-        [Description("Episodes of the deterministic evaluation after training (default: num_envs, at most 1024).")]
+        [Description("Episodes of the deterministic evaluation after training (default 256).")]
         public int? EvalEpisodes { get; init; }
     }
 
@@ -54,7 +54,7 @@ internal static class TrainingRequests
             FreezePreprocessor = trial.FreezePreprocessor,
             Threads = Positive(threads, "--threads"),
             EnvThreads = Positive(envThreads, "--env-threads"),
-            EvaluationEpisodes = evalEpisodes ?? Math.Min(config.NumEnvs, 1024),
+            EvaluationEpisodes = evalEpisodes ?? Math.Min(config.NumEnvs, 256),
         };
     }
 

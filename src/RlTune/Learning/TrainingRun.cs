@@ -99,9 +99,14 @@ public static class TrainingRun
             }
             Learning.Checkpoint.Save(Path.Combine(checkpoints, "final_agent.ckpt"), trainer, request.EnvName);
             scalars?.Flush();
-            EvaluationResult? evaluation = request.EvaluationEpisodes > 0
-                ? trainer.Evaluate(env, request.EvaluationEpisodes, config.Seed + 1_000_003)
-                : null;
+            EvaluationResult? evaluation = null;
+            if (request.EvaluationEpisodes > 0)
+            {
+                // a separate env sized to the episodes wanted: stepping all training envs for a few first episodes would waste time
+                using var evalEnv = EnvRegistry.Create(request.EnvName, new EnvOptions(Math.Min(request.EvaluationEpisodes, config.NumEnvs),
+                    request.RewardScales, request.EnvOverrides, request.EnvThreads));
+                evaluation = trainer.Evaluate(evalEnv, request.EvaluationEpisodes, config.Seed + 1_000_003);
+            }
             if (evaluation != null && !double.IsFinite(evaluation.RewardMean))
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
             if (request.EpisodeTracePath != null) EpisodeTrace.Write(request.EpisodeTracePath, trainer, env, config.Seed + 7);

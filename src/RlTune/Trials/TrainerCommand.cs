@@ -13,8 +13,13 @@ public sealed record TrainerCommand(string Template)
 {
     public static readonly string[] Placeholders = ["{config}", "{run_dir}", "{trial}", "{seed}"];
 
-    /// <summary>The built-in trainer: this same rltune program's <c>train-one</c>.</summary>
-    public static TrainerCommand BuiltIn() => new(string.Join(' ', RltuneInvocation().Select(QuoteForTemplate)) + " train-one --config {config}");
+    /// <summary>The built-in trainer: this same rltune program's <c>train-one</c>, with its thread counts and extra options.</summary>
+    public static TrainerCommand BuiltIn(int? threads = null, string extraOptions = "") =>
+        new(string.Join(' ', RltuneInvocation().Select(QuoteForTemplate)) + " train-one --config {config}"
+            + (threads is { } t ? $" --threads {t} --env-threads {t}" : "") + (extraOptions.Length > 0 ? " " + extraOptions : ""));
+
+    /// <summary>True for the built-in trainer's template (it takes train-one's own options).</summary>
+    public bool IsBuiltIn => Template.Contains(" train-one --config {config}", StringComparison.Ordinal);
 
     public bool UsesShell => Template.IndexOfAny(['|', '&', ';', '<', '>', '$', '`', '(', ')', '*', '?']) >= 0;
 

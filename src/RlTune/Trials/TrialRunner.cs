@@ -162,6 +162,10 @@ public sealed partial class TrialRunner(TrainerCommand command)
         }
         if (exitCode != 0)
         {
+            // A trainer that failed on purpose (diverged, bad config) says why in metrics.json.
+            var said = TryRead(runDir)?.TrainerError;
+            if (said is not null)
+                return Result(TrialRunOutcome.TrainerReportedError, $"the trainer reported: {Truncate(said, 300)} (exit code {exitCode})");
             var signal = exitCode > 128 && exitCode < 160 ? $" (killed by signal {exitCode - 128})" : "";
             var tail = lastStderrLine is null ? "" : $": {Truncate(lastStderrLine, 300)}";
             return Result(TrialRunOutcome.Crashed, $"crashed with exit code {exitCode}{signal}{tail}");
@@ -183,6 +187,18 @@ public sealed partial class TrialRunner(TrainerCommand command)
         if (nonFinite.Count > 0)
             return Result(TrialRunOutcome.NotFinite, $"NaN or infinite metric{(nonFinite.Count > 1 ? "s" : "")}: {string.Join(", ", nonFinite)}", metrics);
         return Result(TrialRunOutcome.Completed, null, metrics);
+    }
+
+    private static TrialMetrics? TryRead(string runDir)
+    {
+        try
+        {
+            return MetricsReader.Read(runDir);
+        }
+        catch (Exception e) when (e is UserError or IOException)
+        {
+            return null;
+        }
     }
 
     private static string ProgressText(TrialProgress? p) => p is null ? "" : $" at step {p.Step} of {p.Of}";

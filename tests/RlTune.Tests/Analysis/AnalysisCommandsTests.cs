@@ -115,6 +115,22 @@ public sealed class AnalysisCommandsTests : IDisposable
     }
 
     [Fact]
+    public void RegenerateAtStudyEndReadsTheStoredSettings()
+    {
+        MakeStudy("done", 12);
+        using var store = new SqliteStudyStore(Path.Combine(Output, StoreFactory.DefaultFileName));
+        var record = store.FindStudy("done")!;
+        var context = StudyContext.Load(store, record, Output);
+        Assert.Equal("cli_test", context.Space!.Id);
+        Assert.Equal(20000, context.StepsPerTrial);
+        Assert.Equal(1000, context.EpisodeLimit);
+        var report = StudyContext.Regenerate(store, record, Output);
+        Assert.Null(report.Message);
+        Assert.Equal(Path.Combine(Output, "done", StudyReport.HtmlName), report.HtmlPath);
+        Assert.True(report.Analysis.Metric.Descending); // the study maximizes
+    }
+
+    [Fact]
     public void ExportedBestTrainsWithTrainOne()
     {
         MakeStudy("small", 8, stepsPerTrial: 2048);
