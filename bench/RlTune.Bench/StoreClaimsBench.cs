@@ -21,6 +21,7 @@ public static class StoreClaimsBench
         var claimers = 4;
         var trials = 2000;
         string? pgUrl = null;
+        string? peer = null;
         var only = "";
         for (var i = 0; i < args.Length; i++)
         {
@@ -30,8 +31,9 @@ public static class StoreClaimsBench
                 case "--trials": trials = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--pg": pgUrl = args[++i]; break;
                 case "--only": only = args[++i]; break;
+                case "--peer": peer = args[++i]; break;
                 default:
-                    Console.Error.WriteLine("usage: rltune-bench store-claims [--claimers 4] [--trials 2000] [--pg postgresql://...] [--only sqlite|postgresql]");
+                    Console.Error.WriteLine("usage: rltune-bench store-claims [--claimers 4] [--trials 2000] [--pg postgresql://...] [--only sqlite|postgresql] [--peer bench/store_claims_optuna.py]");
                     return 1;
             }
         }
@@ -50,8 +52,12 @@ public static class StoreClaimsBench
             {
                 using var cluster = new ThrowawayPostgresCluster();
                 Measure("postgresql", cluster.Url, claimers, trials);
+                // Optuna's tables share names with ours (studies, trials): a database of its own
+                if (peer is not null) RunPeer(peer, claimers, trials, cluster.CreateDatabase("optuna_peer"));
+                return 0;
             }
         }
+        if (peer is not null) RunPeer(peer, claimers, trials, pgUrl);
         return 0;
     }
 
@@ -82,6 +88,17 @@ public static class StoreClaimsBench
         var all = check.GetTrials(studyId);
         var ok = reports.Sum(r => r.Count) == trials && all.Count == trials && all.All(t => t.State == TrialState.Complete);
         Console.WriteLine($"{kind,-11} {enqueuePerSecond,10:F0} {trials / wall.TotalSeconds,10:F0} {wall.TotalSeconds,8:F2}  {(ok ? "every trial finished exactly once" : "MISMATCH")}");
+    }
+
+    /// <summary>Optuna's figures from the same session, on the same PostgreSQL server.</summary>
+    private static void RunPeer(string script, int claimers, int trials, string? pgUrl)
+    {
+        Console.WriteLine();
+        var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
+        foreach (var a in new[] { script, "--claimers", claimers.ToString(CultureInfo.InvariantCulture), "--trials", trials.ToString(CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+        if (pgUrl is not null) { psi.ArgumentList.Add("--pg"); psi.ArgumentList.Add(pgUrl); }
+        using var p = Process.Start(psi)!;
+        p.WaitForExit();
     }
 
     private static Process StartSelf(params string[] args)

@@ -8,6 +8,7 @@ public static class CommandTable
     public static void Register(IConfigurator config)
     {
         config.AddCommand<AutomlCommand>("automl").WithDescription("Search PPO hyperparameters and reward weights jointly (hp-search, stage, full, eval).");
+        config.AddCommand<WorkerCommand>("worker").WithDescription("Join an existing study as one more worker, on this machine or another sharing its --storage.");
         config.AddCommand<StatusCommand>("status").WithDescription("Show a study's progress, best trial and why it stopped.");
         config.AddCommand<TrainOneCommand>("train-one").WithDescription("Train one trial from a trial config JSON (the built-in trainer of the trial protocol).");
         config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.");

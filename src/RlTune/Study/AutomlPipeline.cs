@@ -30,6 +30,45 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
 
     private readonly string _workerId = WorkerId.New();
 
+    /// <summary>How long a running trial may go without a heartbeat before it counts as abandoned by its worker.</summary>
+    public TimeSpan StaleAfter { get; init; } = WorkerId.StaleAfter;
+
+    /// <summary>Whether an abandoned trial runs again (true) or is failed.</summary>
+    public bool RequeueStale { get; init; } = true;
+
+    /// <summary>Study attribute holding the search space's YAML, so workers on other machines need not have the file.</summary>
+    public const string SpaceYamlAttr = "space_yaml";
+
+    /// <summary>
+    /// <c>rltune worker</c>: joins the existing study's search as one more worker, with the settings
+    /// it was created with (its trials' run dirs under this worker's output); the study's own
+    /// settings and mode are left as they are.
+    /// </summary>
+    public async Task<AutomlResult> JoinAsync(CancellationToken cancel)
+    {
+        var s = settings.Validated("settings");
+        var output = Path.GetFullPath(s.Output);
+        Directory.CreateDirectory(output);
+        using var store = StoreFactory.Open(s.Storage, output);
+        var study = store.FindStudy(s.StudyName ?? "")
+                    ?? throw new UserError($"--study: there is no study '{s.StudyName}' to join; create it with rltune automl --study {s.StudyName}.");
+        var attrs = store.GetStudyAttrs(study.Id);
+        if (s.Space is not null && !File.Exists(s.Space) && attrs.GetValueOrDefault(SpaceYamlAttr) is { } yaml)
+        {
+            var local = Path.Combine(new StudyPaths(output, study.Name).StudyDir, "space.yaml");
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            File.WriteAllText(local, yaml);
+            s = s with { Space = local };
+        }
+        s = s with { SeedConfigs = [] }; // enqueued by the study's creator already
+        var objective = s.BuildObjective();
+        var spent = double.TryParse(attrs.GetValueOrDefault("elapsed_seconds"), NumberStyles.Float, CultureInfo.InvariantCulture, out var sec) ? sec : 0;
+        var budget = new StudyBudget(s.BudgetHours is { } h ? TimeSpan.FromHours(h) : null, TimeSpan.FromSeconds(spent));
+        var ctx = new Context(store, s, objective, budget, output, cancel);
+        var (reason, projections, _) = await Search(ctx, study, s.EnvOverrides, s.Checkpoint, s.HpTrials, reserveSteps: 0);
+        return Result(ctx, study, projections, reason);
+    }
+
     public static string SerializeSettings(StudySettings s) => JsonSerializer.Serialize(s, SettingsJson);
 
     /// <summary>The settings a study was last run with (for <c>--resume</c> without a config); null when the study is unknown.</summary>
@@ -66,6 +105,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var study = store.CreateOrOpenStudy(name, objective.Direction.ToText(), SerializeSettings(s));
         store.SetStudyAttr(study.Id, "settings", SerializeSettings(s));
         store.SetStudyAttr(study.Id, "mode", StudySettings.ModeText(s.Mode));
+        if (s.Space is not null && File.Exists(s.Space)) store.SetStudyAttr(study.Id, SpaceYamlAttr, File.ReadAllText(s.Space));
         var spent = double.TryParse(store.GetStudyAttrs(study.Id).GetValueOrDefault("elapsed_seconds"), NumberStyles.Float, CultureInfo.InvariantCulture, out var sec) ? sec : 0;
         var budget = new StudyBudget(s.BudgetHours is { } h ? TimeSpan.FromHours(h) : null, TimeSpan.FromSeconds(spent));
         var ctx = new Context(store, s, objective, budget, output, cancel);
@@ -176,7 +216,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: s.WarmupTrials is { } w ? new TpeOptions { WarmupTrials = w } : null);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
-            targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps);
+            targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale);
         observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", targetTrials, c.Budget);
         var loop = new SearchLoop(round);
         var reason = await loop.RunAsync(c.Cancel);

@@ -23,7 +23,11 @@ public sealed record SearchRound(
     RewardBudgetAudit? Audit,
     AuditPolicy AuditPolicy,
     /// <summary>Env steps of training to keep time for after the search (a stage's full training).</summary>
-    long ReserveSteps = 0);
+    long ReserveSteps = 0,
+    /// <summary>A running trial without a heartbeat this long lost its worker (null: <see cref="WorkerId.StaleAfter"/>).</summary>
+    TimeSpan? StaleAfter = null,
+    /// <summary>Whether a trial that lost its worker runs again (true) or is failed.</summary>
+    bool RequeueStale = true);
 
 /// <summary>
 /// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
@@ -40,6 +44,8 @@ public sealed class SearchLoop(SearchRound round)
     private readonly SemaphoreSlim _pick = new(1, 1);
     private readonly List<TimeSpan> _seedRunDurations = [];
     private string? _stopReason;
+    private DateTime _nextStaleCheck = DateTime.MinValue;
+    private static readonly TimeSpan OthersPoll = TimeSpan.FromSeconds(1);
     private int _startFailuresInARow;
 
     public async Task<string> RunAsync(CancellationToken cancel)
@@ -74,7 +80,20 @@ public sealed class SearchLoop(SearchRound round)
             {
                 _pick.Release();
             }
-            if (trial is null) return;
+            if (trial is null)
+            {
+                if (_stopReason is not null) return;
+                // the study's trials are all taken, but another worker's may still come back (re-queued): keep watching
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel);
+                try
+                {
+                    await Task.Delay(OthersPoll, either.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                continue;
+            }
 
             var finish = await r.Executor.RunAsync(trial, r.Template, hardStop, cancel);
             if (finish is null) continue; // interrupted (re-queued) or taken over by another worker
@@ -114,9 +133,12 @@ public sealed class SearchLoop(SearchRound round)
                 : "budget exhausted");
             return null;
         }
+        RecoverStaleTrialsWhenDue();
         var claimed = r.Store.ClaimWaitingTrial(r.Study.Id, r.WorkerId);
         if (claimed is not null) return claimed;
 
+        // one worker at a time reads the history, asks the sampler and adds the trial, across machines
+        using var studyLock = r.Store.LockStudy(r.Study.Id, TimeSpan.FromMinutes(10));
         var skips = 0;
         for (var attempt = 0; attempt < 20 + MaxConsecutiveAuditSkips; attempt++)
         {
@@ -124,12 +146,14 @@ public sealed class SearchLoop(SearchRound round)
             var counted = history.Count(t => t.Origin != AuditSkipOrigin);
             if (counted >= r.TargetTrials)
             {
+                if (OthersMayStillNeedHelp(history)) return null;
                 Stop($"completed: {r.TargetTrials} trials");
                 return null;
             }
             var suggestion = r.Sampler.Suggest(r.Space, history, new SamplerContext(r.StudySeed, history.Count, r.Executor.Direction));
             if (suggestion is null)
             {
+                if (OthersMayStillNeedHelp(history)) return null;
                 Stop($"the {r.Sampler.Name} sampler has nothing left to propose (grid exhausted after {counted} trials)");
                 return null;
             }
@@ -156,6 +180,21 @@ public sealed class SearchLoop(SearchRound round)
         }
         Stop("the sampler kept proposing configurations that were already run");
         return null;
+    }
+
+    /// <summary>Trials of other workers still running (their worker may die and the trial come back) or waiting: not done yet.</summary>
+    private bool OthersMayStillNeedHelp(IReadOnlyList<TrialRecord> history) =>
+        history.Any(t => t.State == TrialState.Waiting || (t.State == TrialState.Running && t.WorkerId != round.WorkerId));
+
+    /// <summary>Every so often, running trials whose worker stopped beating are re-queued or failed (the study never stalls on a dead machine).</summary>
+    private void RecoverStaleTrialsWhenDue()
+    {
+        var r = round;
+        var staleAfter = r.StaleAfter ?? WorkerId.StaleAfter;
+        if (DateTime.UtcNow < _nextStaleCheck) return;
+        _nextStaleCheck = DateTime.UtcNow + TimeSpan.FromTicks(Math.Max(staleAfter.Ticks / 4, TimeSpan.TicksPerSecond));
+        foreach (var t in r.Store.RecoverStaleTrials(r.Study.Id, staleAfter, r.RequeueStale))
+            r.Observer.Note($"trial {t.Number} lost its worker (no heartbeat for {staleAfter.TotalSeconds:F0} s); {(r.RequeueStale ? "it will be run again" : "marked failed")}");
     }
 
     internal Dictionary<string, double> RewardScales(IReadOnlyDictionary<string, object> parameters)
@@ -200,8 +239,7 @@ public sealed class SearchLoop(SearchRound round)
             if (WorkerId.IsDeadLocalWorker(t.WorkerId) && r.Store.RequeueTrial(r.Study.Id, t.Number))
                 r.Observer.Note($"trial {t.Number} was interrupted (its orchestrator {t.WorkerId} is gone); it will be run again");
         }
-        foreach (var t in r.Store.RecoverStaleTrials(r.Study.Id, WorkerId.StaleAfter, requeue: true))
-            r.Observer.Note($"trial {t.Number} lost its worker {t.WorkerId} (no heartbeat for {WorkerId.StaleAfter.TotalSeconds:F0} s); it will be run again");
+        RecoverStaleTrialsWhenDue();
     }
 
     private bool IsBest(TrialRecord record)

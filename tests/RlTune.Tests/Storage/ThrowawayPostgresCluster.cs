@@ -32,16 +32,24 @@ public sealed class ThrowawayPostgresCluster : IDisposable
             Run(Path.Combine(_bin, "initdb"), ["-D", DataDir, "-U", "rltune", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
             Port = FreePort();
             Start();
-            using var admin = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=rltune;Database=postgres;Pooling=false");
-            admin.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
-            create.ExecuteNonQuery();
+            CreateDatabase(Database);
         }
         catch
         {
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>Creates another database on the server (a name of letters, digits and _); returns its URL.</summary>
+    public string CreateDatabase(string name)
+    {
+        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')) throw new ArgumentException($"not a plain database name: {name}");
+        using var admin = new NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=rltune;Database=postgres;Pooling=false");
+        admin.Open();
+        using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+        create.ExecuteNonQuery();
+        return $"postgresql://rltune@127.0.0.1:{Port}/{name}";
     }
 
     /// <summary>Newest /usr/lib/postgresql/N/bin (Debian's layout), or RLTUNE_PG_BIN.</summary>
