@@ -41,13 +41,13 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         }
         if (!s.Watch)
         {
-            Console.WriteLine(Text(store, study));
+            Console.WriteLine(Text(store, study, Path.Combine(output, study.Name)));
             return 0;
         }
         string? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var text = Text(store, study);
+            var text = Text(store, study, Path.Combine(output, study.Name));
             if (text != last)
             {
                 if (StudyDisplay.IsInteractive) AnsiConsole.Clear();
@@ -95,7 +95,10 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         };
     }
 
-    private static string Text(IStudyStore store, StudyRecord study)
+    // A finished trial's curves no longer change, so its reward-hacking flags are read once per process.
+    private static readonly Dictionary<(string Dir, int Trial), string> FlagCache = [];
+
+    private static string Text(IStudyStore store, StudyRecord study, string studyDir)
     {
         var snap = Snapshot(store, study);
         var trials = store.GetTrials(study.Id);
@@ -113,6 +116,13 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var direction = study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize;
         if (StudyProjections.BestOf(trials, direction) is { } best)
             lines.Add($"best: trial {best.Number}, score {StudyDisplay.Num(best.Score)}{(best.SeedRuns.Count > 1 ? $" ± {StudyDisplay.Num(best.ScoreStd)}" : "")}: {StudyDisplay.Params(best.Params, 12)}");
+        foreach (var t in trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned))
+        {
+            if (!FlagCache.TryGetValue((studyDir, t.Number), out var flags))
+                FlagCache[(studyDir, t.Number)] = flags = string.Join("; ", Analysis.StudyReport.ReadLogs(t, studyDir)
+                    .SelectMany(l => Analysis.RewardHackingDetector.Detect(Analysis.TrainingCurves.FromLog(l.Log, null)).Select(f => $"{f.Kind} (seed {l.Seed}): {f.Evidence}")));
+            if (flags.Length > 0) lines.Add($"flag: trial {t.Number}: {flags}");
+        }
         foreach (var t in trials.Where(t => t.State == TrialState.Running))
             lines.Add($"running: trial {t.Number} on {t.WorkerId}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
         return string.Join(Environment.NewLine, lines);
