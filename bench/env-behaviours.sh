@@ -5,7 +5,7 @@
 #   default       the shipped default weights              (expect success >= 0.90, falls <= 0.02)
 #   lazy-robot    alive_bonus 1.0 against arrival_bonus 10 (expect success < 0.20, episodes at the limit)
 #   sprint-crash  forward_velocity x5, termination -10     (expect falls >= 0.30)
-# Usage: bench/env-behaviours.sh [STEPS] [SEED] [OUTDIR] [PPO_OVERRIDES.json]
+# Usage: [PARALLEL=1] bench/env-behaviours.sh [STEPS] [SEED] [OUTDIR] [PPO_OVERRIDES.json]
 #   defaults: 10000000 1 runs/env-behaviours, the default PPO settings. Pass
 #   bench/env-behaviours/fast-ppo.json for smaller networks (faster on a busy machine).
 set -euo pipefail
@@ -24,7 +24,8 @@ declare -A scales=(
     [sprint-crash]='{"forward_velocity": 1.5, "termination": -10.0}'
 )
 : > "$out/times.txt"
-for case in default lazy-robot sprint-crash; do
+train_case() { # case
+    local case=$1 start=$SECONDS
     python3 - "$out/$case.json" "${scales[$case]}" "$ppo" <<'PY'
 import json, sys
 path, scales, ppo = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
@@ -33,12 +34,17 @@ if ppo:
     config["rl_overrides"] = json.load(open(ppo))
 json.dump(config, open(path, "w"), indent=2)
 PY
-    start=$SECONDS
     "$rltune" train --env vbot-nav-lite --steps "$steps" --seed "$seed" --output "$out" --config "$out/$case.json" > "$out/$case.log" 2>&1
     echo "$case $((SECONDS - start))" >> "$out/times.txt"
     # the trainer names its run dir (inside --output) on stdout
     grep -m1 '^PIPELINE_RUN_DIR=' "$out/$case.log" | cut -d= -f2- > "$out/$case.rundir"
-done
+}
+if [[ "${PARALLEL:-0}" == 1 ]]; then   # all three at once (times then are not solo times)
+    for case in default lazy-robot sprint-crash; do train_case "$case" & done
+    wait
+else
+    for case in default lazy-robot sprint-crash; do train_case "$case"; done
+fi
 
 python3 - "$out" <<'PY'
 import json, sys, os
