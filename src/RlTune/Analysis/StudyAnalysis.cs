@@ -148,6 +148,7 @@ public static class StudyAnalysis
     // Spread of the metric over the trial's seeds (the store's ScoreStd for the score).
     private static double? MetricStd(TrialRecord t, MetricChoice metric)
     {
+        if (t.SeedRuns.Count < 2) return null; // one seed has no spread to speak of
         if (metric.Name == MetricChoice.Score && t.ScoreStd is { } s) return s;
         var values = SeedValues(t, metric.Name);
         return values.Count >= 2 ? Summary.Of(values).Std : null;

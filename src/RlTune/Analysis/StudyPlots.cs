@@ -222,10 +222,15 @@ public static class StudyPlots
         {
             var color = SeriesColors[i % SeriesColors.Length];
             var first = true;
-            foreach (var curve in trials[i].Seeds.Where(c => c.Count > 0))
+            foreach (var curve in trials[i].Seeds)
             {
-                var s = plt.Add.ScatterLine(curve.Points.Select(p => (double)p.Step).ToArray(), curve.Points.Select(p => p.Value).ToArray(), color.WithAlpha(trials[i].Seeds.Count > 1 ? 0.75 : 1));
+                // values logged before any episode ended are NaN; they are gaps, not points
+                var points = curve.Points.Where(p => double.IsFinite(p.Value)).ToList();
+                if (points.Count == 0) continue;
+                var s = plt.Add.ScatterLine(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.Value).ToArray(), color.WithAlpha(trials[i].Seeds.Count > 1 ? 0.75 : 1));
                 s.LineWidth = 2;
+                s.MarkerShape = MarkerShape.FilledCircle;
+                s.MarkerSize = points.Count < 25 ? 6 : 0; // few points: show each one
                 if (first) s.LegendText = trials[i].Label + (trials[i].Seeds.Count > 1 ? $" ({trials[i].Seeds.Count} seeds)" : "");
                 first = false;
             }
@@ -236,8 +241,8 @@ public static class StudyPlots
     }
 
     private static string Steps(double x) =>
-        Math.Abs(x) >= 1e6 ? (x / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M"
-        : Math.Abs(x) >= 1e3 ? (x / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k"
+        Math.Abs(x) >= 1e6 ? (x / 1e6).ToString("0.###", CultureInfo.InvariantCulture) + "M"
+        : Math.Abs(x) >= 1e3 ? (x / 1e3).ToString("0.##", CultureInfo.InvariantCulture) + "k"
         : x.ToString("0", CultureInfo.InvariantCulture);
 
     private static ScottPlot.Plottables.Text AddText(Plot plt, string text, double x, double y, Alignment alignment, float size, float offsetY = 0)

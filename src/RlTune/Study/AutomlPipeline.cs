@@ -141,6 +141,16 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private AutomlResult Result(Context c, StudyRecord study, StudyProjections projections, string reason)
     {
         var best = projections.Best(c.Store.GetTrials(study.Id));
+        // The analysis report (importance, pictures, report.html) is rebuilt once the study stops; its failure must not fail the study.
+        try
+        {
+            var report = Analysis.StudyContext.Regenerate(c.Store, study, c.Output);
+            observer.Note($"analysis: {report.HtmlPath} ({report.Pictures.Count} pictures), {report.YamlPath}");
+        }
+        catch (Exception e) when (e is UserError or IOException or InvalidOperationException or ArgumentException)
+        {
+            observer.Note($"analysis report not written: {e.Message}");
+        }
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
             best is null ? null : projections.Paths.TrialSummaryFile(best.Number), best?.Score);
     }
