@@ -82,6 +82,7 @@ public static class WorkerFaultsBench
                     "--stale-after", staleAfter.ToString(CultureInfo.InvariantCulture), "--on-stale", onStale)));
 
             string killed = "none", restarted = "no";
+            int? killedTrial = null;
             if (faults)
             {
                 // SIGKILL worker1 while it runs a trial (its worker id is host:pid:nonce)
@@ -91,7 +92,11 @@ public static class WorkerFaultsBench
                     Thread.Sleep(50);
                 var runningAtKill = store.GetTrials(studyId).FirstOrDefault(t => t.State == TrialState.Running && t.WorkerId?.Contains(victimTag, StringComparison.Ordinal) == true);
                 victim.Kill(entireProcessTree: false);
-                killed = $"worker1 (pid {victim.Id}) during trial {runningAtKill?.Number.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+                killedTrial = runningAtKill?.Number;
+                victim.WaitForExit();
+                var atKill = runningAtKill is null ? null : store.GetTrial(studyId, runningAtKill.Number);
+                killed = $"worker1 (pid {victim.Id}) during trial {runningAtKill?.Number.ToString(CultureInfo.InvariantCulture) ?? "?"} " +
+                         $"({(atKill?.State == TrialState.Running ? "still running after the kill" : "it had just ended: no trial orphaned")})";
                 while (store.GetTrials(studyId).Count(t => t.State.IsFinished()) < points / 3) Thread.Sleep(100);
                 cluster.Stop("fast");
                 Thread.Sleep(2000);
@@ -111,6 +116,8 @@ public static class WorkerFaultsBench
             Console.WriteLine($"worker-faults: {workers} workers (automl + {workers - 1} rltune worker), grid {gridA}x{gridB} = {points} points, trainer sleeps {trialSeconds} s, stale after {staleAfter} s -> {onStale}, PostgreSQL {cluster.Url}");
             Console.WriteLine($"faults: SIGKILL {killed}; server restarted {restarted}");
             foreach (var (name, p) in procs) Console.WriteLine($"  {name,-8} exit {(name == "worker1" && faults ? "killed" : p.ExitCode.ToString(CultureInfo.InvariantCulture))}");
+            if (killedTrial is { } kt && trials.FirstOrDefault(t => t.Number == kt) is { } k)
+                Console.WriteLine($"the killed worker's trial {kt}: now {k.State.ToText()} (worker {k.WorkerId}{(k.Error is null ? "" : ", " + k.Error)})");
             Console.WriteLine($"trials {trials.Count} (distinct grid points {distinct} of {points}): complete {complete}, failed {failed}, other {trials.Count - complete - failed}; scores not matching their point: {wrongScores}");
             var active = (trials.Max(t => t.EndedAt) - trials.Min(t => t.StartedAt))!.Value;
             Console.WriteLine($"first trial start to last trial end {active.TotalSeconds:F1} s: {trials.Count / active.TotalSeconds:F2} trials/s");
