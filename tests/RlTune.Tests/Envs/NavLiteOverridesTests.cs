@@ -21,6 +21,15 @@ public class NavLiteOverridesTests
     }
 
     [Fact]
+    public void OverridesBuiltInCodeWithIntegersAreAccepted()
+    {
+        var s = NavLiteOverrides.Parse(new JsonObject { ["max_episode_steps"] = 100, ["spawn_ring"] = new JsonArray(2, 5), ["noise_level"] = 0.5f });
+        Assert.Equal(100, s.MaxEpisodeSteps);
+        Assert.Equal((2.0, 5.0), (s.SpawnInnerRadius, s.SpawnOuterRadius));
+        Assert.Equal(0.5, s.NoiseLevel, 6);
+    }
+
+    [Fact]
     public void EverySettingIsRead()
     {
         var s = Parse("""{"spawn_inner_radius": 5, "spawn_outer_radius": 8, "target": [1, -2], "max_episode_steps": 600, "noise_level": 0.5, "fall_threshold": 0.9, "success_hold_steps": 10}""");

@@ -64,7 +64,8 @@ public static class NavLiteOverrides
     {
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
-            double x = v.GetValue<double>();
+            // a value built in code may hold an int or long, which GetValue<double> refuses; its JSON text is always a number
+            double x = v.TryGetValue<double>(out var d) ? d : double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
             if (x >= min && x <= max) return x;
             throw new UserError($"env_overrides.{key}: expected a number from {min} to {max}, got {x}.");
         }
