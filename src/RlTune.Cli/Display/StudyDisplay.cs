@@ -12,7 +12,8 @@ public static class StudyDisplay
     /// <summary>True when stdout is a terminal that can redraw (else plain lines, no animation).</summary>
     public static bool IsInteractive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    public static string Num(double? v) => v is { } d ? d.ToString("G4", CultureInfo.InvariantCulture) : "-";
+    // NaN is what the trainer reports before its first episode ends: shown as "-" like a missing value
+    public static string Num(double? v) => v is { } d && !double.IsNaN(d) ? d.ToString("G4", CultureInfo.InvariantCulture) : "-";
 
     public static string Params(IReadOnlyDictionary<string, object> p, int max = 6) =>
         string.Join(" ", p.OrderBy(kv => kv.Key, StringComparer.Ordinal).Take(max).Select(kv => $"{kv.Key}={(kv.Value is double d ? Num(d) : ParamValues.Canonical(kv.Value))}"))
