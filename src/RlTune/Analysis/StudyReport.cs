@@ -185,6 +185,7 @@ public static class StudyReport
     {
         var sb = new StringBuilder();
         sb.Append("# Analysis of study ").Append(input.Study).Append("\n\n");
+        sb.Append("The same with the pictures embedded: [report.html](../").Append(HtmlName).Append("); the study's live status, refreshed as trials end: [report.md](../").Append(MarkdownName).Append(").\n\n");
         sb.Append($"- trials: {a.TotalTrials} ({a.CompleteTrials} complete, {a.PrunedTrials} pruned, {a.FailedTrials} failed)\n");
         sb.Append($"- ranked by: {a.Metric.Name} ({(a.Metric.Descending ? "higher is better" : "lower is better")})\n");
         if (message is not null) sb.Append("\n**").Append(message).Append("**\n");
@@ -241,6 +242,8 @@ public static class StudyReport
           .Append(".grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{flex:1 1 520px;max-width:560px}\n</style></head><body>\n");
         sb.Append("<h1>Study ").Append(H(input.Study)).Append("</h1>\n<p>")
           .Append($"{a.TotalTrials} trials: {a.CompleteTrials} complete, {a.PrunedTrials} pruned, {a.FailedTrials} failed. Ranked by <b>{H(a.Metric.Name)}</b> ({(a.Metric.Descending ? "higher is better" : "lower is better")}).</p>\n");
+        sb.Append("<p>Beside this file: <a href=\"").Append(MarkdownName).Append("\">report.md</a>, the study's live status refreshed as trials end, and <a href=\"")
+          .Append(AnalysisDir).Append('/').Append(MarkdownName).Append("\">analysis/report.md</a>, this analysis in Markdown with its pictures in analysis/.</p>\n");
         if (message is not null) sb.Append("<p class=\"note\">").Append(H(message)).Append("</p>\n");
         if (complete.Count > 0)
         {
