@@ -40,7 +40,7 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
         var jsonPath = Path.GetFullPath(BestConfigExport.Write(s.Out, config, measured));
         var value = metric.ValueOf(trial);
         var written = BestConfigExport.IsYaml(s.Out) ? $"{Path.GetFullPath(s.Out)} and {jsonPath}" : jsonPath;
-        Console.WriteLine($"wrote {written}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? AnalyzeCommand.F(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
+        Console.WriteLine($"wrote {written}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? DisplayText.Number(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
                           (config.Source.EndsWith(".json", StringComparison.Ordinal) ? " (from the config it ran with)" : " (rebuilt from the search space)"));
         Console.WriteLine($"train it: rltune train-one --config {jsonPath}");
         return 0;
