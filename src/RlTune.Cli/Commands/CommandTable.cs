@@ -16,7 +16,7 @@ public static class CommandTable
         config.AddCommand<SpaceCommand>("space").WithDescription("Check a search-space file or preset and show its parameters, defaults, constraints and grid size; without one, list the presets.");
         config.AddCommand<EnvsCommand>("envs").WithDescription("List the built-in environments and their reward terms.");
         config.AddCommand<AnalyzeCommand>("analyze").WithDescription("Parameter importance (fANOVA), top configurations and reward-hacking flags; writes analysis/hyperparameter_importance.yaml.");
-        config.AddCommand<ExportBestCommand>("export-best").WithDescription("Write the best trial as a train-ready config (JSON or YAML) with the metrics and seeds it was measured on.");
+        config.AddCommand<ExportBestCommand>("export-best").WithDescription("Write the best trial as the trial-config JSON train-one reads (plus a YAML copy on request), with the metrics and seeds it was measured on.");
         config.AddCommand<CompareCommand>("compare").WithDescription("Compare trials, exported configs or studies side by side, with significance tests over seeds.");
         config.AddCommand<ReportCommand>("report").WithDescription("Rebuild the study's pictures, analysis/report.md and the self-contained report.html.");
     }

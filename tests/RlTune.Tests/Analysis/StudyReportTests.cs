@@ -120,6 +120,29 @@ public class StudyReportTests
     }
 
     [Fact]
+    public void TheReportsLinkEachOtherAndTheLiveReport()
+    {
+        var dir = TempDir();
+        try
+        {
+            var output = StudyReport.Build(new ReportInputs { Study = "linked", Trials = [], Metric = new MetricChoice("score", true), StudyDir = dir });
+            var live = Path.Combine(dir, "report.md"); // where automl's projections keep the study's live status
+            static List<string> Targets(string text, string pattern) =>
+                System.Text.RegularExpressions.Regex.Matches(text, pattern).Select(m => m.Groups[1].Value).ToList();
+            var fromMarkdown = Targets(File.ReadAllText(output.MarkdownPath), @"\]\(([^)]+)\)")
+                .Select(t => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(output.MarkdownPath)!, t))).ToList();
+            Assert.Equal([output.HtmlPath, live], fromMarkdown);
+            var fromHtml = Targets(File.ReadAllText(output.HtmlPath), "href=\"([^\"]+)\"")
+                .Select(t => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(output.HtmlPath)!, t))).ToList();
+            Assert.Equal([live, output.MarkdownPath], fromHtml);
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("RLTUNE_KEEP_REPORT") is null) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void EmptyStudyGivesAClearMessage()
     {
         var dir = TempDir();
