@@ -212,7 +212,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = new TrialRunner(command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
-        var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s));
+        var pruner = s.BuildPrunerSettings() is { } ps ? new MedianPruner(c.Store, study.Id, ps, observer.Note) : null;
+        var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s), pruner);
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: s.WarmupTrials is { } w ? new TpeOptions { WarmupTrials = w } : null);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
