@@ -4,8 +4,10 @@
 # torch threads all set to N (bench/openblas_gemm.py), which also prints the cores its timed loop really
 # used. For comparison it also runs /work/shared/bench/gemm_peak.py as it is: its "threads=1" line only
 # sets torch's threads, which does not bound OpenBLAS's pthread pool, so it computes on two threads.
+# Usage: [ROUNDS=3] [N=2048] bench/gemm-vs-openblas.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "gemm-vs-openblas: the peer needs python3-torch and libopenblas0-pthread; run scripts/install-bench-deps" >&2; exit 1; }
 ROUNDS=${ROUNDS:-3}
 N=${N:-2048}
 dotnet build bench/RlTune.Bench -c Release -v q --nologo >/dev/null

@@ -7,12 +7,14 @@
 # is one torch thread over a two-thread OpenBLAS (what an unset environment gives on 2 cores). Each
 # metric's ratio is quoted against the stated setting and against the best peer setting of this run.
 # The machine is shared: only ratios measured in the same run mean anything; uptime is printed beside them.
+# Usage: [ROUNDS=3] [THREADS=2] [SHAPES="full-body lite"] bench/ppo-vs-torch.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 TORCH=${TORCH:-/work/shared/bench/torch_ppo_update.py}
 SHAPES=${SHAPES:-full-body lite}
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "ppo-vs-torch: the peer needs python3-torch and libopenblas0-pthread; run scripts/install-bench-deps" >&2; exit 1; }
 dotnet build bench/RlTune.Bench -c Release -v q --nologo >/dev/null
 BENCH=bench/RlTune.Bench/bin/Release/net10.0/rltune-bench
 PROBE=bench/peer_probe.py
