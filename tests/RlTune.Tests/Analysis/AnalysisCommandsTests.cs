@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RlTune.Analysis;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Tests.Cli;
 using RlTune.Trials;
 
 namespace RlTune.Tests.Analysis;
@@ -50,21 +50,9 @@ public sealed class AnalysisCommandsTests : IDisposable
         }
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args) => RunIn(null, args);
+    private static RltuneProcess.Result Run(params string[] args) => RltuneProcess.Run(args);
 
-    private static (int Code, string Out, string Err) RunIn(string? workingDirectory, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "rltune.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove(StoreFactory.EnvironmentVariable);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static RltuneProcess.Result RunIn(string? workingDirectory, params string[] args) => RltuneProcess.RunIn(workingDirectory, args);
 
     [Fact]
     public void AnalyzeExportCompareAndReportWorkOnAStoredStudy()
