@@ -36,6 +36,7 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
                 ["sort"] = metric.Descending ? "descending" : "ascending",
                 ["yaml"] = yamlPath,
                 ["importance_note"] = result.ImportanceNote,
+                ["importance_caution"] = result.ImportanceCaution,
                 ["importance_ranking"] = new JsonArray(result.Ranking.Select(p => (JsonNode)new JsonObject
                 {
                     ["parameter"] = p.Parameter, ["category"] = StudyPlots.CategoryOf(p), ["importance"] = p.Importance, ["std"] = p.ImportanceStd,
@@ -69,6 +70,7 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
             console.Write(table);
             foreach (var i in result.Interactions.Where(i => i.VarianceFraction >= 0.02))
                 console.WriteLine($"interaction {i.A} x {i.B}: {i.VarianceFraction:0.000} of the variance beyond both main effects");
+            if (result.ImportanceCaution is not null) console.WriteLine($"Caution: {result.ImportanceCaution}.");
         }
         if (result.TopConfigs.Count > 0)
         {

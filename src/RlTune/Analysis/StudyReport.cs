@@ -181,6 +181,7 @@ public static class StudyReport
         }
         blocks.Add(new ReportHeading("Parameter importance (fANOVA)"));
         if (a.ImportanceNote is not null) blocks.Add(new ReportParagraph($"Not computed: {a.ImportanceNote}.", Note: true));
+        if (a.ImportanceCaution is not null) blocks.Add(new ReportParagraph($"Caution: {a.ImportanceCaution}.", Note: true));
         if (a.Ranking.Count > 0)
         {
             blocks.Add(new ReportTable(["parameter", "category", "importance", "± std", "best value"],

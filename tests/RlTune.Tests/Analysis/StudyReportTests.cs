@@ -98,6 +98,7 @@ public class StudyReportTests
             Assert.Equal(5, output.Analysis.FailedTrials);
             Assert.Equal(5, output.Analysis.PrunedTrials);
             Assert.Equal(["learning_rate", "arrival_bonus"], output.Analysis.Ranking.Take(2).Select(r => r.Parameter));
+            Assert.Null(output.Analysis.ImportanceCaution); // 35 complete trials for 6 parameters, a clear leader
             var names = output.Pictures.Select(Path.GetFileName).ToList();
             foreach (var expected in new[] { "history.png", "importance.png", "slice_learning_rate.png", "parallel_coordinates.png", "learning_reward.png", "learning_reached.png" })
                 Assert.Contains(expected, names);
@@ -117,6 +118,16 @@ public class StudyReportTests
         {
             if (Environment.GetEnvironmentVariable("RLTUNE_KEEP_REPORT") is null) Directory.Delete(dir, true);
         }
+    }
+
+    [Fact]
+    public void ARankingFromFewerTrialsThanParametersCarriesACaution()
+    {
+        var trials = SyntheticStudy(Path.GetTempPath(), 4, withEventFiles: false); // 4 complete trials; no file is written
+        var space = SearchSpace.Parse(SpaceYaml, "report_test.yaml");
+        var analysis = StudyAnalysis.Analyze("few", trials, new MetricChoice("score", true), space);
+        Assert.NotEmpty(analysis.Ranking);
+        Assert.Matches(@"^this ranking is mostly noise \(4 trials for [56] varying parameters", analysis.ImportanceCaution);
     }
 
     [Fact]
