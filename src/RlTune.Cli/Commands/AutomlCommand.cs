@@ -54,7 +54,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? Checkpoint { get; init; }
         [CommandOption("--freeze-preprocessor"), Description("Keep the checkpoint's observation scaler fixed.")]
         public bool FreezePreprocessor { get; init; }
-        [CommandOption("--env-overrides <JSON>"), Description("JSON object of env settings, e.g. '{\"spawn_ring\": [2, 5]}'.")]
+        [CommandOption("--env-overrides <JSON>"), Description("JSON object of env settings, e.g. '{\"spawn_ring\": [[2, 5]]}'.")]
         public string? EnvOverrides { get; init; }
         [CommandOption("--trainer-command <TEMPLATE>"), Description("External trainer with {config}, {run_dir}, {trial}, {seed}.")]
         public string? TrainerCommand { get; init; }

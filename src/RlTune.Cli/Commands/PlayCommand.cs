@@ -33,7 +33,7 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         public int Seed { get; init; } = 1;
 
         [CommandOption("--env-overrides <JSON>")]
-        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [2, 5]}'.")]
+        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [[2, 5]]}' (JSON).")]
         public string? EnvOverrides { get; init; }
     }
 

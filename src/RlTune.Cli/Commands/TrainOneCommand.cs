@@ -45,7 +45,7 @@ internal static class TrainingRequests
     public static TrainingRequest FromTrial(TrialConfig trial, string runDir, int threads, int envThreads, int? evalEpisodes)
     {
         var rl = trial.ToJsonObject()["rl_overrides"]?.DeepClone() as JsonObject;
-        var config = new PpoConfig().With(rl, trial.Source);
+        var config = TrainingRequest.ConfigFor(trial.EnvName, rl, trial.Source);
         return new TrainingRequest(trial.EnvName, config, runDir)
         {
             RewardScales = trial.RewardScales,

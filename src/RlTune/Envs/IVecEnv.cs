@@ -13,9 +13,12 @@ public enum RewardTermKind
 
 /// <summary>
 /// A reward term the env computes. The env multiplies the raw term by its weight from
-/// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit.
+/// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit, and
+/// <see cref="MaxStepsPerEpisode"/>, when set, bounds how many steps of an episode can pay it
+/// (e.g. a term paid only during a success hold that ends the episode); null: any step.
 /// </summary>
-public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description);
+public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description,
+    int? MaxStepsPerEpisode = null);
 
 /// <summary>
 /// Means over the episodes that ended since the last call to <see cref="IVecEnv.DrainEpisodes"/>.

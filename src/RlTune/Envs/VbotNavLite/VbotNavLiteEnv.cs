@@ -27,6 +27,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly int _n, _padded;
     private readonly NavLiteSettings _settings;
     private readonly float[] _weights;
+    private readonly RewardTermInfo[] _terms; // Terms.All with this env's success hold as the bound of the hold's terms
     private readonly float _fallThresholdSq, _targetX, _targetY, _noise;
     private readonly int _maxSteps, _holdSteps;
 
@@ -57,6 +58,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _padded = (_n + Lanes - 1) / Lanes * Lanes;
         _settings = NavLiteOverrides.Parse(options.Overrides);
         _weights = Terms.ResolveWeights(options.RewardScales, EnvName);
+        _terms = Terms.All.Select(t => t.MaxStepsPerEpisode is null ? t : t with { MaxStepsPerEpisode = _settings.SuccessHoldSteps }).ToArray();
         _fallThresholdSq = (float)(_settings.FallThreshold * _settings.FallThreshold);
         _targetX = (float)_settings.TargetX;
         _targetY = (float)_settings.TargetY;
@@ -92,7 +94,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     public int ObsDim => Dim;
     public int ActDim => 3;
     public int MaxEpisodeSteps => _maxSteps;
-    public IReadOnlyList<RewardTermInfo> RewardTerms => Terms.All;
+    public IReadOnlyList<RewardTermInfo> RewardTerms => _terms;
     public NavLiteSettings Settings => _settings;
     /// <summary>The weights in use, in <see cref="Terms"/> index order.</summary>
     public IReadOnlyList<float> Weights => _weights;
@@ -179,9 +181,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
             VU rng = Vector256.Load(_rng + i);
             V kickRoll = Uniform(ref rng) * Vector256.Create(1.7320508f), kickPitch = Uniform(ref rng) * Vector256.Create(1.7320508f);
+            V stumbleDraw = Uniform(ref rng);
             rng.Store(_rng + i);
             var b = Load(i);
-            BodyModel.Advance(ref b, a0, a1, a2, kickRoll, kickPitch);
+            BodyModel.Advance(ref b, a0, a1, a2, kickRoll, kickPitch, stumbleDraw);
             Store(i, in b);
 
             V ex = tx - b.X, ey = ty - b.Y;
