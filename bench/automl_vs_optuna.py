@@ -5,6 +5,7 @@ against Optuna's samplers on the public objectives, in the same session.
 For each objective and seed: a study of --trials trials; the best value found; median over seeds
 and its gap to the known optimum. Then the peer: shared/bench/optuna_anchor.py with the same
 trials and seeds. Usage: bench/automl_vs_optuna.py [--trials 50] [--seeds 5] [--functions branin,hartmann6,ppo_surrogate]
+Needs python3-optuna for the peer: scripts/install-bench-deps.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 from automl_common import RLTUNE, build, shared_bench, status

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Trains vbot-nav-lite candidates (reward weights, PPO settings, env overrides) over several seeds
-and prints what each learned: the deterministic evaluation from metrics.json plus the learning curve
-read from the PROGRESS lines (training success against env steps).
+and prints what each learned: the deterministic evaluation from metrics.json plus two learning curves:
+the deterministic policy at each interval checkpoint (`rltune play`, 256 robots: success/falls) and the
+training success read from the PROGRESS lines ("90% at": the env step where 5 updates in a row
+averaged 90 %).
 
 Usage:
   bench/env-tune.py CANDIDATES.json [--seeds 1,2,3] [--steps 4000000] [--parallel 2] [--out runs/env-tune]
@@ -61,6 +63,26 @@ def checkpoints(points, marks=(1e6, 2e6, 4e6, 6e6, 8e6, 10e6)):
     return out
 
 
+def checkpoint_curve(run_dir, robots=256):
+    """[(env_steps, success, falls)] of the deterministic policy at each interval checkpoint (rltune play)."""
+    import glob
+    import re
+    out = []
+    found = glob.glob(os.path.join(run_dir, "checkpoints", "agent_*.ckpt"))
+    for path in sorted(found, key=lambda p: int(re.search(r"agent_(\d+)", p).group(1))):
+        steps = int(re.search(r"agent_(\d+)", path).group(1))
+        cache = path + f".play{robots}.txt"
+        if not os.path.exists(cache):
+            text = subprocess.run([RLTUNE, "play", "--checkpoint", path, "--robots", str(robots), "--seed", "11",
+                                   "--out", path + ".png"], capture_output=True, text=True).stdout
+            with open(cache, "w") as f:
+                f.write(text)
+        m = re.search(r"(\d+) robots: (\d+) reached and stopped, (\d+) fell", open(cache).read())
+        if m:
+            out.append((steps, int(m.group(2)) / int(m.group(1)), int(m.group(3)) / int(m.group(1))))
+    return out
+
+
 def summarize_run(run_dir, log_path):
     metrics_path = os.path.join(run_dir, "metrics.json")
     m = json.load(open(metrics_path)) if os.path.exists(metrics_path) else {}
@@ -77,18 +99,20 @@ def summarize_run(run_dir, log_path):
         "steps": m.get("train_env_steps", 0),
         "first90": first_step_at(points, 0.9),
         "curve": checkpoints(points),
+        "evals": checkpoint_curve(run_dir),
     }
 
 
 HEADER = (f"{'case':<16}{'seed':>5}{'success':>9}{'falls':>7}{'term':>7}{'length':>8}{'reward':>9}{'reached':>9}"
-          f"{'speed':>7}{'train s':>9}{'90% at':>9}  training success at 1/2/4/6/8/10M steps")
+          f"{'speed':>7}{'train s':>9}{'90% at':>9}  deterministic success/falls at each checkpoint | training success at 1/2/4/6/8/10M")
 
 
 def row(name, seed, r):
     first = f"{r['first90'] / 1e6:.1f}M" if r["first90"] else "-"
     marks = " ".join(f"{s:.2f}" for s in r["curve"])
+    evals = " ".join(f"{steps / 1e6:.1f}M:{success:.2f}/{falls:.2f}" for steps, success, falls in r["evals"])
     return (f"{name:<16}{seed:>5}{r['success']:>9.3f}{r['fall']:>7.3f}{r['termination']:>7.3f}{r['length']:>8.0f}"
-            f"{r['reward']:>9.1f}{r['reached']:>9.3f}{r['speed']:>7.2f}{r['seconds']:>9.0f}{first:>9}  {marks}")
+            f"{r['reward']:>9.1f}{r['reached']:>9.3f}{r['speed']:>7.2f}{r['seconds']:>9.0f}{first:>9}  {evals} | {marks}")
 
 
 def train(out, name, candidate, seed, steps):

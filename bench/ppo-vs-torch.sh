@@ -2,11 +2,13 @@
 # Runs RlTune's PPO update/inference benchmark and PyTorch's (/work/shared/bench/torch_ppo_update.py)
 # on the full-body and the lite shapes, interleaved, ROUNDS times each, and prints the ratio of the
 # medians. The machine is shared: only ratios measured in the same run mean anything.
+# Usage: [ROUNDS=3] [THREADS=2] bench/ppo-vs-torch.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 TORCH=${TORCH:-/work/shared/bench/torch_ppo_update.py}
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "ppo-vs-torch: the peer needs python3-torch and libopenblas0-pthread; run scripts/install-bench-deps" >&2; exit 1; }
 dotnet build bench/RlTune.Bench -c Release -v q --nologo >/dev/null
 BENCH=bench/RlTune.Bench/bin/Release/net10.0/rltune-bench
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -2,6 +2,7 @@
 # Search quality and cost of our samplers next to Optuna's, measured in the same session on the
 # public objectives of shared/bench (branin, hartmann6, ppo_surrogate), printed side by side.
 # Usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200]
+# Needs python3-optuna for the peer: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=50 seeds=20 history=200
@@ -10,7 +11,7 @@ while [ $# -gt 0 ]; do
     --trials) trials=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
     --history) history=$2; shift 2 ;;
-    *) echo "usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200]" >&2; exit 1 ;;
+    *) echo "usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200] (needs python3-optuna: scripts/install-bench-deps)" >&2; exit 1 ;;
   esac
 done
 shared=""
@@ -18,6 +19,7 @@ for d in "$PWD" "$PWD/.." "$PWD/../.." "$PWD/../../.."; do
   if [ -f "$d/shared/bench/optuna_anchor.py" ]; then shared=$(cd "$d/shared/bench" && pwd); break; fi
 done
 [ -n "$shared" ] || { echo "sampler-quality: shared/bench (the Optuna anchor) not found above $PWD" >&2; exit 1; }
+/usr/bin/python3 -c "import optuna" 2>/dev/null || { echo "sampler-quality: the peer needs python3-optuna; run scripts/install-bench-deps" >&2; exit 1; }
 dotnet build bench/RlTune.Bench -c Release --nologo -v q >/dev/null
 bench="dotnet bench/RlTune.Bench/bin/Release/net10.0/rltune-bench.dll sampler-quality --spaces $shared"
 out=$(mktemp -d)

@@ -9,7 +9,7 @@ Prints trials per second from the first ask to the last tell, and what went wron
 by Optuna (retried) and whether every trial ended complete exactly once.
 
 usage: /usr/bin/python3 bench/store_claims_optuna.py [--claimers 4] [--trials 2000] [--pg URL]
-       (--pg postgresql://user@host:port/db needs python3-psycopg2)
+       needs python3-optuna, and python3-psycopg2 for --pg postgresql://user@host:port/db: scripts/install-bench-deps
 """
 import argparse
 import multiprocessing as mp

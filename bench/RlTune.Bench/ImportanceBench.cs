@@ -15,7 +15,7 @@ namespace RlTune.Bench;
 /// </summary>
 public static class ImportanceBench
 {
-    public const string Help = "our fANOVA vs Optuna's on known-answer functions and ppo_surrogate (--seed --python)";
+    public const string Help = "our fANOVA vs Optuna's on known-answer functions and ppo_surrogate (--seed --python); the peer needs scripts/install-bench-deps";
 
     private static readonly (string Case, int Trials, Dictionary<string, double>? Known)[] Cases =
     [

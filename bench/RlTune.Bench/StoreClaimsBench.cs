@@ -33,7 +33,7 @@ public static class StoreClaimsBench
                 case "--only": only = args[++i]; break;
                 case "--peer": peer = args[++i]; break;
                 default:
-                    Console.Error.WriteLine("usage: rltune-bench store-claims [--claimers 4] [--trials 2000] [--pg postgresql://...] [--only sqlite|postgresql] [--peer bench/store_claims_optuna.py]");
+                    Console.Error.WriteLine("usage: rltune-bench store-claims [--claimers 4] [--trials 2000] [--pg postgresql://...] [--only sqlite|postgresql] [--peer bench/store_claims_optuna.py]; the peer needs python3-optuna and python3-psycopg2: scripts/install-bench-deps");
                     return 1;
             }
         }

@@ -2,7 +2,7 @@
 """Peer for `rltune-bench importance`: samples a study at random, scores it, and runs Optuna's
 fANOVA importance evaluator (64 trees, depth 64) on it.
 
-usage: optuna_fanova.py CASE N SEED OUT_JSON
+usage: optuna_fanova.py CASE N SEED OUT_JSON   (needs python3-optuna and python3-sklearn: scripts/install-bench-deps)
   CASE: linear (10*x1 + x2 + 0*x3 on [0,1]^3), interaction (x1 + 3*x1*x2 + 0*x3 on [-1,1]^3),
         ppo_surrogate (the shared bench objective over its space, /work/shared/bench)
 Writes {"trials": [{"params": {...}, "value": v}], "optuna": {"importances": {...}, "seconds": t}}.

@@ -36,6 +36,7 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
                 ["sort"] = metric.Descending ? "descending" : "ascending",
                 ["yaml"] = yamlPath,
                 ["importance_note"] = result.ImportanceNote,
+                ["importance_caution"] = result.ImportanceCaution,
                 ["importance_ranking"] = new JsonArray(result.Ranking.Select(p => (JsonNode)new JsonObject
                 {
                     ["parameter"] = p.Parameter, ["category"] = StudyPlots.CategoryOf(p), ["importance"] = p.Importance, ["std"] = p.ImportanceStd,
@@ -65,10 +66,11 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
             table.Columns[3].RightAligned();
             foreach (var p in result.Ranking)
                 table.AddRow(Markup.Escape(p.Parameter), Markup.Escape(StudyPlots.CategoryOf(p)), p.Importance.ToString("0.000", CultureInfo.InvariantCulture),
-                    p.ImportanceStd.ToString("0.000", CultureInfo.InvariantCulture), new string('█', (int)Math.Round(p.Importance * 20)), Markup.Escape(Value(p.BestValue)));
+                    p.ImportanceStd.ToString("0.000", CultureInfo.InvariantCulture), new string('█', (int)Math.Round(p.Importance * 20)), Markup.Escape(DisplayText.Value(p.BestValue)));
             console.Write(table);
             foreach (var i in result.Interactions.Where(i => i.VarianceFraction >= 0.02))
                 console.WriteLine($"interaction {i.A} x {i.B}: {i.VarianceFraction:0.000} of the variance beyond both main effects");
+            if (result.ImportanceCaution is not null) console.WriteLine($"Caution: {result.ImportanceCaution}.");
         }
         if (result.TopConfigs.Count > 0)
         {
@@ -77,9 +79,9 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
             for (var i = 0; i < result.TopConfigs.Count; i++)
             {
                 var c = result.TopConfigs[i];
-                var metricText = F(c.MetricValue) + (c.MetricStd is { } sd ? " ± " + F(sd) : "");
+                var metricText = DisplayText.MeanStd(c.MetricValue, c.MetricStd);
                 table.AddRow([(i + 1).ToString(CultureInfo.InvariantCulture), c.ConfigId, metricText, c.Seeds.ToString(CultureInfo.InvariantCulture),
-                    .. shown.Select(n => Markup.Escape(Value(c.Params.GetValueOrDefault(n)))), Markup.Escape(StudyReport.FlagText(flags, c.TrialNumber))]);
+                    .. shown.Select(n => Markup.Escape(DisplayText.Value(c.Params.GetValueOrDefault(n)))), Markup.Escape(TrialFlags.Text(flags, c.TrialNumber))]);
             }
             console.Write(table);
         }
@@ -92,16 +94,6 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
 
     internal static IReadOnlyList<TrialFlags> Flags(OpenedStudy study) =>
         study.Trials.Where(t => t.State is Study.TrialState.Complete or Study.TrialState.Pruned)
-            .Select(t => new TrialFlags(t.Number, StudyReport.ReadLogs(t, study.StudyDir)
-                .SelectMany(l => RewardHackingDetector.Detect(TrainingCurves.FromLog(l.Log, study.EpisodeLimit)).Select(f => (l.Seed, f))).ToList()))
+            .Select(t => TrialFlags.Of(t.Number, StudyReport.ReadLogs(t, study.StudyDir), study.EpisodeLimit))
             .Where(f => f.Flags.Count > 0).ToList();
-
-    internal static string F(double d) => StudyPlots.Fmt(d);
-
-    internal static string Value(object? v) => v switch
-    {
-        null => "-",
-        double d => F(d),
-        _ => ParamValues.Canonical(v),
-    };
 }

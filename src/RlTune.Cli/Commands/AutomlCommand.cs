@@ -64,6 +64,14 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? Direction { get; init; }
         [CommandOption("--audit <POLICY>"), Description("Reward-budget audit: warn, skip or off.")]
         public string? Audit { get; init; }
+        [CommandOption("--pruner <PRUNER>"), Description("none (default) or median: stop a trial whose intermediate value is worse than the completed trials' median at the same step.")]
+        public string? Pruner { get; init; }
+        [CommandOption("--pruning-metric <NAME>"), Description("PROGRESS-line metric the pruner watches (default: success for navigation1, else the objective's metric).")]
+        public string? PruningMetric { get; init; }
+        [CommandOption("--pruner-warmup-trials <N>"), Description("Completed trials before any trial is pruned (default 5).")]
+        public int? PrunerWarmupTrials { get; init; }
+        [CommandOption("--pruner-warmup-steps <N>"), Description("Env steps a trial runs before it may be pruned (default 0).")]
+        public long? PrunerWarmupSteps { get; init; }
         [CommandOption("--eval-episodes <N>"), Description("Episodes of the evaluation (eval mode).")]
         public int? EvalEpisodes { get; init; }
         [CommandOption("--output <DIR>"), Description("Run root: store, trial run dirs, reports (default runs/).")]
@@ -169,6 +177,10 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (f.Objective is not null) s = s with { ObjectiveMetric = f.Objective };
         if (f.Direction is not null) s = s with { Direction = DirectionNames.Parse(f.Direction, "--direction") };
         if (f.Audit is not null) s = s with { Audit = StudySettingsLoader.ParseAudit(f.Audit) ?? throw new UserError($"--audit: '{f.Audit}' is not a policy; expected warn, skip or off.") };
+        if (f.Pruner is not null) s = s with { Pruner = StudySettings.ParsePruner(f.Pruner) ?? throw new UserError($"--pruner: '{f.Pruner}' is not a pruner; expected none or median.") };
+        if (f.PruningMetric is not null) s = s with { PruningMetric = f.PruningMetric };
+        if (f.PrunerWarmupTrials is { } pwt) s = s with { PrunerWarmupTrials = pwt };
+        if (f.PrunerWarmupSteps is { } pws) s = s with { PrunerWarmupSteps = pws };
         if (f.EvalEpisodes is { } e) s = s with { EvalEpisodes = e };
         if (f.Output is not null) s = s with { Output = f.Output };
         if (f.Storage is not null) s = s with { Storage = f.Storage };

@@ -47,7 +47,7 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
         else
         {
             var table = new Table().Title(s.All ? "Parameters" : "Parameters that differ").AddColumns(["parameter", .. labels]);
-            foreach (var p in rows) table.AddRow([Markup.Escape(p.Parameter), .. p.Values.Select(v => Markup.Escape(AnalyzeCommand.Value(v)))]);
+            foreach (var p in rows) table.AddRow([Markup.Escape(p.Parameter), .. p.Values.Select(v => Markup.Escape(DisplayText.Value(v)))]);
             console.Write(table);
         }
         var metrics = new Table().Title("Metrics over seeds (mean ± std, n)").AddColumns(["metric", .. labels]);
@@ -72,8 +72,8 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
     private static string Cell(Summary x) => x.Count switch
     {
         0 => "-",
-        1 => $"{AnalyzeCommand.F(x.Mean)} (1)",
-        _ => $"{AnalyzeCommand.F(x.Mean)} ± {AnalyzeCommand.F(x.Std)} ({x.Count})",
+        1 => $"{DisplayText.Number(x.Mean)} (1)",
+        _ => $"{DisplayText.Number(x.Mean)} ± {DisplayText.Number(x.Std)} ({x.Count})",
     };
 
     private static string P(double p) => double.IsNaN(p) ? "n/a" : p < 0.001 ? "<0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);

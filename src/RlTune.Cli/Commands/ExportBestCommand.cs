@@ -10,7 +10,7 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
 {
     public sealed class Settings : RankingOptions
     {
-        [CommandOption("--out <FILE>"), Description("Where to write: best.json (JSON) or best.yaml (YAML).")]
+        [CommandOption("--out <FILE>"), Description("Where to write the train-ready config: best.json, or best.yaml for a YAML copy to read plus best.json beside it for trainers.")]
         public string? Out { get; init; }
         [CommandOption("--trial <N>"), Description("Export this trial instead of the best.")]
         public int? Trial { get; init; }
@@ -37,10 +37,12 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
         }
         var config = BestConfigExport.ConfigFor(study.Record.Name, trial, study.StudyDir, study.Space, study.EnvName, study.StepsPerTrial);
         var measured = Measurement.FromTrial(study.Record.Name, trial);
-        BestConfigExport.Write(s.Out, config, measured);
+        var jsonPath = Path.GetFullPath(BestConfigExport.Write(s.Out, config, measured));
         var value = metric.ValueOf(trial);
-        Console.WriteLine($"wrote {Path.GetFullPath(s.Out)}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? AnalyzeCommand.F(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
+        var written = BestConfigExport.IsYaml(s.Out) ? $"{Path.GetFullPath(s.Out)} and {jsonPath}" : jsonPath;
+        Console.WriteLine($"wrote {written}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? DisplayText.Number(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
                           (config.Source.EndsWith(".json", StringComparison.Ordinal) ? " (from the config it ran with)" : " (rebuilt from the search space)"));
+        Console.WriteLine($"train it: rltune train-one --config {jsonPath}");
         return 0;
     }
 }

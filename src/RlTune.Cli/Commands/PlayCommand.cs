@@ -21,19 +21,19 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         public string? Checkpoint { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("The picture to write (PNG). Default traj.png.")]
+        [Description("The picture to write, PNG (default traj.png).")]
         public string Out { get; init; } = "traj.png";
 
         [CommandOption("--robots <N>")]
-        [Description("How many robots to draw, one episode each. Default 24.")]
+        [Description("How many robots to draw, one episode each (default 24).")]
         public int Robots { get; init; } = 24;
 
         [CommandOption("--seed <S>")]
-        [Description("Seed of the spawn points and sensor noise. Default 1.")]
+        [Description("Seed of the spawn points and sensor noise (default 1).")]
         public int Seed { get; init; } = 1;
 
         [CommandOption("--env-overrides <JSON>")]
-        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [[2, 5]]}' (JSON).")]
+        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [[2, 5]]}'.")]
         public string? EnvOverrides { get; init; }
     }
 

@@ -123,6 +123,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
                     .SelectMany(l => Analysis.RewardHackingDetector.Detect(Analysis.TrainingCurves.FromLog(l.Log, null)).Select(f => $"{f.Kind} (seed {l.Seed}): {f.Evidence}")));
             if (flags.Length > 0) lines.Add($"flag: trial {t.Number}: {flags}");
         }
+        foreach (var t in trials.Where(t => t.State == TrialState.Pruned))
+            lines.Add($"pruned: trial {t.Number}: {t.Error ?? "-"}");
         foreach (var t in trials.Where(t => t.State == TrialState.Running))
             lines.Add($"running: trial {t.Number} on {t.WorkerId}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
         return string.Join(Environment.NewLine, lines);

@@ -25,7 +25,7 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         public int EnvThreads { get; init; } = 2;
 
         [CommandOption("--eval-episodes <N>")]
-        [Description("Episodes of the deterministic evaluation after training (default 256).")]
+        [Description("Episodes of the deterministic evaluation (default: rl_overrides.eval_episodes, else num_envs up to 256).")]
         public int? EvalEpisodes { get; init; }
     }
 
@@ -35,6 +35,7 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         var trial = TrialConfig.Load(settings.Config);
         var request = TrainingRequests.FromTrial(trial, trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag), settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(request.RunDir)}");
+        if (trial.EvalOnly) return TrainingRequests.Finish(EvaluationRun.Run(request));
         return TrainingRequests.RunWithPlainProgress(request, cancellationToken);
     }
 }
@@ -45,7 +46,10 @@ internal static class TrainingRequests
     public static TrainingRequest FromTrial(TrialConfig trial, string runDir, int threads, int envThreads, int? evalEpisodes)
     {
         var rl = trial.ToJsonObject()["rl_overrides"]?.DeepClone() as JsonObject;
-        var config = TrainingRequest.ConfigFor(trial.EnvName, rl, trial.Source);
+        foreach (var key in TrialConfig.EvaluationKeys) rl?.Remove(key);
+        // an evaluation-only run keeps the checkpoint's settings (num_envs, seed, scaler use) unless the config overrides them;
+        // a training run starts from the env's recommended PPO settings
+        var config = trial.EvalOnly ? Checkpoint.Load(trial.Checkpoint!).Config.With(rl, trial.Source) : TrainingRequest.ConfigFor(trial.EnvName, rl, trial.Source);
         return new TrainingRequest(trial.EnvName, config, runDir)
         {
             RewardScales = trial.RewardScales,
@@ -54,7 +58,7 @@ internal static class TrainingRequests
             FreezePreprocessor = trial.FreezePreprocessor,
             Threads = Positive(threads, "--threads"),
             EnvThreads = Positive(envThreads, "--env-threads"),
-            EvaluationEpisodes = evalEpisodes ?? Math.Min(config.NumEnvs, 256),
+            EvaluationEpisodes = evalEpisodes ?? (int?)trial.EvalEpisodes ?? Math.Min(config.NumEnvs, 256),
         };
     }
 
@@ -86,6 +90,11 @@ internal static class TrainingRequests
             string success = e.Metrics.TryGetValue("success", out var s) ? s.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"evaluation: {e.Episodes} episodes, reward {e.RewardMean:G5} ± {e.RewardStd:G3}, success {success}, terminated {e.TerminationRate:P1}, length {e.LengthMean:F0}"));
+        }
+        if (outcome.EnvSteps == 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"evaluated in {outcome.Seconds:F1} s; metrics in {outcome.MetricsPath}"));
+            return 0;
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"trained {outcome.EnvSteps} env steps in {outcome.Seconds:F1} s ({outcome.EnvSteps / Math.Max(1e-9, outcome.Seconds):F0} steps/s: env {outcome.TimeSplit.Env:F1} s, inference {outcome.TimeSplit.Inference:F1} s, update {outcome.TimeSplit.Update:F1} s); metrics in {outcome.MetricsPath}"));

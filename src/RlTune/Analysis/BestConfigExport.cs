@@ -65,7 +65,7 @@ public sealed record Measurement(string Study, int Trial, double? Score, double?
 
 /// <summary>
 /// <c>rltune export-best</c>: the best trial as a train-ready config in <c>train_one</c>'s format
-/// (reward_scales + rl_overrides, JSON or YAML) plus a <c>measured</c> block with the metrics and
+/// (reward_scales + rl_overrides, JSON; a YAML copy for people on request) plus a <c>measured</c> block with the metrics and
 /// seeds it was measured on. The exact config the trial ran with is used when its file is still
 /// in <c>configs/</c>; otherwise the config is rebuilt from the search space.
 /// </summary>
@@ -116,15 +116,26 @@ public static class BestConfigExport
         return obj;
     }
 
-    /// <summary>Writes JSON for <c>.json</c>, YAML for <c>.yaml</c>/<c>.yml</c>.</summary>
-    public static void Write(string path, TrialConfig config, Measurement measured)
+    /// <summary>
+    /// Writes the train-ready JSON (<c>best.json</c>); for a <c>.yaml</c>/<c>.yml</c> path also the same
+    /// document as YAML for people, with the JSON written beside it. Returns the JSON's path.
+    /// </summary>
+    // JSON always, because trial configs are JSON for every trainer (MotrixLab's train_one.py included), not only ours.
+    public static string Write(string path, TrialConfig config, Measurement measured)
     {
         var obj = ToJsonObject(config, measured);
+        var jsonPath = JsonPathFor(path);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        var text = IsYaml(path) ? ToYaml(obj) : obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-        File.WriteAllText(path, text);
+        File.WriteAllText(jsonPath, obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (IsYaml(path))
+            File.WriteAllText(path, $"# {config.Study} trial {config.Trial}, exported by rltune export-best. Trainers read the JSON beside it:\n" +
+                                    $"#   rltune train-one --config {Path.GetFileName(jsonPath)}\n" + ToYaml(obj));
+        return jsonPath;
     }
+
+    /// <summary>The JSON a trainer reads for an <c>--out</c> path: the path itself, or the YAML's name with <c>.json</c>.</summary>
+    public static string JsonPathFor(string path) => IsYaml(path) ? Path.ChangeExtension(path, ".json") : path;
 
     public static bool IsYaml(string path) =>
         path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);

@@ -53,12 +53,7 @@ public sealed record TrainingCurves
     /// <summary>Picks the curves out of a TensorBoard log by the tags above.</summary>
     public static TrainingCurves FromLog(ScalarLog log, double? episodeLimit)
     {
-        Curve? Find(IReadOnlyList<string> tags)
-        {
-            foreach (var tag in tags)
-                if (log.Scalars.TryGetValue(tag, out var points) && points.Count > 0) return Curve.From(points);
-            return null;
-        }
+        Curve? Find(IReadOnlyList<string> tags) => First(log, tags);
         return new TrainingCurves
         {
             Reward = Find(RewardTags),
@@ -69,6 +64,27 @@ public sealed record TrainingCurves
             Falls = Find(FallTags),
         };
     }
+
+    /// <summary>The curve of the first of <paramref name="tags"/> the log holds points for, or null.</summary>
+    public static Curve? First(ScalarLog log, IReadOnlyList<string> tags)
+    {
+        foreach (var tag in tags)
+            if (log.Scalars.TryGetValue(tag, out var points) && points.Count > 0) return Curve.From(points);
+        return null;
+    }
+}
+
+/// <summary>A trial's reward-hacking flags, with the seed whose curves raised each.</summary>
+public sealed record TrialFlags(int TrialNumber, IReadOnlyList<(int Seed, RewardHackingFlag Flag)> Flags)
+{
+    /// <summary>The flags the curves of a trial's seeds raise (see <see cref="StudyReport.ReadLogs"/>).</summary>
+    public static TrialFlags Of(int trialNumber, IEnumerable<(int Seed, ScalarLog Log)> seedLogs, double? episodeLimit) =>
+        new(trialNumber, seedLogs.SelectMany(l => RewardHackingDetector.Detect(TrainingCurves.FromLog(l.Log, episodeLimit)).Select(f => (l.Seed, f))).ToList());
+
+    /// <summary>The flag kinds raised for a trial ("lazy_robot (2 seeds)"), or empty.</summary>
+    public static string Text(IReadOnlyList<TrialFlags> flags, int trialNumber) =>
+        string.Join(", ", flags.Where(f => f.TrialNumber == trialNumber).SelectMany(f => f.Flags).GroupBy(f => f.Flag.Kind)
+            .Select(g => g.Count() > 1 ? $"{g.Key} ({g.Count()} seeds)" : g.Key));
 }
 
 /// <summary>A suspected reward hack, with the numbers that raised it.</summary>

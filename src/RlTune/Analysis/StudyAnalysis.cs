@@ -68,6 +68,8 @@ public sealed record StudyAnalysisResult
     public required IReadOnlyList<TopConfig> TopConfigs { get; init; }
     /// <summary>Why importance could not be computed (too few trials, nothing varies), or null.</summary>
     public string? ImportanceNote { get; init; }
+    /// <summary>Why a computed ranking should not be trusted yet (fewer trials than parameters, shares within their spread), or null.</summary>
+    public string? ImportanceCaution { get; init; }
 }
 
 /// <summary>Importance ranking and top configurations of a study.</summary>
@@ -85,7 +87,7 @@ public static class StudyAnalysis
         var topConfigs = ranked.Take(Math.Max(0, top)).Select(t => new TopConfig(
             ConfigId(t.Number), t.Number, t.Params, metric.ValueOf(t)!.Value, MetricStd(t, metric), Math.Max(1, t.SeedRuns.Count))).ToList();
 
-        string? note = null;
+        string? note = null, caution = null;
         IReadOnlyList<ParameterImportance> ranking = [];
         IReadOnlyList<FeatureInteraction> interactions = [];
         if (ranked.Count < MinTrialsForImportance)
@@ -121,6 +123,7 @@ public static class StudyAnalysis
                     space?.Find(e.Feature)?.Category)).ToList();
                 list.AddRange(encoding.Constant.Select(name => new ParameterImportance(name, 0, 0, 0, best.Params.GetValueOrDefault(name), space?.Find(name)?.Section, space?.Find(name)?.Category)));
                 ranking = list.OrderByDescending(p => p.Importance).ThenBy(p => p.Parameter, StringComparer.Ordinal).ToList();
+                if (total > 0) caution = Caution(ranked.Count, encoding.Parameters.Count, ranking[0]);
                 if (total > 0)
                 {
                     var topFeatures = effects.Select((e, i) => (e, i)).OrderByDescending(x => x.e.VarianceFraction).Take(4).Select(x => x.i).ToList();
@@ -142,7 +145,17 @@ public static class StudyAnalysis
             Interactions = interactions,
             TopConfigs = topConfigs,
             ImportanceNote = note,
+            ImportanceCaution = caution,
         };
+    }
+
+    // A forest on fewer trials than parameters, or a top share inside its own spread over trees, ranks noise.
+    private static string? Caution(int trials, int varying, ParameterImportance top)
+    {
+        var reasons = new List<string>();
+        if (trials < varying) reasons.Add($"{trials} trials for {varying} varying parameters");
+        if (top.ImportanceStd >= top.Importance) reasons.Add($"even the top share ({top.Parameter} {top.Importance:0.000}) is within its spread over trees (± {top.ImportanceStd:0.000})");
+        return reasons.Count == 0 ? null : $"this ranking is mostly noise ({string.Join("; ", reasons)}); run more trials before reading it";
     }
 
     // Spread of the metric over the trial's seeds (the store's ScoreStd for the score).

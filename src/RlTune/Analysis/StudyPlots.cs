@@ -184,7 +184,7 @@ public static class StudyPlots
             line.LineWidth = 1.5f;
             string lowText, highText;
             if (c < names.Count) (lowText, highText) = axes[c].EndLabels();
-            else (lowText, highText) = (Fmt(vMin), Fmt(vMax));
+            else (lowText, highText) = (DisplayText.Number(vMin), DisplayText.Number(vMax));
             AddText(plt, highText, c, 1, Alignment.LowerCenter, 12, offsetY: -4);
             AddText(plt, lowText, c, 0, Alignment.UpperCenter, 12, offsetY: 4);
             var name = c < names.Count ? names[c] : metric.Name;
@@ -271,10 +271,6 @@ public static class StudyPlots
         return string.Join("\n", lines);
     }
 
-    /// <summary>A number for a human: up to four decimals, scientific outside [1e-3, 1e4).</summary>
-    public static string Fmt(double d) =>
-        d == 0 ? "0" : Math.Abs(d) >= 1e4 || Math.Abs(d) < 1e-3 ? d.ToString("0.##e0", CultureInfo.InvariantCulture) : d.ToString("0.####", CultureInfo.InvariantCulture);
-
     internal static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_'));
 
     /// <summary>How a parameter's values map onto a plot axis: numeric (log when sampled so) or categories at integer positions.</summary>
@@ -318,7 +314,7 @@ public static class StudyPlots
         }
 
         public (string Low, string High) EndLabels() =>
-            Categories.Count > 0 ? (Categories[0], Categories[^1]) : (Fmt(Low), Fmt(High));
+            Categories.Count > 0 ? (Categories[0], Categories[^1]) : (DisplayText.Number(Low), DisplayText.Number(High));
 
         public void Apply(Plot plt)
         {
@@ -329,7 +325,7 @@ public static class StudyPlots
             }
             else if (Log)
             {
-                plt.Axes.Bottom.TickGenerator = new NumericAutomatic { LabelFormatter = x => Fmt(Math.Pow(10, x)), MinorTickGenerator = new LogMinorTickGenerator() };
+                plt.Axes.Bottom.TickGenerator = new NumericAutomatic { LabelFormatter = x => DisplayText.Number(Math.Pow(10, x)), MinorTickGenerator = new LogMinorTickGenerator() };
             }
         }
     }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Text;
 using RlTune.Search;
 using RlTune.Study;
 using RlTune.TensorBoard;
@@ -22,9 +20,6 @@ public sealed record ReportInputs
     /// <summary>The study's env (the best policy's trajectories are drawn for vbot-nav-lite).</summary>
     public string EnvName { get; init; } = "vbot-nav-lite";
 }
-
-/// <summary>A trial's reward-hacking flags, with the seed whose curves raised each.</summary>
-public sealed record TrialFlags(int TrialNumber, IReadOnlyList<(int Seed, RewardHackingFlag Flag)> Flags);
 
 /// <summary>What was written.</summary>
 public sealed record ReportOutput(string MarkdownPath, string HtmlPath, string YamlPath, IReadOnlyList<string> Pictures, StudyAnalysisResult Analysis, IReadOnlyList<TrialFlags> Flags, string? Message);
@@ -90,7 +85,7 @@ public static class StudyReport
         {
             var (title, yLabel) = (plotTitle, plotLabel);
             var curves = topTrials.Select(t => new TrialCurves($"trial {t.Number}",
-                logs[t.Number].Select(l => FirstTag(l.Log, tags)).Where(c => c is not null).Select(c => c!).ToList())).Where(c => c.Seeds.Count > 0).ToList();
+                logs[t.Number].Select(l => TrainingCurves.First(l.Log, tags)).Where(c => c is not null).Select(c => c!).ToList())).Where(c => c.Seeds.Count > 0).ToList();
             if (curves.Count == 0 && file == "learning_reward.png")
             {
                 // no event files: the objective's intermediate values are the learning curve the store has
@@ -130,15 +125,13 @@ public static class StudyReport
             }
         }
 
-        var flags = logs.Select(kv => new TrialFlags(kv.Key, kv.Value
-                .SelectMany(l => RewardHackingDetector.Detect(TrainingCurves.FromLog(l.Log, input.EpisodeLimit)).Select(f => (l.Seed, f))).ToList()))
-            .Where(f => f.Flags.Count > 0).OrderBy(f => f.TrialNumber).ToList();
+        var flags = logs.Select(kv => TrialFlags.Of(kv.Key, kv.Value, input.EpisodeLimit)).Where(f => f.Flags.Count > 0).OrderBy(f => f.TrialNumber).ToList();
 
-        var md = Markdown(input, analysis, complete, flags, pictures, message, analysisDir, trajectoryNote);
         var mdPath = Path.Combine(analysisDir, MarkdownName);
-        File.WriteAllText(mdPath, md);
         var htmlPath = Path.Combine(input.StudyDir, HtmlName);
-        File.WriteAllText(htmlPath, Html(input, analysis, complete, flags, pictures, message, trajectoryNote));
+        var doc = Document(input, analysis, complete, flags, pictures, message, trajectoryNote, htmlPath, mdPath);
+        File.WriteAllText(mdPath, ReportRendering.Markdown(doc, mdPath));
+        File.WriteAllText(htmlPath, ReportRendering.Html(doc, htmlPath));
         return new ReportOutput(mdPath, htmlPath, yamlPath, pictures.Select(p => p.Path).ToList(), analysis, flags, message);
     }
 
@@ -157,151 +150,66 @@ public static class StudyReport
         return result;
     }
 
-    private static Curve? FirstTag(ScalarLog log, IReadOnlyList<string> tags)
+    private static ReportDocument Document(ReportInputs input, StudyAnalysisResult a, IReadOnlyList<TrialRecord> complete, IReadOnlyList<TrialFlags> flags,
+        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string? trajectoryNote, string htmlPath, string markdownPath)
     {
-        foreach (var tag in tags)
-            if (log.Scalars.TryGetValue(tag, out var points) && points.Count > 0) return Curve.From(points);
-        return null;
-    }
-
-    private static string F(double d) => StudyPlots.Fmt(d);
-
-    /// <summary>The flag kinds raised for a trial ("lazy_robot (2 seeds)"), or empty.</summary>
-    public static string FlagText(IReadOnlyList<TrialFlags> flags, int trialNumber) =>
-        string.Join(", ", flags.Where(f => f.TrialNumber == trialNumber).SelectMany(f => f.Flags).GroupBy(f => f.Flag.Kind)
-            .Select(g => g.Count() > 1 ? $"{g.Key} ({g.Count()} seeds)" : g.Key));
-
-    private static string V(object? v) => v switch
-    {
-        null => "-",
-        double d => F(d),
-        _ => ParamValues.Canonical(v),
-    };
-
-    private static string MetricText(TopConfig c) => F(c.MetricValue) + (c.MetricStd is { } s ? " ± " + F(s) : "");
-
-    private static string Markdown(ReportInputs input, StudyAnalysisResult a, IReadOnlyList<TrialRecord> complete, IReadOnlyList<TrialFlags> flags,
-        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string analysisDir, string? trajectoryNote)
-    {
-        var sb = new StringBuilder();
-        sb.Append("# Analysis of study ").Append(input.Study).Append("\n\n");
-        sb.Append($"- trials: {a.TotalTrials} ({a.CompleteTrials} complete, {a.PrunedTrials} pruned, {a.FailedTrials} failed)\n");
-        sb.Append($"- ranked by: {a.Metric.Name} ({(a.Metric.Descending ? "higher is better" : "lower is better")})\n");
-        if (message is not null) sb.Append("\n**").Append(message).Append("**\n");
+        var blocks = new List<ReportBlock>();
+        // each rendering drops the link to itself, so report.md and report.html point at each other and at the live report.md
+        var links = new List<string>
+        {
+            $"[report.html]({htmlPath}): the whole report in one file, pictures embedded",
+            $"[report.md]({Path.Combine(input.StudyDir, MarkdownName)}): the study's live status, refreshed as trials end",
+            $"[analysis/report.md]({markdownPath}): this analysis in Markdown, pictures beside it",
+        };
+        blocks.Add(new ReportParagraph($"{a.TotalTrials} trials: {a.CompleteTrials} complete, {a.PrunedTrials} pruned, {a.FailedTrials} failed. " +
+                                       $"Ranked by **{a.Metric.Name}** ({(a.Metric.Descending ? "higher is better" : "lower is better")})."));
+        blocks.Add(new ReportLinks(links));
+        if (message is not null) blocks.Add(new ReportParagraph(message, Note: true));
         if (complete.Count > 0)
         {
             var best = complete[0];
-            sb.Append($"\n## Best: trial {best.Number}, {a.Metric.Name} {MetricText(a.TopConfigs[0])} over {a.TopConfigs[0].Seeds} seed(s)\n\n");
-            sb.Append("Export it with `rltune export-best --study ").Append(input.Study).Append(" --out best.json`.\n\n| parameter | value |\n|---|---|\n");
-            foreach (var (k, v) in best.Params) sb.Append("| ").Append(k).Append(" | ").Append(V(v)).Append(" |\n");
+            blocks.Add(new ReportHeading($"Best: trial {best.Number}, {a.Metric.Name} {MetricText(a.TopConfigs[0])} over {a.TopConfigs[0].Seeds} seed(s)"));
+            blocks.Add(new ReportParagraph($"Export it with `rltune export-best --study {input.Study} --out best.json`."));
+            blocks.Add(new ReportTable(["parameter", "value"], best.Params.Select(kv => (IReadOnlyList<string>)[kv.Key, DisplayText.Value(kv.Value)]).ToList(), new HashSet<int> { 1 }));
         }
         if (a.TopConfigs.Count > 0)
         {
-            sb.Append($"\n## Top {a.TopConfigs.Count} configurations\n\n| rank | config | {a.Metric.Name} | seeds | flags |\n|---|---|---|---|---|\n");
-            for (var i = 0; i < a.TopConfigs.Count; i++)
-                sb.Append($"| {i + 1} | {a.TopConfigs[i].ConfigId} | {MetricText(a.TopConfigs[i])} | {a.TopConfigs[i].Seeds} | {FlagText(flags, a.TopConfigs[i].TrialNumber)} |\n");
+            blocks.Add(new ReportHeading($"Top {a.TopConfigs.Count} configurations"));
+            blocks.Add(new ReportTable(["rank", "config", a.Metric.Name, "seeds", "flags"],
+                a.TopConfigs.Select((c, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), c.ConfigId, MetricText(c), c.Seeds.ToString(CultureInfo.InvariantCulture), TrialFlags.Text(flags, c.TrialNumber)]).ToList(),
+                new HashSet<int> { 0, 2, 3 }, Flag: 4));
         }
-        sb.Append("\n## Parameter importance (fANOVA)\n\n");
-        if (a.ImportanceNote is not null) sb.Append("Not computed: ").Append(a.ImportanceNote).Append(".\n");
+        blocks.Add(new ReportHeading("Parameter importance (fANOVA)"));
+        if (a.ImportanceNote is not null) blocks.Add(new ReportParagraph($"Not computed: {a.ImportanceNote}.", Note: true));
+        if (a.ImportanceCaution is not null) blocks.Add(new ReportParagraph($"Caution: {a.ImportanceCaution}.", Note: true));
         if (a.Ranking.Count > 0)
         {
-            sb.Append("| parameter | category | importance | ± std | best value |\n|---|---|---|---|---|\n");
-            foreach (var p in a.Ranking)
-                sb.Append($"| {p.Parameter} | {StudyPlots.CategoryOf(p)} | {p.Importance:0.000} | {p.ImportanceStd:0.000} | {V(p.BestValue)} |\n");
+            blocks.Add(new ReportTable(["parameter", "category", "importance", "± std", "best value"],
+                a.Ranking.Select(p => (IReadOnlyList<string>)[p.Parameter, StudyPlots.CategoryOf(p), p.Importance.ToString("0.000", CultureInfo.InvariantCulture),
+                    p.ImportanceStd.ToString("0.000", CultureInfo.InvariantCulture), DisplayText.Value(p.BestValue)]).ToList(),
+                new HashSet<int> { 2, 3, 4 }));
             var strong = a.Interactions.Where(i => i.VarianceFraction >= 0.02).ToList();
             if (strong.Count > 0)
             {
-                sb.Append("\nInteractions among the most important parameters (share of variance beyond both main effects):\n\n");
-                foreach (var i in strong) sb.Append($"- {i.A} × {i.B}: {i.VarianceFraction:0.000}\n");
+                blocks.Add(new ReportParagraph("Interactions among the most important parameters (share of variance beyond both main effects):"));
+                blocks.Add(new ReportList(strong.Select(i => $"{i.A} × {i.B}: {i.VarianceFraction.ToString("0.000", CultureInfo.InvariantCulture)}").ToList()));
             }
         }
-        sb.Append("\n## Reward-hacking flags\n\n");
-        if (flags.Count == 0) sb.Append("None raised").Append(complete.Count > 0 ? " (checked every complete and pruned trial with TensorBoard curves).\n" : ".\n");
-        foreach (var f in flags)
-            foreach (var (seed, flag) in f.Flags)
-                sb.Append($"- trial {f.TrialNumber}, seed {seed}: **{flag.Kind}**: {flag.Evidence}\n");
-        foreach (var (title, path, caption) in pictures)
-            sb.Append("\n## ").Append(title).Append("\n\n").Append(caption).Append("\n\n![").Append(title).Append("](")
-              .Append(Path.GetRelativePath(analysisDir, path).Replace('\\', '/')).Append(")\n");
-        if (trajectoryNote is not null) sb.Append("\n(").Append(trajectoryNote).Append(".)\n");
-        return sb.ToString();
-    }
-
-    private static string H(string s) => WebUtility.HtmlEncode(s);
-
-    private static string Html(ReportInputs input, StudyAnalysisResult a, IReadOnlyList<TrialRecord> complete, IReadOnlyList<TrialFlags> flags,
-        IReadOnlyList<(string Title, string Path, string Caption)> pictures, string? message, string? trajectoryNote)
-    {
-        var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>RlTune study ").Append(H(input.Study)).Append("</title>\n<style>\n")
-          .Append("body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}")
-          .Append("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f2f2f2}")
-          .Append("td.num{text-align:right;font-variant-numeric:tabular-nums}.note{background:#fff4d6;border-left:4px solid #e0a800;padding:.6em 1em}")
-          .Append(".flag{color:#b00020;font-weight:bold}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:.9em}")
-          .Append(".grid{display:flex;flex-wrap:wrap;gap:12px}.grid figure{flex:1 1 520px;max-width:560px}\n</style></head><body>\n");
-        sb.Append("<h1>Study ").Append(H(input.Study)).Append("</h1>\n<p>")
-          .Append($"{a.TotalTrials} trials: {a.CompleteTrials} complete, {a.PrunedTrials} pruned, {a.FailedTrials} failed. Ranked by <b>{H(a.Metric.Name)}</b> ({(a.Metric.Descending ? "higher is better" : "lower is better")}).</p>\n");
-        if (message is not null) sb.Append("<p class=\"note\">").Append(H(message)).Append("</p>\n");
-        if (complete.Count > 0)
-        {
-            var best = complete[0];
-            sb.Append($"<h2>Best: trial {best.Number}, {H(a.Metric.Name)} {H(MetricText(a.TopConfigs[0]))} over {a.TopConfigs[0].Seeds} seed(s)</h2>\n");
-            sb.Append("<p>Export it with <code>rltune export-best --study ").Append(H(input.Study)).Append(" --out best.json</code>.</p>\n<table><tr><th>parameter</th><th>value</th></tr>\n");
-            foreach (var (k, v) in best.Params) sb.Append("<tr><td>").Append(H(k)).Append("</td><td class=\"num\">").Append(H(V(v))).Append("</td></tr>\n");
-            sb.Append("</table>\n");
-        }
-        if (a.TopConfigs.Count > 0)
-        {
-            sb.Append($"<h2>Top {a.TopConfigs.Count} configurations</h2>\n<table><tr><th>rank</th><th>config</th><th>{H(a.Metric.Name)}</th><th>seeds</th><th>flags</th></tr>\n");
-            for (var i = 0; i < a.TopConfigs.Count; i++)
-                sb.Append($"<tr><td class=\"num\">{i + 1}</td><td>{H(a.TopConfigs[i].ConfigId)}</td><td class=\"num\">{H(MetricText(a.TopConfigs[i]))}</td><td class=\"num\">{a.TopConfigs[i].Seeds}</td><td class=\"flag\">{H(FlagText(flags, a.TopConfigs[i].TrialNumber))}</td></tr>\n");
-            sb.Append("</table>\n");
-        }
-        sb.Append("<h2>Parameter importance (fANOVA)</h2>\n");
-        if (a.ImportanceNote is not null) sb.Append("<p class=\"note\">Not computed: ").Append(H(a.ImportanceNote)).Append(".</p>\n");
-        if (a.Ranking.Count > 0)
-        {
-            sb.Append("<table><tr><th>parameter</th><th>category</th><th>importance</th><th>± std</th><th>best value</th></tr>\n");
-            foreach (var p in a.Ranking)
-                sb.Append($"<tr><td>{H(p.Parameter)}</td><td>{H(StudyPlots.CategoryOf(p))}</td><td class=\"num\">{p.Importance:0.000}</td><td class=\"num\">{p.ImportanceStd:0.000}</td><td class=\"num\">{H(V(p.BestValue))}</td></tr>\n");
-            sb.Append("</table>\n");
-            var strong = a.Interactions.Where(i => i.VarianceFraction >= 0.02).ToList();
-            if (strong.Count > 0)
-            {
-                sb.Append("<p>Interactions among the most important parameters (share of variance beyond both main effects):</p><ul>\n");
-                foreach (var i in strong) sb.Append($"<li>{H(i.A)} × {H(i.B)}: {i.VarianceFraction:0.000}</li>\n");
-                sb.Append("</ul>\n");
-            }
-        }
-        sb.Append("<h2>Reward-hacking flags</h2>\n");
-        if (flags.Count == 0) sb.Append("<p>None raised.</p>\n");
-        else
-        {
-            sb.Append("<ul>\n");
-            foreach (var f in flags)
-                foreach (var (seed, flag) in f.Flags)
-                    sb.Append($"<li>trial {f.TrialNumber}, seed {seed}: <span class=\"flag\">{H(flag.Kind)}</span>: {H(flag.Evidence)}</li>\n");
-            sb.Append("</ul>\n");
-        }
+        blocks.Add(new ReportHeading("Reward-hacking flags"));
+        if (flags.Count == 0) blocks.Add(new ReportParagraph("None raised" + (complete.Count > 0 ? " (checked every complete and pruned trial with TensorBoard curves)." : ".")));
+        else blocks.Add(new ReportList(flags.SelectMany(f => f.Flags.Select(x => $"trial {f.TrialNumber}, seed {x.Seed}: **{x.Flag.Kind}**: {x.Flag.Evidence}")).ToList()));
         var slices = pictures.Where(p => p.Title.StartsWith("Slice: ", StringComparison.Ordinal)).ToList();
         foreach (var pic in pictures)
         {
             if (slices.Count > 0 && pic == slices[0])
-            {
-                sb.Append("<h2>Slices</h2>\n<p>").Append(H(pic.Caption)).Append("</p>\n<div class=\"grid\">\n");
-                foreach (var s in slices) sb.Append("<figure>").Append(Img(s.Path, s.Title)).Append("</figure>\n");
-                sb.Append("</div>\n");
-                continue;
-            }
-            if (slices.Contains(pic)) continue;
-            sb.Append("<h2>").Append(H(pic.Title)).Append("</h2>\n<figure>").Append(Img(pic.Path, pic.Title)).Append("<figcaption>").Append(H(pic.Caption)).Append("</figcaption></figure>\n");
+                blocks.Add(new ReportFigureGroup("Slices", pic.Caption, slices.Select(x => new ReportFigure(x.Title, x.Path, x.Caption)).ToList()));
+            else if (!slices.Contains(pic))
+                blocks.Add(new ReportFigure(pic.Title, pic.Path, pic.Caption));
         }
-        if (trajectoryNote is not null) sb.Append("<p>(").Append(H(trajectoryNote)).Append(".)</p>\n");
-        sb.Append("<p style=\"color:#777;font-size:.85em\">Written by <code>rltune report</code> on ")
-          .Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)).Append(".</p>\n</body></html>\n");
-        return sb.ToString();
+        if (trajectoryNote is not null) blocks.Add(new ReportParagraph($"({trajectoryNote}.)"));
+        blocks.Add(new ReportParagraph($"Written {ReportRendering.Stamp(DateTime.UtcNow)}; rebuild it with `rltune report --study {input.Study}`."));
+        return new ReportDocument($"Analysis of study {input.Study}", blocks);
     }
 
-    private static string Img(string path, string alt) =>
-        $"<img alt=\"{H(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(path))}\">";
+    private static string MetricText(TopConfig c) => DisplayText.MeanStd(c.MetricValue, c.MetricStd);
 }

@@ -57,6 +57,9 @@ public static class TrainingRun
 {
     public const string MetricsFile = "metrics.json";
 
+    /// <summary>The final evaluation runs from seed + this, so its episodes differ from training's and an evaluation-only run can repeat them.</summary>
+    public const int EvaluationSeedOffset = 1_000_003;
+
     public static TrainingOutcome Run(TrainingRequest request, IScalarSink? scalars = null, Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         var config = request.Config;
@@ -112,7 +115,7 @@ public static class TrainingRun
                 // a separate env sized to the episodes wanted: stepping all training envs for a few first episodes would waste time
                 using var evalEnv = EnvRegistry.Create(request.EnvName, new EnvOptions(Math.Min(request.EvaluationEpisodes, config.NumEnvs),
                     request.RewardScales, request.EnvOverrides, request.EnvThreads));
-                evaluation = trainer.Evaluate(evalEnv, request.EvaluationEpisodes, config.Seed + 1_000_003);
+                evaluation = trainer.Evaluate(evalEnv, request.EvaluationEpisodes, config.Seed + EvaluationSeedOffset);
             }
             if (evaluation != null && !double.IsFinite(evaluation.RewardMean))
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
@@ -164,18 +167,7 @@ public static class TrainingRun
     private static JsonObject Metrics(EvaluationResult? evaluation, PpoTrainer trainer, double seconds, double lastTrainReward)
     {
         var m = new JsonObject { ["status"] = "ok" };
-        if (evaluation != null)
-        {
-            m["episode_reward_mean"] = evaluation.RewardMean;
-            m["episode_reward_std"] = evaluation.RewardStd;
-            if (evaluation.Metrics.TryGetValue("success", out var success)) m["success_rate"] = success;
-            // an env that ends successes as terminal reports its own failure-only termination metric
-            m["termination_rate"] = evaluation.Metrics.TryGetValue("termination", out var failed) ? failed : evaluation.TerminationRate;
-            m["episode_length_mean"] = evaluation.LengthMean;
-            m["evaluation_episodes"] = evaluation.Episodes;
-            foreach (var (name, value) in evaluation.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                if (!m.ContainsKey(name)) m[name] = value;
-        }
+        if (evaluation != null) AddEvaluation(m, evaluation);
         if (double.IsFinite(lastTrainReward)) m["train_episode_reward_mean"] = lastTrainReward;
         m["train_env_steps"] = trainer.EnvSteps;
         m["train_seconds"] = Math.Round(seconds, 3);
@@ -183,7 +175,22 @@ public static class TrainingRun
         return m;
     }
 
-    private static void WriteMetrics(string path, JsonObject metrics)
+    /// <summary>The evaluation's entries of metrics.json (shared by training runs and evaluation-only runs).</summary>
+    public static void AddEvaluation(JsonObject m, EvaluationResult evaluation)
+    {
+        m["episode_reward_mean"] = evaluation.RewardMean;
+        m["episode_reward_std"] = evaluation.RewardStd;
+        if (evaluation.Metrics.TryGetValue("success", out var success)) m["success_rate"] = success;
+        // an env that ends successes as terminal reports its own failure-only termination metric
+        m["termination_rate"] = evaluation.Metrics.TryGetValue("termination", out var failed) ? failed : evaluation.TerminationRate;
+        m["episode_length_mean"] = evaluation.LengthMean;
+        m["evaluation_episodes"] = evaluation.Episodes;
+        foreach (var (name, value) in evaluation.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            if (!m.ContainsKey(name)) m[name] = value;
+    }
+
+    /// <summary>Writes metrics.json atomically (write then rename).</summary>
+    public static void WriteMetrics(string path, JsonObject metrics)
     {
         string temp = path + ".tmp";
         File.WriteAllText(temp, metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

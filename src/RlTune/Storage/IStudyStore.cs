@@ -5,6 +5,9 @@ namespace RlTune.Storage;
 /// <summary>A study as stored: its name, objective direction and free-form settings (JSON).</summary>
 public sealed record StudyRecord(long Id, string Name, string Direction, string SettingsJson, DateTimeOffset CreatedAt);
 
+/// <summary>One intermediate value of a trial's training: a named metric (success, reward, ...) of one seed's run at an env step.</summary>
+public sealed record IntermediateValue(int Number, int Seed, long Step, string Metric, double Value);
+
 /// <summary>
 /// The one storage interface. SQLite (embedded default) and PostgreSQL (many machines) implement
 /// it; every method is atomic on its own, so several processes may share one study. Times
@@ -35,6 +38,15 @@ public interface IStudyStore : IDisposable
     /// </summary>
     bool Heartbeat(long studyId, int number, string workerId);
     void ReportIntermediate(long studyId, int number, long step, double value);
+
+    /// <summary>
+    /// Records a running trial's named intermediate metrics (from its trainer's progress lines) for one
+    /// seed's run at an env step; non-finite values are skipped, a metric reported again at the same step keeps its last value.
+    /// </summary>
+    void ReportIntermediateMetrics(long studyId, int number, int seed, long step, IReadOnlyDictionary<string, double> values);
+
+    /// <summary>Every intermediate value of <paramref name="metric"/> in the study, ordered by trial, seed and step.</summary>
+    IReadOnlyList<IntermediateValue> GetIntermediateMetrics(long studyId, string metric);
     void AddSeedRun(long studyId, int number, SeedRun run);
 
     /// <summary>

@@ -115,6 +115,30 @@ public abstract class RelationalStudyStore : IStudyStore
                    "ON CONFLICT (study_id, number, step) DO UPDATE SET value = excluded.value",
             ("study", studyId), ("number", number), ("step", step), ("value", value)));
 
+    public void ReportIntermediateMetrics(long studyId, int number, int seed, long step, IReadOnlyDictionary<string, double> values)
+    {
+        var finite = values.Where(kv => double.IsFinite(kv.Value)).ToList();
+        if (finite.Count == 0) return;
+        InTransaction(true, (c, t) =>
+        {
+            foreach (var (metric, value) in finite)
+                Exec(c, t, "INSERT INTO intermediate_metrics(study_id, number, seed, metric, step, value) VALUES (@study, @number, @seed, @metric, @step, @value) " +
+                           "ON CONFLICT (study_id, number, seed, metric, step) DO UPDATE SET value = excluded.value",
+                    ("study", studyId), ("number", number), ("seed", seed), ("metric", metric), ("step", step), ("value", value));
+            return 0;
+        });
+    }
+
+    public IReadOnlyList<IntermediateValue> GetIntermediateMetrics(long studyId, string metric) => InTransaction(false, (c, t) =>
+    {
+        using var cmd = Command(c, t, "SELECT number, seed, step, value FROM intermediate_metrics WHERE study_id = @study AND metric = @metric ORDER BY number, seed, step",
+            ("study", studyId), ("metric", metric));
+        using var r = cmd.ExecuteReader();
+        var list = new List<IntermediateValue>();
+        while (r.Read()) list.Add(new IntermediateValue((int)Long(r, 0), (int)Long(r, 1), Long(r, 2), metric, r.GetDouble(3)));
+        return list;
+    });
+
     public void AddSeedRun(long studyId, int number, SeedRun run) => InTransaction(true, (c, t) =>
     {
         // seeds of one trial may report in parallel; the row lock keeps their positions distinct
@@ -154,6 +178,7 @@ public abstract class RelationalStudyStore : IStudyStore
         {
             Exec(c, t, "DELETE FROM seed_runs WHERE study_id = @study AND number = @number", ("study", studyId), ("number", number));
             Exec(c, t, "DELETE FROM intermediate_values WHERE study_id = @study AND number = @number", ("study", studyId), ("number", number));
+            Exec(c, t, "DELETE FROM intermediate_metrics WHERE study_id = @study AND number = @number", ("study", studyId), ("number", number));
         }
         return changed;
     }

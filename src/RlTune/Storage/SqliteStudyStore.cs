@@ -146,6 +146,19 @@ public sealed class SqliteStudyStore : RelationalStudyStore
             PRIMARY KEY (study_id, number, step),
             FOREIGN KEY (study_id, number) REFERENCES trials(study_id, number) ON DELETE CASCADE);
         """,
+        // 2: named intermediate metrics per seed's run, for pruning and learning curves
+        """
+        CREATE TABLE intermediate_metrics (
+            study_id INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            seed INTEGER NOT NULL,
+            metric TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            value REAL NOT NULL,
+            PRIMARY KEY (study_id, number, seed, metric, step),
+            FOREIGN KEY (study_id, number) REFERENCES trials(study_id, number) ON DELETE CASCADE);
+        CREATE INDEX intermediate_metrics_by_metric ON intermediate_metrics(study_id, metric);
+        """,
     ];
 
     internal static int LatestSchemaVersion => Migrations.Length;

@@ -158,12 +158,12 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private SearchSpace LoadSpace(StudySettings s) =>
         s.Space is not null ? SearchSpace.Load(s.Space) : Presets.Resolve(s.Preset ?? "full_unified");
 
-    private (TrainerCommand Command, string Text) Trainer(StudySettings s, string builtInOptions = "")
+    private (TrainerCommand Command, string Text) Trainer(StudySettings s)
     {
         if (s.TrainerCommand is not null) return (new TrainerCommand(s.TrainerCommand), s.TrainerCommand);
         // The built-in trainer runs the built-in envs only: say so before any trial starts.
         Envs.EnvRegistry.Create(s.Env, new Envs.EnvOptions(1, null, s.EnvOverrides)).Dispose();
-        var builtIn = TrainerCommand.BuiltIn(Threads(s), builtInOptions);
+        var builtIn = TrainerCommand.BuiltIn(Threads(s));
         return (builtIn, "rltune train-one (built-in)");
     }
 
@@ -212,7 +212,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = new TrialRunner(command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
-        var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s));
+        var pruner = s.BuildPrunerSettings() is { } ps ? new MedianPruner(c.Store, study.Id, ps, observer.Note) : null;
+        var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s), pruner);
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: s.WarmupTrials is { } w ? new TpeOptions { WarmupTrials = w } : null);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
@@ -410,25 +411,13 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             parameters = space.Defaults();
             source = $"the defaults of {space.Id}";
         }
-        var (command, trainerText) = Trainer(s, $"--eval-episodes {s.EvalEpisodes.ToString(CultureInfo.InvariantCulture)}");
-        var extra = new Dictionary<string, object>(StringComparer.Ordinal);
+        var (command, trainerText) = Trainer(s);
+        // the built-in trainer and an external one are told the same in rl_overrides (MotrixLab's train_one ignores keys it does not use)
+        var extra = new Dictionary<string, object>(StringComparer.Ordinal) { ["eval_episodes"] = (long)s.EvalEpisodes };
+        if (s.Checkpoint is not null) extra["eval_only"] = true;
         var steps = s.StepsPerTrial;
-        var freeze = s.FreezePreprocessor;
-        if (command.IsBuiltIn && s.Checkpoint is not null)
-        {
-            // train-one always trains first: one rollout at a learning rate of 1e-12 (it must be positive) with a frozen scaler leaves the checkpoint's policy as it is.
-            extra["learning_rate"] = 1e-12;
-            steps = 1;
-            freeze = true;
-        }
-        else if (!command.IsBuiltIn)
-        {
-            // an external trainer is told what to do in rl_overrides (MotrixLab's train_one ignores keys it does not use)
-            extra["eval_episodes"] = (long)s.EvalEpisodes;
-            if (s.Checkpoint is not null) extra["eval_only"] = true;
-        }
         var seeds = Enumerable.Range(s.Seed, s.SeedsPerTrial).ToList();
-        var template = new TrialTemplate(s.Env, steps, seeds, s.NumEnvs, s.EnvOverrides, s.Checkpoint, freeze, extra);
+        var template = new TrialTemplate(s.Env, steps, seeds, s.NumEnvs, s.EnvOverrides, s.Checkpoint, s.FreezePreprocessor, extra);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
         var runner = new TrialRunner(command);
         var runs = new List<Dictionary<string, object?>>();

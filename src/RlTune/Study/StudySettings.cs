@@ -74,6 +74,14 @@ public sealed record StudySettings
     public AuditPolicy Audit { get; init; } = AuditPolicy.Warn;
     /// <summary>Episode length the audit multiplies per-step bonuses by (null: the env's episode limit).</summary>
     public int? AuditEpisodeLength { get; init; }
+    /// <summary>Stops running trials early by their intermediate values (none: every trial runs to the end).</summary>
+    public PrunerKind Pruner { get; init; } = PrunerKind.None;
+    /// <summary>The PROGRESS-line metric the pruner watches (null: success for the navigation1 score, else the objective's metric).</summary>
+    public string? PruningMetric { get; init; }
+    /// <summary>Completed trials needed before any trial is pruned.</summary>
+    public int PrunerWarmupTrials { get; init; } = 5;
+    /// <summary>Env steps a trial runs before it may be pruned.</summary>
+    public long PrunerWarmupSteps { get; init; }
     public double TimeoutStartupSeconds { get; init; } = 120;
     public double TimeoutMinStepsPerSecond { get; init; } = 250;
     public double ProgressIntervalSeconds { get; init; } = 15;
@@ -93,6 +101,26 @@ public sealed record StudySettings
                 ? throw new UserError("--direction: the navigation1 score is maximised; give --objective METRIC to minimise a metric.")
                 : new NavigationScore(ScoreWeights)
             : new MetricObjective(ObjectiveMetric, Direction ?? ObjectiveDirection.Maximize);
+
+    /// <summary>
+    /// The pruner's settings, null for none. The metric's direction is the objective's when it is the
+    /// objective's own metric; any other PROGRESS metric (success, reward, ...) is higher-is-better.
+    /// </summary>
+    public PrunerSettings? BuildPrunerSettings()
+    {
+        if (Pruner == PrunerKind.None) return null;
+        var objective = BuildObjective();
+        var metric = PruningMetric ?? (objective is MetricObjective m ? m.Metric : "success");
+        var direction = objective is MetricObjective mo && mo.Metric == metric ? mo.Direction : ObjectiveDirection.Maximize;
+        return new PrunerSettings(Pruner, metric, direction, PrunerWarmupTrials, PrunerWarmupSteps);
+    }
+
+    public static PrunerKind? ParsePruner(string text) => text switch
+    {
+        "none" => PrunerKind.None,
+        "median" => PrunerKind.Median,
+        _ => null,
+    };
 
     public static string ModeText(StudyMode m) => m switch
     {
@@ -133,6 +161,9 @@ public sealed record StudySettings
         Require(EvalEpisodes >= 1, $"eval_episodes must be at least 1, got {EvalEpisodes}.");
         Require(StageAttempts >= 1, $"stage_attempts must be at least 1, got {StageAttempts}.");
         Require(Stages.Count >= 1, "stages must list at least one stage.");
+        Require(PrunerWarmupTrials >= 0, $"pruner.warmup_trials must be 0 or more, got {PrunerWarmupTrials}.");
+        Require(PrunerWarmupSteps >= 0, $"pruner.warmup_steps must be 0 or more env steps, got {PrunerWarmupSteps}.");
+        Require(PruningMetric is null || PruningMetric.Length > 0 && !PruningMetric.Any(char.IsWhiteSpace), $"pruner.metric '{PruningMetric}' must be one word, a NAME of the trainer's PROGRESS lines (NAME=value).");
         Require(TimeoutStartupSeconds > 0 && TimeoutMinStepsPerSecond > 0, "timeout.startup_seconds and timeout.min_steps_per_second must be positive.");
         Require(Space is null || Preset is null, "give either a search space file (space) or a preset, not both.");
         Require(StudyName is null || StudyName.Length > 0 && StudyName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),

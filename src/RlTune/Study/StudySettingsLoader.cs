@@ -18,7 +18,7 @@ public static class StudySettingsLoader
         "study", "mode", "output", "storage", "env", "space", "preset", "search_method", "hp_trials", "warmup_trials", "grid_points",
         "steps_per_trial", "seeds_per_trial", "rank_by", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
-        "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "timeout", "logging",
+        "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
     ];
 
     public static StudySettings Load(string path)
@@ -81,6 +81,7 @@ public static class StudySettingsLoader
                 "eval_episodes" => s with { EvalEpisodes = r.Int(value, key, 1) },
                 "audit" => s with { Audit = ParseAudit(r.String(value, key)) ?? throw r.Error(value, key, "expected warn, skip or off") },
                 "audit_episode_length" => s with { AuditEpisodeLength = r.Int(value, key, 1) },
+                "pruner" => ReadPruner(s, value, r),
                 "timeout" => ReadTimeout(s, value, r),
                 "logging" => ReadLogging(s, value, r),
                 _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
@@ -173,6 +174,23 @@ public static class StudySettingsLoader
             stages.Add(new CurriculumStage(name ?? $"stage{n}", overrides, threshold));
         }
         return stages;
+    }
+
+    /// <summary><c>pruner: median</c>, or a mapping with kind, metric, warmup_trials and warmup_steps.</summary>
+    private static StudySettings ReadPruner(StudySettings s, YamlNode value, Reader r)
+    {
+        PrunerKind Kind(YamlNode v, string field) => StudySettings.ParsePruner(r.String(v, field)) ?? throw r.Error(v, field, "expected none or median");
+        if (value is YamlScalarNode) return s with { Pruner = Kind(value, "pruner") };
+        foreach (var (k, v) in r.Map(value, "pruner"))
+            s = k switch
+            {
+                "kind" => s with { Pruner = Kind(v, "pruner.kind") },
+                "metric" => s with { PruningMetric = r.String(v, "pruner.metric") },
+                "warmup_trials" => s with { PrunerWarmupTrials = r.Int(v, "pruner.warmup_trials", 0) },
+                "warmup_steps" => s with { PrunerWarmupSteps = r.Long(v, "pruner.warmup_steps", 0) },
+                _ => throw r.Error(v, "pruner." + k, "unknown setting; expected kind, metric, warmup_trials or warmup_steps"),
+            };
+        return s;
     }
 
     private static StudySettings ReadTimeout(StudySettings s, YamlNode value, Reader r)

@@ -36,8 +36,12 @@ public sealed class TrialExecutor(
     TrialTimeout timeout,
     string workerId,
     IStudyObserver observer,
-    IReadOnlyDictionary<string, string>? childEnvironment = null)
+    IReadOnlyDictionary<string, string>? childEnvironment = null,
+    MedianPruner? pruner = null)
 {
+    /// <summary>PROGRESS fields that describe speed, not learning: not stored as intermediate values.</summary>
+    private static readonly HashSet<string> NotLearningMetrics = ["steps_per_s"];
+
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
     public ObjectiveDirection Direction => objective.Direction;
@@ -71,7 +75,31 @@ public sealed class TrialExecutor(
             config.Save(configPath);
             observer.TrialStarted(trial.Number, seed, trial.Params);
             var request = new TrialRunRequest(configPath, runDir, runDir, trial.Number, seed, timeout.For(template.Steps), childEnvironment);
-            var result = await runner.RunAsync(request, p => observer.TrialProgress(trial.Number, seed, p), linked.Token);
+            using var prune = new CancellationTokenSource();
+            using var seedStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, prune.Token);
+            var pruning = pruner?.Start(trial.Number, seed);
+            string? pruneReason = null;
+            IReadOnlyDictionary<string, double> lastValues = new Dictionary<string, double>();
+            void OnProgress(TrialProgress p)
+            {
+                // runs on the trainer's stdout reader: it must never throw, or the pipe would stop being drained
+                try
+                {
+                    observer.TrialProgress(trial.Number, seed, p);
+                    lastValues = p.Values.Where(kv => !NotLearningMetrics.Contains(kv.Key) && double.IsFinite(kv.Value)).ToDictionary();
+                    store.ReportIntermediateMetrics(study.Id, trial.Number, seed, p.Step, lastValues);
+                    if (pruning is not null && pruneReason is null && pruning.Check(p.Step, p.Of, p.Values) is { } why)
+                    {
+                        pruneReason = why;
+                        prune.Cancel();
+                    }
+                }
+                catch (Exception e)
+                {
+                    observer.Note($"trial {trial.Number}: progress not recorded: {e.Message}");
+                }
+            }
+            var result = await runner.RunAsync(request, OnProgress, seedStop.Token);
 
             if (result.Outcome == TrialRunOutcome.Cancelled)
             {
@@ -81,7 +109,12 @@ public sealed class TrialExecutor(
                     return null;
                 }
                 state = TrialState.Pruned;
-                failure = $"seed {seed}: stopped at the budget's hard limit after {result.Elapsed.TotalSeconds:F0} s";
+                if (pruneReason is not null && !hardStop.IsCancellationRequested)
+                {
+                    failure = pruneReason;
+                    store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, lastValues, null, result.RunDir, pruneReason));
+                }
+                else failure = $"seed {seed}: stopped at the budget's hard limit after {result.Elapsed.TotalSeconds:F0} s";
                 break;
             }
             double? score = null;

@@ -40,6 +40,15 @@ public sealed record TrialConfig
     /// <summary><c>rl_overrides.seed</c>, when given.</summary>
     public int? Seed => (int?)GetLong("seed", min: 0, max: int.MaxValue);
 
+    /// <summary>The rl_overrides keys of an evaluation-only run; trainers that do not evaluate ignore them.</summary>
+    public static readonly IReadOnlyList<string> EvaluationKeys = ["eval_only", "eval_episodes"];
+
+    /// <summary><c>rl_overrides.eval_only</c>: evaluate <see cref="Checkpoint"/> without training.</summary>
+    public bool EvalOnly => GetBool("eval_only") ?? false;
+
+    /// <summary><c>rl_overrides.eval_episodes</c>: episodes of the deterministic evaluation, when given.</summary>
+    public int? EvalEpisodes => (int?)GetLong("eval_episodes", min: 1, max: int.MaxValue);
+
     /// <summary><c>rl_overrides.num_envs</c>, when given.</summary>
     public int? NumEnvs => (int?)GetLong("num_envs", min: 1, max: int.MaxValue);
 
@@ -181,6 +190,9 @@ public sealed record TrialConfig
         _ = MaxEnvSteps;
         _ = Seed;
         _ = NumEnvs;
+        _ = EvalEpisodes;
+        if (EvalOnly && Checkpoint is null)
+            throw new UserError($"{Source}: field 'rl_overrides.eval_only' is true but there is no 'checkpoint'; an evaluation-only run needs the checkpoint to evaluate.");
         return this;
     }
 

@@ -4,9 +4,12 @@ using System.Text.RegularExpressions;
 
 namespace RlTune.Trials;
 
-/// <summary>A trainer's progress line: <c>PROGRESS step=N of=M reward=R success=S</c> (reward and success optional).</summary>
+/// <summary>A trainer's progress line: <c>PROGRESS step=N of=M reward=R success=S</c> (reward, success and any other NAME=number optional).</summary>
 public sealed record TrialProgress(long Step, long Of, double? Reward, double? Success)
 {
+    /// <summary>Every numeric field of the line other than step and of (reward, success, steps_per_s, a trainer's own metrics); NaN included.</summary>
+    public IReadOnlyDictionary<string, double> Values { get; init; } = new Dictionary<string, double>();
+
     public double Fraction => Of > 0 ? Math.Clamp((double)Step / Of, 0, 1) : 0;
 }
 
@@ -257,24 +260,26 @@ public sealed partial class TrialRunner(TrainerCommand command)
         }
     }
 
-    /// <summary>Parses <c>PROGRESS step=.. of=.. reward=.. success=..</c>; null for any other line.</summary>
+    /// <summary>Parses <c>PROGRESS step=.. of=.. reward=.. success=.. NAME=..</c>; null for any other line.</summary>
     public static TrialProgress? ParseProgress(string line)
     {
         if (!line.StartsWith("PROGRESS ", StringComparison.Ordinal)) return null;
         long? step = null, of = null;
-        double? reward = null, success = null;
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (Match m in ProgressField().Matches(line))
         {
-            var value = m.Groups[2].Value;
-            switch (m.Groups[1].Value)
+            var (name, value) = (m.Groups[1].Value, m.Groups[2].Value);
+            switch (name)
             {
-                case "step" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s): step = s; break;
-                case "of" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var o): of = o; break;
-                case "reward" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var r): reward = r; break;
-                case "success" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var su): success = su; break;
+                case "step": step = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : null; break;
+                case "of": of = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var o) ? o : null; break;
+                default:
+                    if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) values[name] = d;
+                    break;
             }
         }
-        return step is { } st && of is { } total ? new TrialProgress(st, total, reward, success) : null;
+        if (step is not { } st || of is not { } total) return null;
+        return new TrialProgress(st, total, values.TryGetValue("reward", out var r) ? r : null, values.TryGetValue("success", out var su) ? su : null) { Values = values };
     }
 
     [GeneratedRegex(@"(\w+)=(\S+)")]

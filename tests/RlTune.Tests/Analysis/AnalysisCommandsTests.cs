@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RlTune.Analysis;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Tests.Cli;
 using RlTune.Trials;
 
 namespace RlTune.Tests.Analysis;
@@ -50,21 +50,9 @@ public sealed class AnalysisCommandsTests : IDisposable
         }
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args) => RunIn(null, args);
+    private static RltuneProcess.Result Run(params string[] args) => RltuneProcess.Run(args);
 
-    private static (int Code, string Out, string Err) RunIn(string? workingDirectory, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "rltune.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove(StoreFactory.EnvironmentVariable);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static RltuneProcess.Result RunIn(string? workingDirectory, params string[] args) => RltuneProcess.RunIn(workingDirectory, args);
 
     [Fact]
     public void AnalyzeExportCompareAndReportWorkOnAStoredStudy()
@@ -98,7 +86,9 @@ public sealed class AnalysisCommandsTests : IDisposable
         Assert.Equal(bestTrial, measured!.Trial);
         Assert.Equal(2, measured.Seeds.Count);
         var bestYaml = Path.Combine(_root, "best.yaml");
+        var jsonText = File.ReadAllText(bestJson);
         Assert.Equal(0, Run("export-best", "--output", Output, "--out", bestYaml).Code);
+        Assert.Equal(jsonText, File.ReadAllText(bestJson)); // the YAML's JSON twin, the same document
         var (fromYaml, measuredYaml) = BestConfigExport.Load(bestYaml);
         Assert.Equal(fromJson.ToJson(), fromYaml.ToJson());
         Assert.Equal(measured.ToJson().ToJsonString(), measuredYaml!.ToJson().ToJsonString());
@@ -144,10 +134,14 @@ public sealed class AnalysisCommandsTests : IDisposable
         };
         Directory.CreateDirectory(Path.Combine(Output, "small", "configs"));
         ran.Save(Path.Combine(Output, "small", "configs", "trial_0000_seed_0.json"));
-        var best = Path.Combine(_root, "best.json");
-        var export = Run("export-best", "--output", Output, "--study", "small", "--trial", "0", "--out", best);
+        // asked for YAML, export-best also writes the JSON trainers read and names the command to train it
+        var export = Run("export-best", "--output", Output, "--study", "small", "--trial", "0", "--out", Path.Combine(_root, "best.yaml"));
         Assert.True(export.Code == 0, export.Err);
         Assert.Contains("from the config it ran with", export.Out);
+        var best = Path.Combine(_root, "best.json");
+        Assert.Contains($"train it: rltune train-one --config {best}", export.Out);
+        Assert.StartsWith("# small trial 0, exported by rltune export-best.", File.ReadAllText(Path.Combine(_root, "best.yaml")));
+        Assert.Equal(BestConfigExport.Load(best).Config.ToJson(), BestConfigExport.Load(Path.Combine(_root, "best.yaml")).Config.ToJson());
         var exported = TrialConfig.Load(best);
         Assert.Null(exported.RunDir);
         Assert.Equal(40, exported.EnvOverrides["max_episode_steps"]!.GetValue<int>());
@@ -157,6 +151,7 @@ public sealed class AnalysisCommandsTests : IDisposable
         Assert.True(train.Code == 0, train.Out + train.Err);
         var runDir = train.Out.Split('\n').Single(l => l.StartsWith("PIPELINE_RUN_DIR=", StringComparison.Ordinal))["PIPELINE_RUN_DIR=".Length..].Trim();
         Assert.StartsWith(Path.Combine(_root, "runs", "small_best_trial_"), runDir);
+        Assert.True(File.Exists(Path.Combine(runDir, "metrics.json")));
         var metrics = MetricsReader.Read(runDir)!;
         Assert.True(metrics.Values.ContainsKey("episode_reward_mean"));
     }

@@ -98,6 +98,7 @@ public class StudyReportTests
             Assert.Equal(5, output.Analysis.FailedTrials);
             Assert.Equal(5, output.Analysis.PrunedTrials);
             Assert.Equal(["learning_rate", "arrival_bonus"], output.Analysis.Ranking.Take(2).Select(r => r.Parameter));
+            Assert.Null(output.Analysis.ImportanceCaution); // 35 complete trials for 6 parameters, a clear leader
             var names = output.Pictures.Select(Path.GetFileName).ToList();
             foreach (var expected in new[] { "history.png", "importance.png", "slice_learning_rate.png", "parallel_coordinates.png", "learning_reward.png", "learning_reached.png" })
                 Assert.Contains(expected, names);
@@ -112,6 +113,39 @@ public class StudyReportTests
             Assert.All(flag.Flags, f => Assert.Equal(RewardHackingFlag.LazyRobot, f.Flag.Kind));
             Assert.Contains("lazy_robot", File.ReadAllText(output.MarkdownPath));
             Assert.True(File.Exists(Path.Combine(dir, "analysis", "hyperparameter_importance.yaml")));
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("RLTUNE_KEEP_REPORT") is null) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void ARankingFromFewerTrialsThanParametersCarriesACaution()
+    {
+        var trials = SyntheticStudy(Path.GetTempPath(), 4, withEventFiles: false); // 4 complete trials; no file is written
+        var space = SearchSpace.Parse(SpaceYaml, "report_test.yaml");
+        var analysis = StudyAnalysis.Analyze("few", trials, new MetricChoice("score", true), space);
+        Assert.NotEmpty(analysis.Ranking);
+        Assert.Matches(@"^this ranking is mostly noise \(4 trials for [56] varying parameters", analysis.ImportanceCaution);
+    }
+
+    [Fact]
+    public void TheReportsLinkEachOtherAndTheLiveReport()
+    {
+        var dir = TempDir();
+        try
+        {
+            var output = StudyReport.Build(new ReportInputs { Study = "linked", Trials = [], Metric = new MetricChoice("score", true), StudyDir = dir });
+            var live = Path.Combine(dir, "report.md"); // where automl's projections keep the study's live status
+            static List<string> Targets(string text, string pattern) =>
+                System.Text.RegularExpressions.Regex.Matches(text, pattern).Select(m => m.Groups[1].Value).ToList();
+            var fromMarkdown = Targets(File.ReadAllText(output.MarkdownPath), @"\]\(([^)]+)\)")
+                .Select(t => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(output.MarkdownPath)!, t))).ToList();
+            Assert.Equal([output.HtmlPath, live], fromMarkdown);
+            var fromHtml = Targets(File.ReadAllText(output.HtmlPath), "href=\"([^\"]+)\"")
+                .Select(t => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(output.HtmlPath)!, t))).ToList();
+            Assert.Equal([live, output.MarkdownPath], fromHtml);
         }
         finally
         {

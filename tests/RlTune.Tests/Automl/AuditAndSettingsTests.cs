@@ -115,6 +115,7 @@ public sealed class AuditAndSettingsTests : IDisposable
             stages:
               - { name: near, env_overrides: { spawn_ring: [2.0, 5.0] }, success_threshold: 0.7 }
             audit: skip
+            pruner: { kind: median, metric: reward, warmup_trials: 3, warmup_steps: 50_000 }
             timeout: { startup_seconds: 30, min_steps_per_second: 1000 }
             logging: { progress_interval_seconds: 5 }
             """, "study.yaml", "/base");
@@ -126,6 +127,10 @@ public sealed class AuditAndSettingsTests : IDisposable
         Assert.Equal(1.0, s.ScoreWeights.Success);
         Assert.Equal(0.7, Assert.Single(s.Stages).SuccessThreshold);
         Assert.Equal(AuditPolicy.Skip, s.Audit);
+        Assert.Equal(new PrunerSettings(PrunerKind.Median, "reward", RlTune.Search.ObjectiveDirection.Maximize, 3, 50_000), s.BuildPrunerSettings());
+        Assert.Equal(PrunerKind.Median, StudySettingsLoader.Parse("pruner: median", "study.yaml", "/base").Pruner);
+        Assert.Null(new StudySettings().BuildPrunerSettings());
+        Assert.Equal(new PrunerSettings(PrunerKind.Median, "success", RlTune.Search.ObjectiveDirection.Maximize, 5, 0), new StudySettings { Pruner = PrunerKind.Median }.BuildPrunerSettings());
         Assert.Equal(1000, s.TimeoutMinStepsPerSecond);
         Assert.Equal(5, s.ProgressIntervalSeconds);
     }
@@ -139,6 +144,8 @@ public sealed class AuditAndSettingsTests : IDisposable
     [InlineData("stages:\n  - { name: a, success_threshold: 2 }", "study.yaml:2: stages[1].success_threshold: expected a success rate from 0 to 1.")]
     [InlineData("objective: { metric: value, direction: sideways }", "study.yaml:1: objective.direction: expected maximize or minimize.")]
     [InlineData("hp_trials: [3", "study.yaml:2: not valid YAML")]
+    [InlineData("pruner: mean", "study.yaml:1: pruner: expected none or median.")]
+    [InlineData("pruner: { kind: median, patience: 3 }", "study.yaml:1: pruner.patience: unknown setting; expected kind, metric, warmup_trials or warmup_steps.")]
     public void BadStudyYamlGivesOneSentenceWithLine(string yaml, string expected)
     {
         var e = Assert.Throws<UserError>(() => StudySettingsLoader.Parse(yaml, "study.yaml", "/base"));

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using RlTune.Tests.Cli;
 
 namespace RlTune.Tests.Search;
 
@@ -8,17 +8,7 @@ public sealed class SpaceCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rltune.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static RltuneProcess.Result Run(params string[] args) => RltuneProcess.Run(args);
 
     [Fact]
     public void ShowsAPresetAndRejectsABadFileInOneSentence()

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using RlTune.Storage;
+using RlTune.Study;
 
 namespace RlTune.Tests.Storage;
 
@@ -24,6 +25,29 @@ public sealed class SqliteStudyStoreTests : StudyStoreContract, IDisposable
         Assert.Equal("wal", cmd.ExecuteScalar());
         cmd.CommandText = "SELECT group_concat(version) FROM schema_version";
         Assert.Equal(string.Join(",", Enumerable.Range(1, SqliteStudyStore.LatestSchemaVersion)), cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void AStoreOfSchemaVersion1GainsTheIntermediateMetricsTableAndKeepsItsTrials()
+    {
+        long studyId;
+        using (var store = OpenStore())
+        {
+            studyId = store.CreateOrOpenStudy("old", "maximize", "{}").Id;
+            store.AddTrial(studyId, TrialState.Complete, new Dictionary<string, object> { ["x"] = 1.0 }, 1, "grid", null, null);
+        }
+        using (var c = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        {
+            // back to what version 1 left: no intermediate_metrics table, version 1 recorded
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TABLE intermediate_metrics; DELETE FROM schema_version WHERE version > 1";
+            cmd.ExecuteNonQuery();
+        }
+        using var reopened = OpenStore();
+        Assert.Single(reopened.GetTrials(studyId));
+        reopened.ReportIntermediateMetrics(studyId, 0, 1, 10, new Dictionary<string, double> { ["success"] = 0.5 });
+        Assert.Single(reopened.GetIntermediateMetrics(studyId, "success"));
     }
 
     [Fact]

@@ -179,8 +179,10 @@ public abstract class StudyStoreContract
         store.AddTrial(study.Id, TrialState.Waiting, P(("x", 1.0)), 5, "grid", "x=1", null);
         var t = store.ClaimWaitingTrial(study.Id, "dead")!;
         store.ReportIntermediate(study.Id, t.Number, 100, 0.1);
+        store.ReportIntermediateMetrics(study.Id, t.Number, 5, 100, new Dictionary<string, double> { ["success"] = 0.1 });
         store.AddSeedRun(study.Id, t.Number, new SeedRun(5, new Dictionary<string, double> { ["reward"] = 1 }, 1, null, null));
         Assert.True(store.RequeueTrial(study.Id, t.Number));
+        Assert.Empty(store.GetIntermediateMetrics(study.Id, "success"));
         var waiting = store.GetTrial(study.Id, t.Number)!;
         Assert.Equal(TrialState.Waiting, waiting.State);
         Assert.Null(waiting.WorkerId);
@@ -191,6 +193,32 @@ public abstract class StudyStoreContract
         var again = store.ClaimWaitingTrial(study.Id, "alive")!;
         Assert.Equal(t.Number, again.Number);
         Assert.Equal("alive", again.WorkerId);
+    }
+
+    [Fact]
+    public void IntermediateMetricsAreKeptPerSeedAndMetricAndReadBackInOrder()
+    {
+        long studyId;
+        using (var writer = OpenStore())
+        {
+            var study = writer.CreateOrOpenStudy(NewStudyName(), "maximize", "{}");
+            studyId = study.Id;
+            var a = writer.AddTrial(studyId, TrialState.Running, P(("x", 1.0)), 1, "sampler:random", null, "w")!;
+            var b = writer.AddTrial(studyId, TrialState.Running, P(("x", 2.0)), 1, "sampler:random", null, "w")!;
+            writer.ReportIntermediateMetrics(studyId, b.Number, 7, 2000, new Dictionary<string, double> { ["success"] = 0.5, ["reward"] = 3 });
+            writer.ReportIntermediateMetrics(studyId, a.Number, 8, 1000, new Dictionary<string, double> { ["success"] = 0.1 });
+            writer.ReportIntermediateMetrics(studyId, a.Number, 7, 2000, new Dictionary<string, double> { ["success"] = 0.2, ["reward"] = double.NaN });
+            writer.ReportIntermediateMetrics(studyId, a.Number, 7, 1000, new Dictionary<string, double> { ["success"] = 0.05 });
+            writer.ReportIntermediateMetrics(studyId, a.Number, 7, 2000, new Dictionary<string, double> { ["success"] = 0.25 }); // reported again: last value kept
+            writer.ReportIntermediateMetrics(studyId, a.Number, 7, 3000, new Dictionary<string, double> { ["reward"] = double.PositiveInfinity }); // nothing finite: nothing stored
+        }
+        using var reader = OpenStore();
+        Assert.Equal(
+            [new IntermediateValue(0, 7, 1000, "success", 0.05), new IntermediateValue(0, 7, 2000, "success", 0.25),
+             new IntermediateValue(0, 8, 1000, "success", 0.1), new IntermediateValue(1, 7, 2000, "success", 0.5)],
+            reader.GetIntermediateMetrics(studyId, "success"));
+        Assert.Equal([new IntermediateValue(1, 7, 2000, "reward", 3)], reader.GetIntermediateMetrics(studyId, "reward"));
+        Assert.Empty(reader.GetIntermediateMetrics(studyId, "fall"));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class TrialRunnerTests : IDisposable
         Assert.Equal(4, r.Metrics.Values["seed"]);
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(2, progress.Count);
-        Assert.Equal(new TrialProgress(1000, 1000, 1.0, 0.5), r.LastProgress);
+        Assert.Equal((1000L, 1000L, (double?)1.0, (double?)0.5), (r.LastProgress!.Step, r.LastProgress.Of, r.LastProgress.Reward, r.LastProgress.Success));
         Assert.Contains("PROGRESS step=500 of=1000", File.ReadAllText(Path.Combine(_dir, "logs", "stdout.log")));
     }
 
@@ -135,8 +135,13 @@ public sealed class TrialRunnerTests : IDisposable
     [Fact]
     public void ProgressLinesParse()
     {
-        Assert.Equal(new TrialProgress(10, 100, -1.5, 0.25), TrialRunner.ParseProgress("PROGRESS step=10 of=100 reward=-1.5 success=0.25"));
-        Assert.Equal(new TrialProgress(10, 100, null, null), TrialRunner.ParseProgress("PROGRESS step=10 of=100"));
+        var full = TrialRunner.ParseProgress("PROGRESS step=10 of=100 reward=-1.5 success=0.25 steps_per_s=900 loss=0.5 note=warm")!;
+        Assert.Equal(new TrialProgress(10, 100, -1.5, 0.25) { Values = full.Values }, full);
+        Assert.Equal(new Dictionary<string, double> { ["reward"] = -1.5, ["success"] = 0.25, ["steps_per_s"] = 900, ["loss"] = 0.5 }, full.Values);
+        var bare = TrialRunner.ParseProgress("PROGRESS step=10 of=100")!;
+        Assert.Equal((10L, 100L, (double?)null, (double?)null), (bare.Step, bare.Of, bare.Reward, bare.Success));
+        Assert.Empty(bare.Values);
+        Assert.True(double.IsNaN(TrialRunner.ParseProgress("PROGRESS step=10 of=100 success=nan")!.Success!.Value));
         Assert.Null(TrialRunner.ParseProgress("PROGRESS reward=3"));
         Assert.Null(TrialRunner.ParseProgress("step=10 of=100"));
     }

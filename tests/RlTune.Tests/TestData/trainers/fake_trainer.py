@@ -13,7 +13,9 @@
   nan          writes metrics.json with a NaN (as Python's json does)
   error        writes metrics.json with an "error" sentence and exits 0
   nothing      exits 0 without writing anything
-Every mode prints PROGRESS lines first.
+  curve        a learning curve: 10 PROGRESS lines 0.1 s apart, success rising linearly to the
+               params' success (score_params), then metrics as in `metrics`
+Every other mode prints two PROGRESS lines first.
 """
 import json, math, os, subprocess, sys, time
 
@@ -44,10 +46,17 @@ def main():
     with open(cfg_path) as f:
         cfg = json.load(f)
     steps = int(cfg.get("rl_overrides", {}).get("max_env_steps", 100))
-    for i in (1, 2):
-        print(f"PROGRESS step={steps * i // 2} of={steps} reward={i * 0.5} success={i * 0.25}", flush=True)
-    os.makedirs(run_dir, exist_ok=True)
     metrics = score_params(cfg.get("params", {}))
+    if mode == "curve":
+        for i in range(1, 11):
+            time.sleep(0.1)
+            s = metrics["success_rate"] * i / 10
+            print(f"PROGRESS step={steps * i // 10} of={steps} reward={10 * s!r} success={s!r} steps_per_s=1000", flush=True)
+        mode = "metrics"
+    else:
+        for i in (1, 2):
+            print(f"PROGRESS step={steps * i // 2} of={steps} reward={i * 0.5} success={i * 0.25}", flush=True)
+    os.makedirs(run_dir, exist_ok=True)
     seed = cfg.get("rl_overrides", {}).get("seed", -1)
     metrics["seed"] = seed
     metrics["value"] += 0.01 * seed  # seeds differ a little, as real training runs do
