@@ -7,6 +7,7 @@ public static class BenchMain
     {
         ["ppo-update"] = (PpoUpdateBench.Help, PpoUpdateBench.Run),
         ["gemm"] = (GemmBench.Help, GemmBench.Run),
+        ["layer-kernels"] = (LayerKernelBench.Help, LayerKernelBench.Run),
         ["importance"] = (ImportanceBench.Help, ImportanceBench.Run),
         ["ppo-memory"] = (PpoMemoryBench.Help, PpoMemoryBench.Run),
         ["sampler-quality"] = (SamplerQuality.SamplerQualityBench.Help, SamplerQuality.SamplerQualityBench.Run),

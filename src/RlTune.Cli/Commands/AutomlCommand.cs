@@ -12,7 +12,7 @@ namespace RlTune.Cli.Commands;
 
 public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : StudyRunOptions
     {
         [CommandOption("--config <FILE>"), Description("Study YAML holding the same settings (flags override it).")]
         public string? Config { get; init; }
@@ -42,10 +42,6 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? SeedsPerTrial { get; init; }
         [CommandOption("--rank-by <HOW>"), Description("mean or mean-std.")]
         public string? RankBy { get; init; }
-        [CommandOption("--parallel <P>"), Description("Trials run at once as child processes.")]
-        public int? Parallel { get; init; }
-        [CommandOption("--threads-per-trial <T>"), Description("Threads each trainer may use (default: cores / parallel).")]
-        public int? ThreadsPerTrial { get; init; }
         [CommandOption("--seed <S>"), Description("Study seed (sampler and the first training seed).")]
         public int? Seed { get; init; }
         [CommandOption("--seed-configs <FILE>"), Description("Configurations to run first (JSON or YAML); repeat the flag or list the files after it.")]
@@ -74,16 +70,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public long? PrunerWarmupSteps { get; init; }
         [CommandOption("--eval-episodes <N>"), Description("Episodes of the evaluation (eval mode).")]
         public int? EvalEpisodes { get; init; }
-        [CommandOption("--output <DIR>"), Description("Run root: store, trial run dirs, reports (default runs/).")]
-        public string? Output { get; init; }
-        [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://... (default: SQLite under --output).")]
-        public string? Storage { get; init; }
-        [CommandOption("--study <NAME>"), Description("Study name (default: a new name; with --resume the latest study).")]
-        public string? Study { get; init; }
         [CommandOption("--resume"), Description("Continue the study: completed trials are kept, interrupted ones run again.")]
         public bool Resume { get; init; }
-        [CommandOption("--json"), Description("Print the result as JSON.")]
-        public bool Json { get; init; }
         [CommandArgument(0, "[FILES]"), Description("More --seed-configs files.")]
         public string[] Extra { get; init; } = [];
     }
@@ -91,6 +79,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings flags, CancellationToken cancellationToken)
     {
         var studySettings = Resolve(flags);
+        var (staleAfter, requeue) = flags.StaleHandling();
+        AutomlPipeline Pipeline(IStudyObserver observer) => new(studySettings, observer) { StaleAfter = staleAfter, RequeueStale = requeue };
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -110,12 +100,12 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
             if (live)
             {
                 var display = new LiveStudyDisplay();
-                result = await display.RunAsync(obs => new AutomlPipeline(studySettings, obs).RunAsync(cts.Token));
+                result = await display.RunAsync(obs => Pipeline(obs).RunAsync(cts.Token));
             }
             else
             {
                 var observer = flags.Json ? (IStudyObserver)new PlainStudyDisplay(Console.Error, studySettings.ProgressIntervalSeconds) : new PlainStudyDisplay(Console.Out, studySettings.ProgressIntervalSeconds);
-                result = await new AutomlPipeline(studySettings, observer).RunAsync(cts.Token);
+                result = await Pipeline(observer).RunAsync(cts.Token);
             }
             Print(result, flags.Json);
             return cts.IsCancellationRequested ? 130 : 0;
@@ -143,50 +133,72 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         Console.WriteLine($"report:  {r.ReportFile}");
     }
 
-    /// <summary>Study YAML (or, on --resume, the settings the study was run with), overridden by the flags given.</summary>
-    internal static StudySettings Resolve(Settings f)
+    /// <summary>
+    /// Study YAML (or, on --resume, the settings the study was run with), overridden by the flags
+    /// given; a bad value is named as the user wrote it (the flag, or FILE: key).
+    /// </summary>
+    public static StudySettings Resolve(Settings f)
     {
         StudySettings s;
-        if (f.Config is not null) s = StudySettingsLoader.Load(f.Config);
-        else if (f.Resume && AutomlPipeline.LoadStoredSettings(f.Output ?? "runs", f.Storage, f.Study) is { } stored) s = stored;
-        else s = new StudySettings();
+        string where;
+        if (f.Config is not null) (s, where) = (StudySettingsLoader.Load(f.Config), f.Config);
+        else if (f.Resume && AutomlPipeline.LoadStoredSettings(f.OutputDir, f.Storage, f.Study) is { } stored) (s, where) = (stored, $"the stored settings of study {stored.StudyName}");
+        else (s, where) = (new StudySettings(), "settings");
+        var names = new SettingNames(where);
+        bool Given(object? value, string key, string flag)
+        {
+            if (value is null or false) return false;
+            names.SetByFlag(key, flag);
+            return true;
+        }
 
         if (f.Extra.Length > 0 && f.SeedConfigs is null)
             throw new UserError($"unexpected argument '{f.Extra[0]}'; automl takes only options (files may follow --seed-configs).");
-        if (f.Mode is not null) s = s with { Mode = StudySettings.ParseMode(f.Mode) ?? throw new UserError($"--mode: '{f.Mode}' is not a mode; expected hp-search, stage, full or eval.") };
-        if (f.BudgetHours is { } b) s = s with { BudgetHours = b };
-        if (f.HpTrials is { } n) s = s with { HpTrials = n };
-        if (f.SearchMethod is not null) s = s with { SearchMethod = f.SearchMethod };
-        if (f.WarmupTrials is { } w) s = s with { WarmupTrials = w };
-        if (f.Space is not null) s = s with { Space = Path.GetFullPath(f.Space), Preset = null };
-        if (f.Preset is not null) s = s with { Preset = f.Preset, Space = f.Space is null ? null : s.Space };
-        if (f.Env is not null) s = s with { Env = f.Env };
-        if (f.Steps is { } st) s = s with { StepsPerTrial = st };
-        if (f.FullTrainSteps is { } ft) s = s with { FullTrainSteps = ft };
-        if (f.NumEnvs is { } ne) s = s with { NumEnvs = ne };
-        if (f.SeedsPerTrial is { } k) s = s with { SeedsPerTrial = k };
-        if (f.RankBy is not null) s = s with { RankBy = StudySettingsLoader.ParseRankBy(f.RankBy) ?? throw new UserError($"--rank-by: '{f.RankBy}' is not known; expected mean or mean-std.") };
-        if (f.Parallel is { } p) s = s with { Parallel = p };
-        if (f.ThreadsPerTrial is { } t) s = s with { ThreadsPerTrial = t };
-        if (f.Seed is { } seed) s = s with { Seed = seed };
-        if (f.SeedConfigs is not null) s = s with { SeedConfigs = f.SeedConfigs.Concat(f.Extra).Select(Path.GetFullPath).ToList() };
-        if (f.Checkpoint is not null) s = s with { Checkpoint = Path.GetFullPath(f.Checkpoint) };
-        if (f.FreezePreprocessor) s = s with { FreezePreprocessor = true };
-        if (f.EnvOverrides is not null) s = s with { EnvOverrides = ParseEnvOverrides(f.EnvOverrides) };
-        if (f.TrainerCommand is not null) s = s with { TrainerCommand = f.TrainerCommand };
-        if (f.Objective is not null) s = s with { ObjectiveMetric = f.Objective };
-        if (f.Direction is not null) s = s with { Direction = DirectionNames.Parse(f.Direction, "--direction") };
-        if (f.Audit is not null) s = s with { Audit = StudySettingsLoader.ParseAudit(f.Audit) ?? throw new UserError($"--audit: '{f.Audit}' is not a policy; expected warn, skip or off.") };
-        if (f.Pruner is not null) s = s with { Pruner = StudySettings.ParsePruner(f.Pruner) ?? throw new UserError($"--pruner: '{f.Pruner}' is not a pruner; expected none or median.") };
-        if (f.PruningMetric is not null) s = s with { PruningMetric = f.PruningMetric };
-        if (f.PrunerWarmupTrials is { } pwt) s = s with { PrunerWarmupTrials = pwt };
-        if (f.PrunerWarmupSteps is { } pws) s = s with { PrunerWarmupSteps = pws };
-        if (f.EvalEpisodes is { } e) s = s with { EvalEpisodes = e };
-        if (f.Output is not null) s = s with { Output = f.Output };
-        if (f.Storage is not null) s = s with { Storage = f.Storage };
-        if (f.Study is not null) s = s with { StudyName = f.Study };
+        if (Given(f.Mode, "mode", "--mode")) s = s with { Mode = StudySettings.ParseMode(f.Mode!) ?? throw new UserError($"--mode: '{f.Mode}' is not a mode; expected hp-search, stage, full or eval.") };
+        if (Given(f.BudgetHours, "budget_hours", "--budget-hours")) s = s with { BudgetHours = f.BudgetHours };
+        if (Given(f.HpTrials, "hp_trials", "--hp-trials")) s = s with { HpTrials = f.HpTrials!.Value };
+        if (Given(f.SearchMethod, "search_method", "--search-method")) s = s with { SearchMethod = f.SearchMethod! };
+        if (Given(f.WarmupTrials, "warmup_trials", "--warmup-trials")) s = s with { WarmupTrials = f.WarmupTrials };
+        if (Given(f.Space, "space", "--space")) s = s with { Space = Path.GetFullPath(f.Space!), Preset = null };
+        if (Given(f.Preset, "preset", "--preset"))
+        {
+            try
+            {
+                _ = RlTune.Search.Presets.Resolve(f.Preset!);
+            }
+            catch (UserError e)
+            {
+                throw new UserError($"--preset: {e.Message}");
+            }
+            s = s with { Preset = f.Preset, Space = f.Space is null ? null : s.Space };
+        }
+        if (Given(f.Env, "env", "--env")) s = s with { Env = f.Env! };
+        if (Given(f.Steps, "steps_per_trial", "--steps")) s = s with { StepsPerTrial = f.Steps!.Value };
+        if (Given(f.FullTrainSteps, "full_train_steps", "--full-train-steps")) s = s with { FullTrainSteps = f.FullTrainSteps!.Value };
+        if (Given(f.NumEnvs, "num_envs", "--num-envs")) s = s with { NumEnvs = f.NumEnvs };
+        if (Given(f.SeedsPerTrial, "seeds_per_trial", "--seeds-per-trial")) s = s with { SeedsPerTrial = f.SeedsPerTrial!.Value };
+        if (Given(f.RankBy, "rank_by", "--rank-by")) s = s with { RankBy = StudySettingsLoader.ParseRankBy(f.RankBy!) ?? throw new UserError($"--rank-by: '{f.RankBy}' is not known; expected mean or mean-std.") };
+        if (Given(f.Parallel, "parallel", "--parallel")) s = s with { Parallel = f.Parallel!.Value };
+        if (Given(f.ThreadsPerTrial, "threads_per_trial", "--threads-per-trial")) s = s with { ThreadsPerTrial = f.ThreadsPerTrial };
+        if (Given(f.Seed, "seed", "--seed")) s = s with { Seed = f.Seed!.Value };
+        if (Given(f.SeedConfigs, "seed_configs", "--seed-configs")) s = s with { SeedConfigs = f.SeedConfigs!.Concat(f.Extra).Select(Path.GetFullPath).ToList() };
+        if (Given(f.Checkpoint, "checkpoint", "--checkpoint")) s = s with { Checkpoint = Path.GetFullPath(f.Checkpoint!) };
+        if (Given(f.FreezePreprocessor, "freeze_preprocessor", "--freeze-preprocessor")) s = s with { FreezePreprocessor = true };
+        if (Given(f.EnvOverrides, "env_overrides", "--env-overrides")) s = s with { EnvOverrides = ParseEnvOverrides(f.EnvOverrides!) };
+        if (Given(f.TrainerCommand, "trainer_command", "--trainer-command")) s = s with { TrainerCommand = f.TrainerCommand };
+        if (Given(f.Objective, "objective", "--objective")) s = s with { ObjectiveMetric = f.Objective };
+        if (Given(f.Direction, "direction", "--direction")) s = s with { Direction = DirectionNames.Parse(f.Direction!, "--direction") };
+        if (Given(f.Audit, "audit", "--audit")) s = s with { Audit = StudySettingsLoader.ParseAudit(f.Audit!) ?? throw new UserError($"--audit: '{f.Audit}' is not a policy; expected warn, skip or off.") };
+        if (Given(f.Pruner, "pruner", "--pruner")) s = s with { Pruner = StudySettings.ParsePruner(f.Pruner!) ?? throw new UserError($"--pruner: '{f.Pruner}' is not a pruner; expected none or median.") };
+        if (Given(f.PruningMetric, "pruner.metric", "--pruning-metric")) s = s with { PruningMetric = f.PruningMetric };
+        if (Given(f.PrunerWarmupTrials, "pruner.warmup_trials", "--pruner-warmup-trials")) s = s with { PrunerWarmupTrials = f.PrunerWarmupTrials!.Value };
+        if (Given(f.PrunerWarmupSteps, "pruner.warmup_steps", "--pruner-warmup-steps")) s = s with { PrunerWarmupSteps = f.PrunerWarmupSteps!.Value };
+        if (Given(f.EvalEpisodes, "eval_episodes", "--eval-episodes")) s = s with { EvalEpisodes = f.EvalEpisodes!.Value };
+        if (Given(f.Output, "output", "--output")) s = s with { Output = f.Output! };
+        if (Given(f.Storage, "storage", "--storage")) s = s with { Storage = f.Storage };
+        if (Given(f.Study, "study", "--study")) s = s with { StudyName = f.Study };
         s = s with { Resume = f.Resume };
-        return s.Validated(f.Config ?? "flags");
+        return s.Validated(names);
     }
 
     private static JsonObject ParseEnvOverrides(string text)

@@ -12,14 +12,8 @@ namespace RlTune.Cli.Commands;
 
 public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : StudyOptions
     {
-        [CommandOption("--output <DIR>"), Description("Run root (default runs/).")]
-        public string Output { get; init; } = "runs";
-        [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://... (default: SQLite under --output).")]
-        public string? Storage { get; init; }
-        [CommandOption("--study <NAME>"), Description("Study name (default: the latest).")]
-        public string? Study { get; init; }
         [CommandOption("--watch"), Description("Refresh every 2 s until the study stops.")]
         public bool Watch { get; init; }
         [CommandOption("--json"), Description("Print the status as JSON.")]
@@ -28,12 +22,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
-        var output = Path.GetFullPath(s.Output);
-        if (s.Storage is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)) && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null)
-            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
-        using var store = StoreFactory.Open(s.Storage, output);
-        var study = (s.Study is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(s.Study))
-                    ?? throw new UserError(s.Study is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{s.Study}' in {output}.");
+        var output = Path.GetFullPath(s.OutputDir);
+        var (store, study) = StudyOptions.OpenStudy(output, s.Storage, s.Study);
+        using var _ = store;
         if (s.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study)));

@@ -8,15 +8,68 @@ using Spectre.Console.Cli;
 
 namespace RlTune.Cli.Commands;
 
-/// <summary>The flags every command that reads a study takes (design.md, CLI conventions).</summary>
+/// <summary>The flags every command that touches a study takes (design.md, CLI conventions), declared once.</summary>
 public class StudyOptions : CommandSettings
 {
-    [CommandOption("--output <DIR>"), Description("Run root (default runs/).")]
-    public string Output { get; init; } = "runs";
-    [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://... (default: SQLite under --output).")]
+    public const string DefaultOutput = "runs";
+
+    [CommandOption("--output <DIR>"), Description("Run root: the default SQLite store, the trials' run dirs and the reports live under it (default runs/).")]
+    public string? Output { get; init; }
+    [CommandOption("--storage <URL>"), Description("sqlite:///path.db or postgresql://user@host:port/db (default: RLTUNE_STORAGE, else SQLite under --output).")]
     public string? Storage { get; init; }
-    [CommandOption("--study <NAME>"), Description("Study name (default: the latest).")]
+    [CommandOption("--study <NAME>"), Description("Study name (default: the latest study; automl without --resume: a new name).")]
     public string? Study { get; init; }
+
+    /// <summary>--output, or its default.</summary>
+    public string OutputDir => Output ?? DefaultOutput;
+
+    /// <summary>Opens the store under --output (or --storage) and the named (or latest) study; each miss is one sentence naming the flag.</summary>
+    public static (IStudyStore Store, StudyRecord Study) OpenStudy(string outputDir, string? storage, string? studyName)
+    {
+        var output = Path.GetFullPath(outputDir);
+        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)))
+            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
+        var store = StoreFactory.Open(storage, output);
+        try
+        {
+            var record = (studyName is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(studyName))
+                         ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}.");
+            return (store, record);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>The flags of the commands that run a study's trials (automl and worker), declared once.</summary>
+public class StudyRunOptions : StudyOptions
+{
+    [CommandOption("--parallel <P>"), Description("Trials run at once as child processes (default 1).")]
+    public int? Parallel { get; init; }
+    [CommandOption("--threads-per-trial <T>"), Description("Threads each trainer may use (default: cores / parallel).")]
+    public int? ThreadsPerTrial { get; init; }
+    [CommandOption("--stale-after <SECONDS>"), Description("A running trial without a heartbeat for this long lost its worker (default 60).")]
+    public double? StaleAfter { get; init; }
+    [CommandOption("--on-stale <POLICY>"), Description("What happens to such a trial: requeue (run it again, default) or fail.")]
+    public string? OnStale { get; init; }
+    [CommandOption("--json"), Description("Print the result as JSON.")]
+    public bool Json { get; init; }
+
+    /// <summary>--stale-after and --on-stale, checked.</summary>
+    public (TimeSpan StaleAfter, bool Requeue) StaleHandling()
+    {
+        if (StaleAfter is { } sa && !(sa > 0 && double.IsFinite(sa))) throw new UserError($"--stale-after: expected a number of seconds above 0, got {sa}.");
+        var requeue = OnStale switch
+        {
+            null or "requeue" => true,
+            "fail" => false,
+            _ => throw new UserError($"--on-stale: '{OnStale}' is not a policy; expected requeue or fail."),
+        };
+        return (StaleAfter is { } secs ? TimeSpan.FromSeconds(secs) : WorkerId.StaleAfter, requeue);
+    }
 }
 
 /// <summary>The flags of the commands that rank trials.</summary>
@@ -59,19 +112,14 @@ public sealed class OpenedStudy : IDisposable
     public void Dispose() => Store.Dispose();
 
     /// <summary>Opens the store under --output (or --storage) and the named (or latest) study.</summary>
-    public static OpenedStudy Open(StudyOptions s) => Open(s.Output, s.Storage, s.Study);
+    public static OpenedStudy Open(StudyOptions s) => Open(s.OutputDir, s.Storage, s.Study);
 
     public static OpenedStudy Open(string outputDir, string? storage, string? studyName)
     {
-        var output = Path.GetFullPath(outputDir);
-        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)))
-            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
-        var store = StoreFactory.Open(storage, output);
+        var (store, record) = StudyOptions.OpenStudy(outputDir, storage, studyName);
         try
         {
-            var record = (studyName is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(studyName))
-                         ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}.");
-            return new OpenedStudy { Store = store, Context = StudyContext.Load(store, record, output) };
+            return new OpenedStudy { Store = store, Context = StudyContext.Load(store, record, Path.GetFullPath(outputDir)) };
         }
         catch
         {

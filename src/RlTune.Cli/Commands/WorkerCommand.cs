@@ -14,38 +14,16 @@ namespace RlTune.Cli.Commands;
 /// </summary>
 public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
-    {
-        [CommandOption("--study <NAME>"), Description("The study to work on (created by rltune automl).")]
-        public string? Study { get; init; }
-        [CommandOption("--storage <URL>"), Description("postgresql://user@host:port/db or sqlite:///path.db (default: RLTUNE_STORAGE, else SQLite under --output).")]
-        public string? Storage { get; init; }
-        [CommandOption("--output <DIR>"), Description("Where this worker keeps its trials' run dirs and reports (default runs/).")]
-        public string? Output { get; init; }
-        [CommandOption("--parallel <P>"), Description("Trials this worker runs at once (default 1).")]
-        public int? Parallel { get; init; }
-        [CommandOption("--threads-per-trial <T>"), Description("Threads each trainer may use (default: cores / parallel).")]
-        public int? ThreadsPerTrial { get; init; }
-        [CommandOption("--stale-after <SECONDS>"), Description("A running trial without a heartbeat for this long lost its worker (default 60).")]
-        public double? StaleAfter { get; init; }
-        [CommandOption("--on-stale <POLICY>"), Description("What happens to such a trial: requeue (run it again, default) or fail.")]
-        public string? OnStale { get; init; }
-        [CommandOption("--json"), Description("Print the result as JSON.")]
-        public bool Json { get; init; }
-    }
+    /// <summary>Only the shared flags: the study's own settings come from the store.</summary>
+    public sealed class Settings : StudyRunOptions;
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings f, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(f.Study)) throw new UserError("--study: name the study to work on (rltune automl creates it).");
         if (f.Parallel is < 1) throw new UserError($"--parallel: expected at least 1, got {f.Parallel}.");
-        if (f.StaleAfter is { } sa && !(sa > 0)) throw new UserError($"--stale-after: expected a number of seconds above 0, got {sa}.");
-        var requeue = f.OnStale switch
-        {
-            null or "requeue" => true,
-            "fail" => false,
-            _ => throw new UserError($"--on-stale: '{f.OnStale}' is not a policy; expected requeue or fail."),
-        };
-        var output = f.Output ?? "runs";
+        if (f.ThreadsPerTrial is < 1) throw new UserError($"--threads-per-trial: expected at least 1, got {f.ThreadsPerTrial}.");
+        var (staleAfter, requeue) = f.StaleHandling();
+        var output = f.OutputDir;
         var stored = AutomlPipeline.LoadStoredSettings(output, f.Storage, f.Study)
                      ?? throw new UserError($"--study: there is no study '{f.Study}' in {Describe(f.Storage, output)}; create it with rltune automl --study {f.Study}.");
         var s = stored with
@@ -74,7 +52,7 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
             var observer = new PlainStudyDisplay(f.Json ? Console.Error : Console.Out, s.ProgressIntervalSeconds);
             var pipeline = new AutomlPipeline(s, observer)
             {
-                StaleAfter = f.StaleAfter is { } secs ? TimeSpan.FromSeconds(secs) : WorkerId.StaleAfter,
+                StaleAfter = staleAfter,
                 RequeueStale = requeue,
             };
             var result = await pipeline.JoinAsync(cts.Token);

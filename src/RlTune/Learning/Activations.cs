@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace RlTune.Learning;
@@ -40,9 +41,7 @@ public static class Activations
         {
             for (; i <= h.Length - 16; i += 16)
             {
-                var z = Vector512.Create<float>(h.Slice(i, 16));
-                var neg = Vector512.Exp(Vector512.Min(z, Vector512<float>.Zero)) - Vector512<float>.One;
-                Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, neg).CopyTo(h.Slice(i, 16));
+                Apply(Activation.Elu, Vector512.Create<float>(h.Slice(i, 16))).CopyTo(h.Slice(i, 16));
             }
         }
         else if (Vector256.IsHardwareAccelerated)
@@ -80,12 +79,7 @@ public static class Activations
                 {
                     var h = block.Slice(r + i, 16);
                     var z = Vector512.Create<float>(h) + Vector512.Create<float>(bias.Slice(i, 16));
-                    var negative = Vector512.Min(z, Vector512<float>.Zero);
-                    // exp only where some lane is negative: ELU layers are often half positive
-                    var elu = Vector512.LessThanAny(z, Vector512<float>.Zero)
-                        ? Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, Vector512.Exp(negative) - Vector512<float>.One)
-                        : z;
-                    elu.CopyTo(h);
+                    Apply(Activation.Elu, z).CopyTo(h);
                 }
             return;
         }
@@ -142,5 +136,101 @@ public static class Activations
                 for (; i < h.Length; i++) g[i] = h[i] > 0 ? g[i] : g[i] * (h[i] + 1f);
                 return;
         }
+    }
+
+    /// <summary>act(z) on one vector (the fused GEMM epilogue); a NaN input stays NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Apply(Activation activation, Vector512<float> z)
+    {
+        switch (activation)
+        {
+            case Activation.Elu:
+                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero),
+                    ExpNonPositive(Vector512.MinNative(z, Vector512<float>.Zero)) - Vector512<float>.One, z);
+            case Activation.Relu:
+                return Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero), Vector512<float>.Zero, z);
+            case Activation.Identity:
+                return z;
+            default:
+                return ApplyPerLane(activation, z);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Vector512<float> ApplyPerLane(Activation activation, Vector512<float> z)
+    {
+        for (int i = 0; i < Vector512<float>.Count; i++) z = z.WithElement(i, Apply(activation, z.GetElement(i)));
+        return z;
+    }
+
+    /// <summary>act(z) on one value (partial tiles of the fused GEMM).</summary>
+    internal static float Apply(Activation activation, float z) => activation switch
+    {
+        Activation.Elu => z > 0 ? z : MathF.Exp(z) - 1f,
+        Activation.Relu => z <= 0 ? 0f : z,
+        Activation.Tanh => MathF.Tanh(z),
+        _ => z,
+    };
+
+    /// <summary>g · act'(·) where <paramref name="h"/> is the activation's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Gradient(Activation activation, Vector512<float> h, Vector512<float> g) => activation switch
+    {
+        Activation.Elu => Vector512.ConditionalSelect(Vector512.GreaterThan(h, Vector512<float>.Zero), g, g * (h + Vector512<float>.One)),
+        Activation.Relu => Vector512.ConditionalSelect(Vector512.GreaterThan(h, Vector512<float>.Zero), g, Vector512<float>.Zero),
+        Activation.Tanh => g * (Vector512<float>.One - h * h),
+        _ => g,
+    };
+
+    /// <summary>g · act'(·) for one value.</summary>
+    internal static float Gradient(Activation activation, float h, float g) => activation switch
+    {
+        Activation.Elu => h > 0 ? g : g * (h + 1f),
+        Activation.Relu => h > 0 ? g : 0f,
+        Activation.Tanh => g * (1f - h * h),
+        _ => g,
+    };
+
+    /// <summary>
+    /// One row: g = g · act'(h) and biasGradient += g, in one pass (the layer below's dL/d(pre-activation)
+    /// and its bias gradient).
+    /// </summary>
+    internal static unsafe void GradientRow(Activation activation, float* h, float* g, int width, float* biasGradient)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= width - 16; i += 16)
+            {
+                var gv = Gradient(activation, Vector512.Load(h + i), Vector512.Load(g + i));
+                gv.Store(g + i);
+                (Vector512.Load(biasGradient + i) + gv).Store(biasGradient + i);
+            }
+        for (; i < width; i++)
+        {
+            g[i] = Gradient(activation, h[i], g[i]);
+            biasGradient[i] += g[i];
+        }
+    }
+
+    /// <summary>
+    /// exp(z) for z in [-87.3, 0] (smaller z give exp(-87.3), about 1e-38): 2^n · p(r) with n = round(z/ln 2),
+    /// r = z - n ln 2 (two-part ln 2) and a degree-7 polynomial for e^r, within a few ulp. .NET's
+    /// Vector512.Exp computes in double and costs several times more, which shows in ELU layers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> ExpNonPositive(Vector512<float> z)
+    {
+        z = Vector512.MaxNative(z, Vector512.Create(-87.3f));
+        var n = Vector512.Round(z * Vector512.Create(1.44269504f));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), z);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(1.9875691500e-4f), r, Vector512.Create(1.3981999507e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+        return p * scale;
     }
 }

@@ -11,12 +11,17 @@ public sealed class GemmScratch
     internal readonly AlignedBuffer PackedB = new(Kc * Nc);
     internal readonly AlignedBuffer Edge = new(8 * 32);
     private AlignedBuffer _narrow = new(4096);
+    internal AlignedBuffer FusedAEdge = new(8 * 512);
+    internal AlignedBuffer FusedPackedB = new(256 * 256);
 
     /// <summary>A small buffer for narrow layers (grown once if a layer needs more).</summary>
-    internal AlignedBuffer Narrow(int length)
+    internal AlignedBuffer Narrow(int length) => Grow(ref _narrow, length);
+
+    /// <summary><paramref name="buffer"/>, replaced by a larger one first if it holds fewer than <paramref name="length"/> floats.</summary>
+    internal AlignedBuffer Grow(ref AlignedBuffer buffer, int length)
     {
-        if (_narrow.Length < length) _narrow = new AlignedBuffer(length);
-        return _narrow;
+        if (buffer.Length < length) buffer = new AlignedBuffer(length);
+        return buffer;
     }
 }
 

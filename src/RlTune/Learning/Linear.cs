@@ -45,6 +45,12 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
                 for (int j = 0; j < Out; j++) y[(long)r * Out + j] = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(wt + j * In, In));
             }
         }
+        else if (Fused(Activation))
+        {
+            FusedGemm.Multiply(rows, Out, In, x, In, parameters + WeightOffset, Out, false, y, Out,
+                new BiasActivationEpilogue(parameters + BiasOffset, Activation), scratch);
+            return;
+        }
         else
         {
             Gemm.Multiply(rows, Out, In, x, In, false, parameters + WeightOffset, Out, false, y, Out, false, scratch);
@@ -52,24 +58,39 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         Activations.BiasForward(Activation, new Span<float>(y, rows * Out), new ReadOnlySpan<float>(parameters + BiasOffset, Out));
     }
 
+    /// <summary>Off: the packed GEMM plus separate element-wise passes everywhere (tests and benchmarks compare the two).</summary>
+    public static bool UseFusedKernels { get; set; } = true;
+
+    private static bool Fused(Activation activation) => UseFusedKernels && FusedGemm.IsSupported && FusedGemm.Fuses(activation);
+
     /// <summary>
-    /// Backward through this layer. <paramref name="dy"/> holds dL/dy on entry and dL/d(pre-activation)
-    /// after; gradients are added into <paramref name="gradients"/>; dL/dx is written to
-    /// <paramref name="dx"/> unless it is null (the first layer needs none).
+    /// Backward through this layer from <paramref name="dz"/> = dL/d(pre-activation) [rows x Out], whose
+    /// bias gradient the caller has already added. Adds dL/dW into <paramref name="gradients"/>. When
+    /// <paramref name="dx"/> is not null, <paramref name="below"/> is the layer whose outputs are this
+    /// layer's input <paramref name="x"/>: dx becomes that layer's dL/d(pre-activation), (dz Wᵀ) ⊙ act'(x),
+    /// and its bias gradient is added too.
     /// </summary>
-    public unsafe void Backward(float* parameters, float* x, float* y, float* dy, int rows, float* gradients, float* dx, GemmScratch scratch)
+    public unsafe void Backward(float* parameters, float* x, float* dz, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch)
     {
-        Activations.Backward(Activation, new ReadOnlySpan<float>(y, rows * Out), new Span<float>(dy, rows * Out));
-        var db = new Span<float>(gradients + BiasOffset, Out);
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, new ReadOnlySpan<float>(dy + (long)r * Out, Out), db);
         if (IsNarrow)
         {
-            NarrowBackward(parameters, x, dy, rows, gradients, dx, scratch);
+            NarrowBackward(parameters, x, dz, rows, gradients, dx, below, scratch);
             return;
         }
-        Gemm.Multiply(In, Out, rows, x, In, true, dy, Out, false, gradients + WeightOffset, Out, true, scratch);
-        if (dx != null)
-            Gemm.Multiply(rows, In, Out, dy, Out, false, parameters + WeightOffset, Out, true, dx, In, false, scratch);
+        float* w = parameters + WeightOffset;
+        Gemm.Multiply(In, Out, rows, x, In, true, dz, Out, false, gradients + WeightOffset, Out, true, scratch);
+        if (dx == null) return;
+        if (below == null || below.Out != In) throw new ArgumentException("the input gradient needs the layer below", nameof(below));
+        float* belowBias = gradients + below.BiasOffset;
+        if (Fused(below.Activation))
+        {
+            FusedGemm.Multiply(rows, In, Out, dz, Out, w, Out, true, dx, In,
+                new ActivationGradientEpilogue(x, In, belowBias, below.Activation), scratch);
+            return;
+        }
+        Gemm.Multiply(rows, In, Out, dz, Out, false, w, Out, true, dx, In, false, scratch);
+        for (int r = 0; r < rows; r++)
+            Activations.GradientRow(below.Activation, x + (long)r * In, dx + (long)r * In, In, belowBias);
     }
 
     /// <summary>W^T [Out x In] in the scratch's narrow buffer (first In*Out floats).</summary>
@@ -82,8 +103,9 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     }
 
     /// <summary>dW^T_j += Σ_r dy[r,j]·x_r and dx_r = Σ_j dy[r,j]·W^T_j, as row-wise multiply-adds.</summary>
-    private unsafe void NarrowBackward(float* parameters, float* x, float* dy, int rows, float* gradients, float* dx, GemmScratch scratch)
+    private unsafe void NarrowBackward(float* parameters, float* x, float* dy, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch)
     {
+        if (dx != null && (below == null || below.Out != In)) throw new ArgumentException("the input gradient needs the layer below", nameof(below));
         float* wt = TransposedWeights(parameters, scratch);
         float* dwt = wt + In * Out;
         new Span<float>(dwt, In * Out).Clear();
@@ -101,6 +123,7 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
                 if (j == 0) TensorPrimitives.Multiply(wj, g, dxr);
                 else TensorPrimitives.MultiplyAdd(wj, g, dxr, dxr);
             }
+            if (dx != null) Activations.GradientRow(below!.Activation, x + (long)r * In, dx + (long)r * In, In, gradients + below.BiasOffset);
         }
         float* dw = gradients + WeightOffset;
         for (int i = 0; i < In; i++)

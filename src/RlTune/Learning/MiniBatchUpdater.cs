@@ -63,6 +63,9 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
         return total;
     }
 
+    /// <summary>Rows taken through forward, loss and backward at a time (gradients add up), so activations stay in L2.</summary>
+    internal const int ChunkRows = 256;
+
     public void Execute(int part, int parts)
     {
         var ws = _workspaces[part];
@@ -70,9 +73,10 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
         new Span<float>(ws.Gradients.Pointer, _model.ParameterCount).Clear();
         var sums = new PpoLossSums();
         var (start, end) = WorkerPool.Split(_count, part, parts);
-        for (int s = start; s < end; s += ws.MaxRows)
+        int chunk = Math.Min(ws.MaxRows, ChunkRows);
+        for (int s = start; s < end; s += chunk)
         {
-            int rows = Math.Min(ws.MaxRows, end - s);
+            int rows = Math.Min(chunk, end - s);
             float* scalars = ws.BatchScalars.Pointer;
             for (int i = 0; i < rows; i++)
             {

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RlTune.Learning;
 
 /// <summary>
@@ -64,13 +66,17 @@ public sealed class Mlp
     /// </summary>
     public unsafe void Backward(float* parameters, float* x, int rows, MlpWorkspace workspace, float* dOutput, float* gradients, GemmScratch scratch)
     {
-        float* dy = dOutput;
+        // the output layer is linear: dL/d(output) is its dL/d(pre-activation), and its bias gradient the column sums
+        var top = Layers[^1];
+        var topBias = new Span<float>(gradients + top.BiasOffset, top.Out);
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(topBias, new ReadOnlySpan<float>(dOutput + (long)r * top.Out, top.Out), topBias);
+        float* dz = dOutput;
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             float* input = l == 0 ? x : workspace.Outputs[l - 1].Pointer;
             float* dx = l == 0 ? null : ((l & 1) == 0 ? workspace.GradientA.Pointer : workspace.GradientB.Pointer);
-            Layers[l].Backward(parameters, input, workspace.Outputs[l].Pointer, dy, rows, gradients, dx, scratch);
-            dy = dx;
+            Layers[l].Backward(parameters, input, dz, rows, gradients, dx, l == 0 ? null : Layers[l - 1], scratch);
+            dz = dx;
         }
     }
 }

@@ -30,15 +30,19 @@ public sealed unsafe class ModelRunner : IParallelJob
         _pool.Run(this);
     }
 
+    /// <summary>Rows run through both networks at a time, so each layer's activations stay in L2.</summary>
+    internal const int ChunkRows = 256;
+
     public void Execute(int part, int parts)
     {
         var (start, end) = WorkerPool.Split(_rows, part, parts);
         var ws = _workspaces[part];
         int obs = _model.Observations, act = _model.Actions;
         float* p = _model.Parameters.Pointer;
-        for (int s = start; s < end; s += ws.MaxRows)
+        int chunk = Math.Min(ws.MaxRows, ChunkRows);
+        for (int s = start; s < end; s += chunk)
         {
-            int rows = Math.Min(ws.MaxRows, end - s);
+            int rows = Math.Min(chunk, end - s);
             var raw = new ReadOnlySpan<float>(_observations + (long)s * obs, rows * obs);
             var input = new Span<float>(ws.Inputs.Pointer, rows * obs);
             if (_scaler != null) _scaler.Normalize(raw, input); else raw.CopyTo(input);

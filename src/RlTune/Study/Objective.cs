@@ -11,7 +11,7 @@ public static class DirectionNames
     {
         "maximize" or "max" => ObjectiveDirection.Maximize,
         "minimize" or "min" => ObjectiveDirection.Minimize,
-        _ => throw new UserError($"{where}: direction '{text}' is not known; expected maximize or minimize."),
+        _ => throw new UserError($"{where}: '{text}' is not known; expected maximize or minimize."),
     };
 }
 

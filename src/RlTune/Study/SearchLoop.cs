@@ -214,8 +214,8 @@ public sealed class SearchLoop(SearchRound round)
         lock (_seedRunDurations)
         {
             if (_seedRunDurations.Count == 0) return null;
-            // the slowest of the recent seed runs: budgets are better kept than optimistic
-            return _seedRunDurations.TakeLast(5).Max() * round.Template.Seeds.Count;
+            // the slowest of the recent seed runs plus a fifth (a shared machine slows down at any moment): budgets are better kept than optimistic
+            return _seedRunDurations.TakeLast(5).Max() * round.Template.Seeds.Count * 1.2;
         }
     }
 

@@ -28,6 +28,25 @@ public enum AuditPolicy
 public sealed record CurriculumStage(string Name, JsonObject EnvOverrides, double SuccessThreshold);
 
 /// <summary>
+/// How a message names a setting: the flag the user typed when a flag set it, else
+/// "FILE: key" for a setting from a study YAML (or "settings: key" for settings built in code).
+/// </summary>
+public sealed class SettingNames(string where)
+{
+    private readonly Dictionary<string, string> _flags = new(StringComparer.Ordinal);
+
+    /// <summary>Records that <paramref name="flag"/> set the setting <paramref name="key"/>.</summary>
+    public void SetByFlag(string key, string flag) => _flags[key] = flag;
+
+    public string this[string key] => _flags.TryGetValue(key, out var flag) ? flag : $"{where}: {key}";
+
+    /// <summary>The flag that set the setting, or its bare key (for a second setting in the same sentence).</summary>
+    public string Short(string key) => _flags.TryGetValue(key, out var flag) ? flag : key;
+
+    public bool ByFlag(string key) => _flags.ContainsKey(key);
+}
+
+/// <summary>
 /// Every setting of an automl study: from the study YAML (<c>--config</c>), overridden by flags.
 /// Names follow the YAML keys (snake_case there).
 /// </summary>
@@ -98,7 +117,7 @@ public sealed record StudySettings
     public Objective BuildObjective() =>
         ObjectiveMetric is null or "navigation1"
             ? Direction == ObjectiveDirection.Minimize
-                ? throw new UserError("--direction: the navigation1 score is maximised; give --objective METRIC to minimise a metric.")
+                ? throw new UserError("direction: the navigation1 score is maximised; give an objective metric to minimise.")
                 : new NavigationScore(ScoreWeights)
             : new MetricObjective(ObjectiveMetric, Direction ?? ObjectiveDirection.Maximize);
 
@@ -139,39 +158,45 @@ public sealed record StudySettings
         _ => null,
     };
 
-    /// <summary>Checks the combination; each problem is one sentence naming the setting.</summary>
-    public StudySettings Validated(string where)
+    /// <summary>Checks the combination; each problem is one sentence naming the setting as <paramref name="where"/> (a file, or "settings") plus its key.</summary>
+    public StudySettings Validated(string where) => Validated(new SettingNames(where));
+
+    /// <summary>Checks the combination; each problem is one sentence naming the setting as the user wrote it (the flag, or file: key).</summary>
+    public StudySettings Validated(SettingNames names)
     {
-        void Require(bool ok, string message)
+        void Require(bool ok, string key, string problem)
         {
-            if (!ok) throw new UserError($"{where}: {message}");
+            if (!ok) throw new UserError($"{names[key]}: {problem}");
         }
-        Require(SearchMethod is "grid" or "random" or "bayesian", $"search_method '{SearchMethod}' is not known; expected grid, random or bayesian.");
-        Require(HpTrials >= 1, $"hp_trials must be at least 1, got {HpTrials}.");
-        Require(StepsPerTrial >= 1, $"steps_per_trial must be a positive number of env steps, got {StepsPerTrial}.");
-        Require(SeedsPerTrial >= 1, $"seeds_per_trial must be at least 1, got {SeedsPerTrial}.");
-        Require(Parallel >= 1, $"parallel must be at least 1, got {Parallel}.");
-        Require(ThreadsPerTrial is null or >= 1, $"threads_per_trial must be at least 1, got {ThreadsPerTrial}.");
-        Require(Seed >= 0, $"seed must be a non-negative integer, got {Seed}.");
-        Require(BudgetHours is null || (BudgetHours > 0 && double.IsFinite(BudgetHours.Value)), $"budget_hours must be a positive number of hours, got {BudgetHours}.");
-        Require(WarmupTrials is null or >= 0, $"warmup_trials must be 0 or more, got {WarmupTrials}.");
-        Require(GridPoints >= 2, $"grid_points must be at least 2, got {GridPoints}.");
-        Require(FullTrainSteps >= 1, $"full_train_steps must be a positive number of env steps, got {FullTrainSteps}.");
-        Require(NumEnvs is null or >= 1, $"num_envs must be at least 1, got {NumEnvs}.");
-        Require(EvalEpisodes >= 1, $"eval_episodes must be at least 1, got {EvalEpisodes}.");
-        Require(StageAttempts >= 1, $"stage_attempts must be at least 1, got {StageAttempts}.");
-        Require(Stages.Count >= 1, "stages must list at least one stage.");
-        Require(PrunerWarmupTrials >= 0, $"pruner.warmup_trials must be 0 or more, got {PrunerWarmupTrials}.");
-        Require(PrunerWarmupSteps >= 0, $"pruner.warmup_steps must be 0 or more env steps, got {PrunerWarmupSteps}.");
-        Require(PruningMetric is null || PruningMetric.Length > 0 && !PruningMetric.Any(char.IsWhiteSpace), $"pruner.metric '{PruningMetric}' must be one word, a NAME of the trainer's PROGRESS lines (NAME=value).");
-        Require(TimeoutStartupSeconds > 0 && TimeoutMinStepsPerSecond > 0, "timeout.startup_seconds and timeout.min_steps_per_second must be positive.");
-        Require(Space is null || Preset is null, "give either a search space file (space) or a preset, not both.");
-        Require(StudyName is null || StudyName.Length > 0 && StudyName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),
-            $"study name '{StudyName}' may use only letters, digits, '_', '-' and '.' (it names a folder).");
-        if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), $"checkpoint '{Checkpoint}' does not exist.");
-        foreach (var f in SeedConfigs) Require(File.Exists(f), $"seed configuration file '{f}' does not exist.");
-        if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(where == "flags" ? "--trainer-command" : where);
-        _ = BuildObjective();
+        Require(SearchMethod is "grid" or "random" or "bayesian", "search_method", $"'{SearchMethod}' is not known; expected grid, random or bayesian.");
+        Require(HpTrials >= 1, "hp_trials", $"expected at least 1 trial, got {HpTrials}.");
+        Require(StepsPerTrial >= 1, "steps_per_trial", $"expected a positive number of env steps, got {StepsPerTrial}.");
+        Require(SeedsPerTrial >= 1, "seeds_per_trial", $"expected at least 1, got {SeedsPerTrial}.");
+        Require(Parallel >= 1, "parallel", $"expected at least 1, got {Parallel}.");
+        Require(ThreadsPerTrial is null or >= 1, "threads_per_trial", $"expected at least 1, got {ThreadsPerTrial}.");
+        Require(Seed >= 0, "seed", $"expected a non-negative integer, got {Seed}.");
+        Require(BudgetHours is null || (BudgetHours > 0 && double.IsFinite(BudgetHours.Value)), "budget_hours", $"expected a positive number of hours, got {BudgetHours}.");
+        Require(WarmupTrials is null or >= 0, "warmup_trials", $"expected 0 or more, got {WarmupTrials}.");
+        Require(GridPoints >= 2, "grid_points", $"expected at least 2, got {GridPoints}.");
+        Require(FullTrainSteps >= 1, "full_train_steps", $"expected a positive number of env steps, got {FullTrainSteps}.");
+        Require(NumEnvs is null or >= 1, "num_envs", $"expected at least 1, got {NumEnvs}.");
+        Require(EvalEpisodes >= 1, "eval_episodes", $"expected at least 1, got {EvalEpisodes}.");
+        Require(StageAttempts >= 1, "stage_attempts", $"expected at least 1, got {StageAttempts}.");
+        Require(Stages.Count >= 1, "stages", "expected at least one stage.");
+        Require(PrunerWarmupTrials >= 0, "pruner.warmup_trials", $"expected 0 or more, got {PrunerWarmupTrials}.");
+        Require(PrunerWarmupSteps >= 0, "pruner.warmup_steps", $"expected 0 or more env steps, got {PrunerWarmupSteps}.");
+        Require(PruningMetric is null || PruningMetric.Length > 0 && !PruningMetric.Any(char.IsWhiteSpace), "pruner.metric",
+            $"'{PruningMetric}' is not one word; expected a NAME of the trainer's PROGRESS lines (NAME=value).");
+        Require(TimeoutStartupSeconds > 0, "timeout.startup_seconds", $"expected a positive number of seconds, got {TimeoutStartupSeconds}.");
+        Require(TimeoutMinStepsPerSecond > 0, "timeout.min_steps_per_second", $"expected a positive rate, got {TimeoutMinStepsPerSecond}.");
+        Require(Space is null || Preset is null, "space", $"{names.Short("preset")} is given too; give a search space file or a preset, not both.");
+        Require(StudyName is null || StudyName.Length > 0 && StudyName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'), "study",
+            $"'{StudyName}' may use only letters, digits, '_', '-' and '.' (it names a folder).");
+        if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), "checkpoint", $"'{Checkpoint}' does not exist.");
+        foreach (var f in SeedConfigs) Require(File.Exists(f), "seed_configs", $"file '{f}' does not exist.");
+        if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(names["trainer_command"]);
+        if (Direction == ObjectiveDirection.Minimize && ObjectiveMetric is null or "navigation1")
+            throw new UserError($"{names["direction"]}: the navigation1 score is maximised; minimise a metric instead with {(names.ByFlag("direction") ? "--objective METRIC" : "objective: METRIC")}.");
         return this;
     }
 }

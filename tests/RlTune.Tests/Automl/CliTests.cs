@@ -36,20 +36,54 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
+    [InlineData("automl")]
+    [InlineData("worker")]
+    [InlineData("status")]
+    public void HelpListsTheSharedOptions(string command)
+    {
+        var (code, stdout, stderr) = _h.Cli(command, "--help");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("--output <DIR>", stdout);
+        Assert.Contains("--study <NAME>", stdout);
+        if (command != "status") Assert.Contains("--stale-after <SECONDS>", stdout);
+    }
+
+    [Theory]
+    [InlineData("fail", TrialState.Failed)]
+    [InlineData("requeue", TrialState.Complete)]
+    public async Task AutomlTakesStaleAfterAndOnStaleLikeTheWorker(string onStale, TrialState expected)
+    {
+        Assert.Equal(0, _h.Cli(Base("metrics", "--hp-trials", "1", "--study", "st")).Code);
+        using (var store = RlTune.Storage.StoreFactory.Open(null, _h.Output))
+        {
+            // a trial another machine's worker took and then stopped beating for
+            var study = store.FindStudy("st")!;
+            store.AddTrial(study.Id, TrialState.Running, new Dictionary<string, object> { ["learning_rate"] = 1e-4, ["x"] = 0.5, ["arrival_bonus"] = 0.5 }, 0, "sampler:random", null, "elsewhere:1:dead0000");
+        }
+        await Task.Delay(1500);
+        var (code, stdout, stderr) = _h.Cli("automl", "--resume", "--study", "st", "--output", _h.Output, "--hp-trials", "3", "--stale-after", "1", "--on-stale", onStale);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"trial 1 lost its worker (no heartbeat for 1 s); {(onStale == "fail" ? "marked failed" : "it will be run again")}", stdout);
+        var trials = _h.Read("st").Trials;
+        Assert.Equal(expected, trials[1].State);
+        Assert.Equal(3, trials.Count);
+    }
+
+    [Theory]
     [InlineData(new[] { "--mode", "nope" }, "--mode: 'nope' is not a mode; expected hp-search, stage, full or eval.")]
-    [InlineData(new[] { "--hp-trials", "0" }, "hp_trials must be at least 1, got 0.")]
-    [InlineData(new[] { "--search-method", "magic" }, "search_method 'magic' is not known; expected grid, random or bayesian.")]
+    [InlineData(new[] { "--hp-trials", "0" }, "--hp-trials: expected at least 1 trial, got 0.")]
+    [InlineData(new[] { "--search-method", "magic" }, "--search-method: 'magic' is not known; expected grid, random or bayesian.")]
     [InlineData(new[] { "--env-overrides", "{oops" }, "--env-overrides: not valid JSON")]
-    [InlineData(new[] { "--direction", "up" }, "--direction: direction 'up' is not known; expected maximize or minimize.")]
+    [InlineData(new[] { "--direction", "up" }, "--direction: 'up' is not known; expected maximize or minimize.")]
     [InlineData(new[] { "--audit", "loud" }, "--audit: 'loud' is not a policy; expected warn, skip or off.")]
     [InlineData(new[] { "--rank-by", "median" }, "--rank-by: 'median' is not known; expected mean or mean-std.")]
-    [InlineData(new[] { "--seed-configs", "missing.json" }, "seed configuration file")]
-    [InlineData(new[] { "--checkpoint", "missing.ckpt" }, "does not exist.")]
+    [InlineData(new[] { "--seed-configs", "missing.json" }, "--seed-configs: file '")]
+    [InlineData(new[] { "--checkpoint", "missing.ckpt" }, "missing.ckpt' does not exist.")]
     [InlineData(new[] { "--trainer-command", "python3 train.py" }, "--trainer-command: the trainer command \"python3 train.py\" names neither {config} nor {run_dir}")]
     [InlineData(new[] { "--hp-trials", "many" }, "many")]
-    [InlineData(new[] { "--study", "a/b" }, "study name 'a/b' may use only letters, digits")]
+    [InlineData(new[] { "--study", "a/b" }, "--study: 'a/b' may use only letters, digits")]
     [InlineData(new[] { "--resume", "--study", "ghost" }, "--resume: there is no study 'ghost'")]
-    [InlineData(new[] { "--preset", "nope" }, "nope: no such search-space file, and not a preset")]
+    [InlineData(new[] { "--preset", "nope" }, "--preset: nope: no such search-space file, and not a preset")]
     public void BadFlagsGiveOneClearSentenceAndExitCode1(string[] flags, string expected)
     {
         var args = Base().Concat(flags).ToArray();

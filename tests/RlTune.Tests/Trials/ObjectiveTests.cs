@@ -71,6 +71,6 @@ public sealed class ObjectiveTests
     public void DirectionParsingExplainsBadValues()
     {
         Assert.Equal(ObjectiveDirection.Minimize, DirectionNames.Parse("minimize", "--direction"));
-        Assert.Equal("--direction: direction 'down' is not known; expected maximize or minimize.", Assert.Throws<UserError>(() => DirectionNames.Parse("down", "--direction")).Message);
+        Assert.Equal("--direction: 'down' is not known; expected maximize or minimize.", Assert.Throws<UserError>(() => DirectionNames.Parse("down", "--direction")).Message);
     }
 }
