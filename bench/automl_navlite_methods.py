@@ -13,9 +13,9 @@ With the defaults (16 trials, 3 seeds, 300k steps, 2 trials at once) it takes ab
 Smoke run: bench/automl_navlite_methods.py --trials 3 --seeds 1 --steps 20000
 Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 300000] [--parallel 2] [--priors env|preset] [--keep]
 """
-import argparse, json, os, re, shutil, sqlite3, statistics, struct, subprocess, sys, tempfile, time
+import argparse, os, shutil, statistics, sys, tempfile, time
 import yaml
-from automl_common import REPO, RLTUNE, build
+from automl_common import NAVLITE_ENV_OVERRIDES, RLTUNE, best_of, build, navlite_space, run_logged
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--trials", type=int, default=16)
@@ -23,97 +23,22 @@ ap.add_argument("--seeds", type=int, default=3)
 ap.add_argument("--steps", type=int, default=300_000)
 ap.add_argument("--num-envs", type=int, default=64)
 ap.add_argument("--parallel", type=int, default=2)
-ap.add_argument("--env-overrides", default='{"spawn_ring": [2, 5], "max_episode_steps": 400}')
+ap.add_argument("--env-overrides", default=NAVLITE_ENV_OVERRIDES)
 ap.add_argument("--priors", choices=["env", "preset"], default="env")
 ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
 a = ap.parse_args()
 build()
 tmp = tempfile.mkdtemp(prefix="rltune-navlite-")
 log = open(os.path.join(tmp, "bench.log"), "w")
-SMALL_NETS = {"policy_hidden_layer_sizes": [64, 64], "value_hidden_layer_sizes": [64, 64]}
+db = os.path.join(tmp, "rltune.db")
 
 
 def run(args):
-    log.write("$ " + " ".join(args) + "\n")
-    log.flush()
-    r = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT)
-    if r.returncode != 0:
-        log.close()
-        sys.exit(f"failed ({r.returncode}): {' '.join(args)}\nsee {os.path.join(tmp, 'bench.log')}")
-
-
-def env_default_weights():
-    out = subprocess.run([RLTUNE, "envs"], check=True, capture_output=True, text=True).stdout
-    weights, current = {}, None
-    for line in out.splitlines():
-        if not line.startswith(" "):
-            current = line.split(":")[0]
-        elif current == "vbot-nav-lite" and (m := re.match(r"\s+(\w+)\s+\w+\s+default\s+(\S+)", line)):
-            weights[m.group(1)] = float(m.group(2))
-    return weights
-
-
-def trainer_ppo_defaults():
-    """The PPO config train-one uses when a trial config sets nothing, as its checkpoint header records it."""
-    probe = os.path.join(tmp, "probe")
-    cfg = os.path.join(tmp, "probe.json")
-    with open(cfg, "w") as f:
-        json.dump({"env_name": "vbot-nav-lite", "rl_overrides": {"max_env_steps": 1, "num_envs": 64}, "run_dir": probe}, f)
-    run([RLTUNE, "train-one", "--config", cfg, "--eval-episodes", "1", "--threads", "1", "--env-threads", "1"])
-    with open(os.path.join(probe, "checkpoints", "final_agent.ckpt"), "rb") as f:
-        magic = f.readline()
-        assert magic == b"RLTUNE-CHECKPOINT-1\n", magic
-        (length,) = struct.unpack("<i", f.read(4))
-        return json.loads(f.read(length))["config"]
-
-
-def set_prior(spec, value):
-    """Makes value the prior of a space entry, widening its range (or adding the choice) so it is allowed."""
-    kind = spec["type"]
-    if kind in ("choice", "categorical"):
-        key = "values" if "values" in spec else "choices"
-        if value not in spec[key]:
-            spec[key] = sorted(spec[key] + [value]) if all(isinstance(v, (int, float)) for v in spec[key]) else spec[key] + [value]
-    else:
-        if kind == "int":
-            value = int(value)
-        spec["low"], spec["high"] = min(spec["low"], value), max(spec["high"], value)
-    spec["prior"] = value
-
-
-def bench_space():
-    with open(os.path.join(REPO, "presets", "full_unified.yaml")) as f:
-        space = yaml.safe_load(f)
-    space["search_space_id"] = "navlite_bench"
-    for name in SMALL_NETS:
-        space["ppo_params"].pop(name, None)
-    space["fixed"] = {**space.get("fixed", {}), **SMALL_NETS}
-    if a.priors == "env":
-        for name, w in env_default_weights().items():
-            if name in space["reward_weights"]:
-                set_prior(space["reward_weights"][name], w)
-        for name, v in trainer_ppo_defaults().items():
-            if name in space["ppo_params"]:
-                set_prior(space["ppo_params"][name], v)
-    path = os.path.join(tmp, "navlite_bench.yaml")
-    with open(path, "w") as f:
-        yaml.safe_dump(space, f, sort_keys=False)
-    return path
-
-
-def best(study):
-    """The best success_rate and the best score among the study's complete trials, and how many completed."""
-    con = sqlite3.connect(os.path.join(tmp, "rltune.db"))
-    rows = con.execute("SELECT t.metrics_json, t.score FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = ? AND t.state = 'complete'",
-                       (study,)).fetchall()
-    con.close()
-    success = max((json.loads(m).get("success_rate", 0.0) for m, _ in rows), default=float("nan"))
-    score = max((sc for _, sc in rows if sc is not None), default=float("nan"))
-    return success, score, len(rows)
+    run_logged(args, log)
 
 
 try:
-    space = bench_space()
+    space = navlite_space(tmp, a.priors, log)
     common = ["--space", space, "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--env-overrides", a.env_overrides,
               "--output", tmp, "--parallel", str(a.parallel), "--threads-per-trial", "1"]
     print(f"space {space} (priors: {a.priors}); {a.trials} trials x 2 methods + the priors, {a.steps} steps per trial, {a.seeds} study seeds", flush=True)
@@ -126,7 +51,7 @@ try:
             study = f"{method}-{seed}"
             run([RLTUNE, "automl", "--mode", "hp-search", "--search-method", method, "--hp-trials", str(a.trials), "--seed", str(seed), "--study", study] + common)
             seconds[method] += time.time() - t0
-            results[method].append(best(study))
+            results[method].append(best_of(db, study))
         t0 = time.time()
         study = f"priors-{seed}"
         run([RLTUNE, "automl", "--mode", "eval", "--seed", str(seed), "--study", study, "--eval-episodes", str(a.num_envs)] + common)

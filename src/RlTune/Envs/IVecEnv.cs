@@ -60,4 +60,13 @@ public interface IVecEnv : IDisposable
     ReadOnlySpan<float> FinalObservations { get; }
 
     EpisodeReport DrainEpisodes();
+
+    /// <summary>Names of the env's own per-episode metrics (success, fall, ...), in the order <see cref="FinalEpisodeMetrics"/> writes them.</summary>
+    IReadOnlyList<string> EpisodeMetricNames => [];
+
+    /// <summary>
+    /// The metrics of env <paramref name="env"/>'s episode that ended in the last step, so an
+    /// evaluation can count each env's first episode alone (valid only for envs that ended).
+    /// </summary>
+    void FinalEpisodeMetrics(int env, Span<double> values) { }
 }

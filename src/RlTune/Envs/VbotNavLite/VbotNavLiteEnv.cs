@@ -40,6 +40,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly float* _obs, _finalObs;
     private readonly float* _finalX, _finalY; // where envs that ended in the last step were, before their reset
     private readonly int* _finalOutcome;     // how they ended (EpisodeOutcome)
+    private readonly double[] _finalMetrics; // [env * metric count], their episode metrics (EpisodeTally.MetricNames)
     private readonly List<Array> _pins = new();
 
     private readonly EpisodeTally[] _tallies;
@@ -78,6 +79,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _finalObs = (float*)Pin<float>(_n * Dim);
         _finalX = Floats(); _finalY = Floats();
         _finalOutcome = (int*)Pin<int>(_padded);
+        _finalMetrics = new double[_n * EpisodeTally.MetricNames.Count];
 
         int blocks = _padded / Lanes;
         int chunks = Math.Clamp(options.Threads, 1, blocks);
@@ -110,6 +112,14 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
     public EpisodeOutcome FinalOutcome(int i) => ((uint)i < (uint)_n) ? (EpisodeOutcome)_finalOutcome[i] : throw new ArgumentOutOfRangeException(nameof(i));
     public ReadOnlySpan<float> FinalObservations => new(_finalObs, _n * Dim);
+
+    public IReadOnlyList<string> EpisodeMetricNames => EpisodeTally.MetricNames;
+
+    public void FinalEpisodeMetrics(int env, Span<double> values)
+    {
+        if ((uint)env >= (uint)_n) throw new ArgumentOutOfRangeException(nameof(env));
+        _finalMetrics.AsSpan(env * EpisodeTally.MetricNames.Count, EpisodeTally.MetricNames.Count).CopyTo(values);
+    }
 
     public void Reset(int seed)
     {
@@ -290,8 +300,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
                 {
                     new Span<float>(_obs + (long)e * Dim, Dim).CopyTo(new Span<float>(_finalObs + (long)e * Dim, Dim));
                     int len = _steps[e];
-                    tally.Record(_return[e], len, (successBits >> l & 1) != 0, (fellBits >> l & 1) != 0, (leftBits >> l & 1) != 0,
-                        _everReached[e] != 0, dist.GetElement(l), _speedSum[e] / len, _termSums + e, padded);
+                    var metrics = _finalMetrics.AsSpan(e * EpisodeTally.MetricNames.Count, EpisodeTally.MetricNames.Count);
+                    EpisodeTally.Fill(metrics, len, (successBits >> l & 1) != 0, (fellBits >> l & 1) != 0, (leftBits >> l & 1) != 0,
+                        _everReached[e] != 0, dist.GetElement(l), _speedSum[e] / len);
+                    tally.Record(_return[e], len, metrics, _termSums + e, padded);
                 }
                 ResetEnv(e);
             }
