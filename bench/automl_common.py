@@ -1,5 +1,5 @@
 """Shared helpers of the automl bench scripts: find or build the Release rltune, run it, read a study."""
-import json, os, sqlite3, subprocess, sys
+import json, os, re, sqlite3, struct, subprocess, sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RLTUNE = os.path.join(REPO, "src", "RlTune.Cli", "bin", "Release", "net10.0", "rltune")
@@ -35,3 +35,91 @@ def trials(db, study):
 def status(output, study):
     out = subprocess.run([RLTUNE, "status", "--output", output, "--study", study, "--json"], check=True, capture_output=True, text=True).stdout
     return json.loads(out)
+
+
+# ---- the nav-lite benches (automl_navlite_methods.py, automl_pruning.py)
+
+NAVLITE_NETS = {"policy_hidden_layer_sizes": [64, 64], "value_hidden_layer_sizes": [64, 64]}
+NAVLITE_ENV_OVERRIDES = '{"spawn_ring": [2, 5], "max_episode_steps": 400}'
+
+
+def run_logged(args, log):
+    """Runs a command with its output appended to the open file `log`; exits naming the log when it fails."""
+    log.write("$ " + " ".join(args) + "\n")
+    log.flush()
+    r = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(args)}\nsee {log.name}")
+
+
+def env_default_weights():
+    """vbot-nav-lite's default reward weights, as `rltune envs` lists them."""
+    out = subprocess.run([RLTUNE, "envs"], check=True, capture_output=True, text=True).stdout
+    weights, current = {}, None
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            current = line.split(":")[0]
+        elif current == "vbot-nav-lite" and (m := re.match(r"\s+(\w+)\s+\w+\s+default\s+(\S+)", line)):
+            weights[m.group(1)] = float(m.group(2))
+    return weights
+
+
+def trainer_ppo_defaults(workdir, log):
+    """The PPO config train-one uses when a trial config sets nothing, as its checkpoint header records it."""
+    probe = os.path.join(workdir, "probe")
+    cfg = os.path.join(workdir, "probe.json")
+    with open(cfg, "w") as f:
+        json.dump({"env_name": "vbot-nav-lite", "rl_overrides": {"max_env_steps": 1, "num_envs": 64}, "run_dir": probe}, f)
+    run_logged([RLTUNE, "train-one", "--config", cfg, "--eval-episodes", "1", "--threads", "1", "--env-threads", "1"], log)
+    with open(os.path.join(probe, "checkpoints", "final_agent.ckpt"), "rb") as f:
+        magic = f.readline()
+        assert magic == b"RLTUNE-CHECKPOINT-1\n", magic
+        (length,) = struct.unpack("<i", f.read(4))
+        return json.loads(f.read(length))["config"]
+
+
+def set_prior(spec, value):
+    """Makes value the prior of a space entry, widening its range (or adding the choice) so it is allowed."""
+    kind = spec["type"]
+    if kind in ("choice", "categorical"):
+        key = "values" if "values" in spec else "choices"
+        if value not in spec[key]:
+            spec[key] = spec[key] + [value]
+    else:
+        if kind == "int":
+            value = int(value)
+        spec["low"], spec["high"] = min(spec["low"], value), max(spec["high"], value)
+    spec["prior"] = value
+
+
+def navlite_space(workdir, priors, log):
+    """presets/full_unified.yaml with 64-64 networks fixed; with priors="env" its priors are the env's and trainer's defaults. Returns its path."""
+    import yaml
+    with open(os.path.join(REPO, "presets", "full_unified.yaml")) as f:
+        space = yaml.safe_load(f)
+    space["search_space_id"] = "navlite_bench"
+    for name in NAVLITE_NETS:
+        space["ppo_params"].pop(name, None)
+    space["fixed"] = {**space.get("fixed", {}), **NAVLITE_NETS}
+    if priors == "env":
+        for name, w in env_default_weights().items():
+            if name in space["reward_weights"]:
+                set_prior(space["reward_weights"][name], w)
+        for name, v in trainer_ppo_defaults(workdir, log).items():
+            if name in space["ppo_params"]:
+                set_prior(space["ppo_params"][name], v)
+    path = os.path.join(workdir, "navlite_bench.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(space, f, sort_keys=False)
+    return path
+
+
+def best_of(db, study):
+    """The best success_rate and the best score among a study's complete trials, and how many completed."""
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT t.metrics_json, t.score FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = ? AND t.state = 'complete'",
+                       (study,)).fetchall()
+    con.close()
+    success = max((json.loads(m).get("success_rate", 0.0) for m, _ in rows), default=float("nan"))
+    score = max((sc for _, sc in rows if sc is not None), default=float("nan"))
+    return success, score, len(rows)

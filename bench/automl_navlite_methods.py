@@ -1,49 +1,72 @@
 #!/usr/bin/python3
-"""Issue 5's measurement on the built-in env: Bayesian vs random vs the priors' configuration.
+"""Issue 5's measurement on the built-in env: Bayesian vs the best of random trials vs the priors' configuration.
 
-For each study seed: `rltune automl --mode hp-search` with --trials trials on vbot-nav-lite
-(preset full_unified, short --steps per trial) once with --search-method bayesian and once with
-random, plus the priors' configuration (the space's defaults, run through `--mode eval` with the
-same steps). Prints per seed the best success_rate of each and the medians over seeds.
-Slow: trials x 2 + 1 runs of the built-in trainer per seed (about 30 s each at 40k steps here).
-Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 40000] [--num-envs 64]
+For each study seed, on vbot-nav-lite (spawn ring 2-5 m, 400-step episodes, 64 envs, 64-64 nets, --steps
+env steps per trial): `rltune automl --mode hp-search` with --trials trials once with --search-method
+bayesian and once with random, plus the priors' configuration (the space's defaults) trained with the
+same steps through `--mode eval`. The space is presets/full_unified.yaml with the networks fixed small
+and, with --priors env (default), its priors set to what the trainer and the env use when told nothing:
+the env's default reward weights (`rltune envs`) and the trainer's PPO defaults (read from the config a
+one-update probe run records in its checkpoint); ranges are widened where a default lies outside them.
+Prints per seed the best success_rate (and navigation1 score) of each arm, then the medians over seeds.
+With the defaults (16 trials, 3 seeds, 300k steps, 2 trials at once) it takes about 10-20 minutes here.
+Smoke run: bench/automl_navlite_methods.py --trials 3 --seeds 1 --steps 20000
+Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 300000] [--parallel 2] [--priors env|preset] [--keep]
 """
-import argparse, json, os, shutil, sqlite3, statistics, subprocess, tempfile
-from automl_common import RLTUNE, build
+import argparse, os, shutil, statistics, sys, tempfile, time
+import yaml
+from automl_common import NAVLITE_ENV_OVERRIDES, RLTUNE, best_of, build, navlite_space, run_logged
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--trials", type=int, default=16)
 ap.add_argument("--seeds", type=int, default=3)
-ap.add_argument("--steps", type=int, default=40000)
+ap.add_argument("--steps", type=int, default=300_000)
 ap.add_argument("--num-envs", type=int, default=64)
-ap.add_argument("--env-overrides", default='{"spawn_ring": [2, 5], "max_episode_steps": 400}')
+ap.add_argument("--parallel", type=int, default=2)
+ap.add_argument("--env-overrides", default=NAVLITE_ENV_OVERRIDES)
+ap.add_argument("--priors", choices=["env", "preset"], default="env")
+ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
 a = ap.parse_args()
 build()
 tmp = tempfile.mkdtemp(prefix="rltune-navlite-")
-common = ["--preset", "full_unified", "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--env-overrides", a.env_overrides, "--output", tmp]
+log = open(os.path.join(tmp, "bench.log"), "w")
+db = os.path.join(tmp, "rltune.db")
 
 
-def best_success(study):
-    con = sqlite3.connect(os.path.join(tmp, "rltune.db"))
-    rows = con.execute("SELECT t.metrics_json FROM trials t JOIN studies s ON s.id = t.study_id WHERE s.name = ? AND t.state = 'complete'", (study,)).fetchall()
-    con.close()
-    return max((json.loads(r[0]).get("success_rate", 0.0) for r in rows), default=float("nan"))
+def run(args):
+    run_logged(args, log)
 
 
 try:
+    space = navlite_space(tmp, a.priors, log)
+    common = ["--space", space, "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--env-overrides", a.env_overrides,
+              "--output", tmp, "--parallel", str(a.parallel), "--threads-per-trial", "1"]
+    print(f"space {space} (priors: {a.priors}); {a.trials} trials x 2 methods + the priors, {a.steps} steps per trial, {a.seeds} study seeds", flush=True)
     results = {"bayesian": [], "random": [], "priors": []}
+    seconds = {k: 0.0 for k in results}
+    started = time.time()
     for seed in range(a.seeds):
         for method in ("bayesian", "random"):
+            t0 = time.time()
             study = f"{method}-{seed}"
-            subprocess.run([RLTUNE, "automl", "--mode", "hp-search", "--search-method", method, "--hp-trials", str(a.trials), "--seed", str(seed),
-                            "--study", study] + common, check=True, stdout=subprocess.DEVNULL)
-            results[method].append(best_success(study))
+            run([RLTUNE, "automl", "--mode", "hp-search", "--search-method", method, "--hp-trials", str(a.trials), "--seed", str(seed), "--study", study] + common)
+            seconds[method] += time.time() - t0
+            results[method].append(best_of(db, study))
+        t0 = time.time()
         study = f"priors-{seed}"
-        subprocess.run([RLTUNE, "automl", "--mode", "eval", "--seed", str(seed), "--study", study, "--json"] + common, check=True, stdout=subprocess.DEVNULL)
+        run([RLTUNE, "automl", "--mode", "eval", "--seed", str(seed), "--study", study, "--eval-episodes", str(a.num_envs)] + common)
+        seconds["priors"] += time.time() - t0
         with open(os.path.join(tmp, study, "eval", "summary.yaml")) as f:
-            line = next((l for l in f if l.startswith("  success_rate:")), "  success_rate: nan")
-        results["priors"].append(float(line.split(":")[1]))
-        print(f"seed={seed} " + " ".join(f"{k}={v[-1]:.3f}" for k, v in results.items()), flush=True)
-    print("median success_rate over seeds: " + " ".join(f"{k}={statistics.median(v):.3f}" for k, v in results.items()))
+            summary = yaml.safe_load(f)
+        results["priors"].append((summary["metrics_mean"].get("success_rate", float("nan")), summary["score_mean"], 1))
+        print(f"seed {seed}: " + "  ".join(f"{k} success {v[-1][0]:.3f} score {v[-1][1]:.3f}" for k, v in results.items()), flush=True)
+    med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in results.items()}
+    print(f"median over {a.seeds} seeds: " + "  ".join(f"{k} success {s:.3f} score {sc:.3f}" for k, (s, sc) in med.items()))
+    print(f"bayesian >= priors: {med['bayesian'][0] >= med['priors'][0]}; bayesian >= best of {a.trials} random: {med['bayesian'][0] >= med['random'][0]} (success_rate)")
+    print(f"wall time: {time.time() - started:.0f} s (bayesian {seconds['bayesian']:.0f} s, random {seconds['random']:.0f} s, priors {seconds['priors']:.0f} s)")
 finally:
-    shutil.rmtree(tmp, ignore_errors=True)
+    log.close()
+    if a.keep:
+        print(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
