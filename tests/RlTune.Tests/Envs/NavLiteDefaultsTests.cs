@@ -40,18 +40,6 @@ public sealed class NavLiteDefaultsTests : IDisposable
         Assert.False(audit.Check(new Dictionary<string, double>()).Passed); // a hold as long as the episode pays as much as loitering
     }
 
-    [Fact]
-    public void TheAccelerationLimitHoldsInEveryDirection()
-    {
-        foreach (var (cx, cy) in new[] { (1f, 0f), (-1f, 1f), (1f, 1f) })
-        {
-            var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Height = Vector256.Create(BodyModel.StandHeight) };
-            BodyModel.Advance(ref body, Vector256.Create(cx), Vector256.Create(cy), V.Zero, V.Zero, V.Zero, V.One);
-            float accel = MathF.Sqrt(body.Vx[0] * body.Vx[0] + body.Vy[0] * body.Vy[0]) / BodyModel.ControlDt;
-            Assert.InRange(accel, BodyModel.MaxLinearAccel * 0.99f, BodyModel.MaxLinearAccel * 1.001f);
-        }
-    }
-
     [Theory]
     [InlineData(1.7, 0.0)]   // at a comfortable trot the gait never stumbles
     [InlineData(2.15, 0.1)]  // halfway to the cap: half the top rate

@@ -63,7 +63,7 @@ public static class BodyModel
 
     public const float VelocityLag = 0.15f;         // first-order time constant of vx, vy, s
     public const float YawLag = 0.10f;
-    public const float MaxLinearAccel = 3.0f;       // m/s^2, magnitude of the planar acceleration (any direction)
+    public const float MaxLinearAccel = 3.0f;       // m/s^2 on each planar axis
     public const float MaxYawAccel = 10.0f;         // rad/s^2
 
     public const float Gravity = 9.81f;
@@ -97,11 +97,8 @@ public static class BodyModel
         V targetWz = cmdYaw * Vector256.Create(MaxYawRate);
 
         V dvMax = Vector256.Create(MaxLinearAccel * dt), dwMax = Vector256.Create(MaxYawAccel * dt);
-        V dvx = (targetVx - b.Vx) * Vector256.Create(dt / VelocityLag);
-        V dvy = (targetVy - b.Vy) * Vector256.Create(dt / VelocityLag);
-        // the limit is on the planar acceleration's magnitude: walking diagonally accelerates no harder than straight
-        V dvScale = Vector256.Min(V.One, dvMax / Vector256.Sqrt(Vector256.Max(dvx * dvx + dvy * dvy, Vector256.Create(1e-12f))));
-        dvx *= dvScale; dvy *= dvScale;
+        V dvx = Clamp((targetVx - b.Vx) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
+        V dvy = Clamp((targetVy - b.Vy) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
         V dwz = Clamp((targetWz - b.YawRate) * Vector256.Create(dt / YawLag), -dwMax, dwMax);
         V vx = b.Vx + dvx, vy = b.Vy + dvy, wz = b.YawRate + dwz;
         V speedSq = vx * vx + vy * vy;

@@ -61,7 +61,7 @@ public static class RewardTerms
             "((r - 10.5)/2)^2 for platform radius r beyond 10.5 m (edge at 12.5 m)"),
         new("departure_penalty", RewardTermKind.Penalty, -0.2, 1.0, "stopping",
             "1 every step outside the inner fence after the target was reached"),
-        new("orientation", RewardTermKind.Penalty, -0.2, 1.0, "stability",
+        new("orientation", RewardTermKind.Penalty, -0.05, 1.0, "stability",
             "gx^2 + gy^2 of the projected gravity (sin^2 of the tilt)"),
         new("lin_vel_z", RewardTermKind.Penalty, -0.01, 4.0, "stability",
             "vertical body velocity squared (gait bounce)"),
@@ -69,7 +69,7 @@ public static class RewardTerms
             "roll rate^2 + pitch rate^2"),
         new("action_rate", RewardTermKind.Penalty, -0.0005, 12.0, "smoothness",
             "sum of squared changes of the action since the previous step"),
-        new("termination", RewardTermKind.Penalty, -150.0, 1.0, "safety",
+        new("termination", RewardTermKind.Penalty, -100.0, 1.0, "safety",
             "1 on the step the robot falls or leaves the platform"),
     ];
 
