@@ -52,7 +52,10 @@ public sealed class PruningTests : IDisposable
         var status = _h.Cli("status", "--output", _h.Output, "--study", "s");
         Assert.Contains("3 complete, 0 running, 0 waiting, 0 failed, 1 pruned", status.Stdout);
         Assert.Contains($"pruned: trial 3: {pruned.Error}", status.Stdout);
-        Assert.Contains("pruned at step 200", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+        var report = File.ReadAllText(Path.Combine(_h.Output, "s", "report.md"));
+        Assert.Contains("pruned at step 200", report);
+        Assert.Contains("- pruner: median on success (higher is better), after 2 completed trials and 200 env steps", report);
+        Assert.Contains("pruner: median on success", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(60));
     }
 
