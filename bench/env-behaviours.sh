@@ -1,61 +1,66 @@
 #!/usr/bin/env bash
-# Trains vbot-nav-lite three times and prints what each policy learned (deterministic evaluation
-# from each run's metrics.json). Only the reward weights differ between the runs; nothing in the
-# env knows which case it is in:
-#   default       the shipped default weights              (expect success >= 0.90, falls <= 0.02)
-#   lazy-robot    alive_bonus 1.0 against arrival_bonus 10 (expect success < 0.20, episodes at the limit)
-#   sprint-crash  forward_velocity x5, termination -10     (expect falls >= 0.30)
-# Usage: [PARALLEL=1] bench/env-behaviours.sh [STEPS] [SEED] [OUTDIR] [PPO_OVERRIDES.json]
-#   defaults: 10000000 1 runs/env-behaviours, the default PPO settings. Pass
-#   bench/env-behaviours/fast-ppo.json for smaller networks (faster on a busy machine).
+# Trains vbot-nav-lite on three reward tables over several seeds and prints what each policy learned
+# (deterministic evaluation from each run's metrics.json, and the learning curve from its PROGRESS
+# lines). Only the reward weights differ between the cases; nothing in the env knows which case it is in:
+#   default       the shipped default weights                          (target: success >= 0.90, falls <= 0.02)
+#   lazy-robot    alive_bonus 1.0 against arrival_bonus 10             (target: success < 0.20, episodes at the limit)
+#   sprint-crash  forward_velocity x5 of its default, termination -10  (target: falls >= 0.30)
+# PPO settings are the env's recommended defaults (`rltune train --help`) unless PPO_OVERRIDES.json is given.
+# Usage: [SEEDS="1 2 3"] [PARALLEL=2] [CASES="default lazy-robot sprint-crash"] \
+#        bench/env-behaviours.sh [STEPS] [OUTDIR] [PPO_OVERRIDES.json]
+#   defaults: 10000000 env steps, runs/env-behaviours. PARALLEL trainings share the cores (their
+#   train seconds are then not solo times; the load average is printed beside each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-10000000}
-seed=${2:-1}
-out=${3:-runs/env-behaviours}
-ppo=${4:-}
+out=${2:-runs/env-behaviours}
+ppo=${3:-}
+seeds=${SEEDS:-1 2 3}
+cases=${CASES:-default lazy-robot sprint-crash}
 dotnet build src/RlTune.Cli -c Release --nologo -v q >/dev/null
-rltune=src/RlTune.Cli/bin/Release/net10.0/rltune
-mkdir -p "$out"
+# a copy of the build, so that rebuilding the worktree cannot disturb the trainings
+bin="$out/bin"
+mkdir -p "$bin"
+cp -r src/RlTune.Cli/bin/Release/net10.0/. "$bin/"
+export RLTUNE="$bin/rltune"
 
-declare -A scales=(
-    [default]='{}'
-    [lazy-robot]='{"alive_bonus": 1.0, "arrival_bonus": 10.0}'
-    [sprint-crash]='{"forward_velocity": 1.5, "termination": -10.0}'
-)
-: > "$out/times.txt"
-train_case() { # case
-    local case=$1 start=$SECONDS
-    python3 - "$out/$case.json" "${scales[$case]}" "$ppo" <<'PY'
-import json, sys
-path, scales, ppo = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-config = {"env_name": "vbot-nav-lite", "run_tag": path.rsplit("/", 1)[-1][:-5], "reward_scales": scales}
-if ppo:
-    config["rl_overrides"] = json.load(open(ppo))
-json.dump(config, open(path, "w"), indent=2)
-PY
-    "$rltune" train --env vbot-nav-lite --steps "$steps" --seed "$seed" --output "$out" --config "$out/$case.json" > "$out/$case.log" 2>&1
-    echo "$case $((SECONDS - start))" >> "$out/times.txt"
-    # the trainer names its run dir (inside --output) on stdout
-    grep -m1 '^PIPELINE_RUN_DIR=' "$out/$case.log" | cut -d= -f2- > "$out/$case.rundir"
+python3 - "$out/cases.json" "$ppo" "$cases" <<'PY'
+import json, subprocess, sys, os
+path, ppo, cases = sys.argv[1], sys.argv[2], sys.argv[3].split()
+# the sprint case multiplies the shipped default of forward_velocity (read from `rltune envs`)
+envs = subprocess.check_output([os.environ["RLTUNE"], "envs"], text=True)
+forward = next(float(l.split("default")[1].split()[0]) for l in envs.splitlines() if l.split()[:1] == ["forward_velocity"])
+scales = {
+    "default": {},
+    "lazy-robot": {"alive_bonus": 1.0, "arrival_bonus": 10.0},
+    "sprint-crash": {"forward_velocity": round(5 * forward, 6), "termination": -10.0},
 }
-if [[ "${PARALLEL:-0}" == 1 ]]; then   # all three at once (times then are not solo times)
-    for case in default lazy-robot sprint-crash; do train_case "$case" & done
-    wait
-else
-    for case in default lazy-robot sprint-crash; do train_case "$case"; done
-fi
+rl = json.load(open(ppo)) if ppo else {}
+json.dump({c: {"reward_scales": scales[c], "rl_overrides": rl} for c in cases}, open(path, "w"), indent=2)
+print(f"sprint-crash: forward_velocity {5 * forward:g} (5 x {forward:g}), termination -10")
+PY
 
-python3 - "$out" <<'PY'
-import json, sys, os
-out = sys.argv[1]
-times = dict(l.split() for l in open(os.path.join(out, "times.txt")).read().splitlines())
-print(f"{'case':<14}{'success':>9}{'falls':>8}{'termination':>13}{'length':>8}{'reward':>9}{'reached':>9}{'speed':>7}{'train s':>9}")
-for case in ["default", "lazy-robot", "sprint-crash"]:
-    run_dir = open(os.path.join(out, case + ".rundir")).read().strip()
-    m = json.load(open(os.path.join(run_dir, "metrics.json")))
-    g = lambda k: m.get(k, float("nan"))
-    print(f"{case:<14}{g('success_rate'):>9.3f}{g('fall'):>8.3f}{g('termination_rate'):>13.3f}{g('episode_length_mean'):>8.0f}"
-          f"{g('episode_reward_mean'):>9.1f}{g('reached_fraction'):>9.3f}{g('mean_speed'):>7.2f}{times[case]:>9}")
-    print(f"{'':<14}run dir {run_dir}")
+python3 bench/env-tune.py "$out/cases.json" --seeds "$(echo $seeds | tr ' ' ,)" --steps "$steps" \
+    --parallel "${PARALLEL:-1}" --out "$out" | tee "$out/table.txt"
+
+python3 - "$out" "$cases" "$seeds" <<'PY'
+import json, os, sys
+out, cases, seeds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+def metrics(case, seed):
+    p = os.path.join(out, case, f"seed_{seed}", "metrics.json")
+    return json.load(open(p)) if os.path.exists(p) else {}
+verdicts = {
+    "default": lambda m: m.get("success_rate", 0) >= 0.90 and m.get("fall", 1) <= 0.02,
+    "lazy-robot": lambda m: m.get("success_rate", 1) < 0.20 and m.get("timeout", 0) >= 0.5,
+    "sprint-crash": lambda m: m.get("fall", 0) >= 0.30,
+}
+targets = {"default": "success >= 0.90 and falls <= 0.02", "lazy-robot": "success < 0.20 and most episodes at the limit",
+           "sprint-crash": "falls >= 0.30"}
+print("\nper case (every seed must meet the target):")
+for case in cases:
+    ms = [metrics(case, s) for s in seeds]
+    ok = [verdicts[case](m) for m in ms]
+    mean = lambda k: sum(m.get(k, float("nan")) for m in ms) / len(ms)
+    print(f"  {case:<13} {sum(ok)}/{len(ok)} seeds meet {targets[case]:<45} mean success {mean('success_rate'):.3f}, "
+          f"falls {mean('fall'):.3f}, timeouts {mean('timeout'):.3f}, length {mean('episode_length_mean'):.0f}")
 PY

@@ -6,6 +6,8 @@ app.Configure(config =>
 {
     config.SetApplicationName("rltune");
     config.PropagateExceptions();
+    // a mistyped flag (--hp-trails, --studdy) must stop with an error, not be ignored
+    config.UseStrictParsing();
     RlTune.Cli.Commands.CommandTable.Register(config);
 });
 

@@ -25,7 +25,7 @@ public static class CommandTable
         config.AddCommand<TrainOneCommand>("train-one").WithDescription("Train one trial from a trial config JSON (the built-in trainer of the trial protocol).")
             .WithExample("train-one", "--config", "best.json");
         config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.")
-            .WithExample("train", "--env", "vbot-nav-lite", "--steps", "2000000", "--seed", "1")
+            .WithExample("train", "--env", "vbot-nav-lite", "--steps", "2000000", "--seed", "1", "--output", "runs/nav1")
             .WithExample("train", "--config", "best.json", "--render");
         config.AddCommand<PlayCommand>("play").WithDescription("Draw N robots' paths under a trained vbot-nav-lite policy into a PNG (falls marked).")
             .WithExample("play", "--checkpoint", "RUN_DIR/checkpoints/final_agent.ckpt", "--out", "traj.png");

@@ -17,6 +17,8 @@ public sealed class EnvsCommand : Command
         {
             using var env = EnvRegistry.Create(name, new EnvOptions(1));
             AnsiConsole.WriteLine($"{name}: obs {env.ObsDim}, actions {env.ActDim}, episode limit {env.MaxEpisodeSteps} steps");
+            if (EnvRegistry.DefaultRlOverrides(name) is { } rl)
+                Console.WriteLine($"  recommended PPO settings (under a trial's rl_overrides): {rl.ToJsonString()}"); // one line, never wrapped
             foreach (var t in env.RewardTerms)
                 AnsiConsole.WriteLine($"  {t.Name,-24} {t.Kind,-16} default {t.DefaultWeight,10:G4}  {t.Category}");
         }

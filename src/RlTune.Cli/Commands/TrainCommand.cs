@@ -16,7 +16,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Env { get; init; }
 
         [CommandOption("--config <FILE>")]
-        [Description("Optional trial config JSON (reward_scales, rl_overrides, env_overrides, checkpoint).")]
+        [Description("Optional trial config JSON (reward_scales, rl_overrides, env_overrides, checkpoint). PPO settings: the seed's defaults, then the env's recommended ones (`rltune envs` lists them), then rl_overrides, whose values win.")]
         public string? Config { get; init; }
 
         [CommandOption("--steps <N>")]
@@ -30,8 +30,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public int? NumEnvs { get; init; }
 
         [CommandOption("--output <DIR>")]
-        [Description("Run root (default runs/); the run dir is made inside it.")]
-        public string Output { get; init; } = "runs";
+        [Description("The run dir: metrics.json, TensorBoard events and checkpoints are written into DIR itself (default runs/<run_tag>-<time>).")]
+        public string? Output { get; init; }
 
         [CommandOption("--threads <N>")]
         public int Threads { get; init; } = 2;
@@ -54,7 +54,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         if (trial != null && settings.Env != null && trial.EnvName != settings.Env)
             throw new UserError($"{trial.Source}: env_name is '{trial.EnvName}' but --env says '{settings.Env}'.");
         trial ??= new TrialConfig { EnvName = env, RunTag = $"train-{env}", Source = "command line" };
-        string runDir = TrainingRequests.DefaultRunDir(settings.Output, trial.RunTag);
+        string runDir = settings.Output ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag);
         var request = TrainingRequests.FromTrial(trial, runDir, settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
         var config = request.Config;
         if (settings.Steps is { } steps) config = config with { MaxEnvSteps = steps };

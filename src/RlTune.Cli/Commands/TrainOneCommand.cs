@@ -47,9 +47,9 @@ internal static class TrainingRequests
     {
         var rl = trial.ToJsonObject()["rl_overrides"]?.DeepClone() as JsonObject;
         foreach (var key in TrialConfig.EvaluationKeys) rl?.Remove(key);
-        // an evaluation-only run keeps the checkpoint's settings (num_envs, seed, scaler use) unless the config overrides them
-        var baseline = trial.EvalOnly ? Checkpoint.Load(trial.Checkpoint!).Config : new PpoConfig();
-        var config = baseline.With(rl, trial.Source);
+        // an evaluation-only run keeps the checkpoint's settings (num_envs, seed, scaler use) unless the config overrides them;
+        // a training run starts from the env's recommended PPO settings
+        var config = trial.EvalOnly ? Checkpoint.Load(trial.Checkpoint!).Config.With(rl, trial.Source) : TrainingRequest.ConfigFor(trial.EnvName, rl, trial.Source);
         return new TrainingRequest(trial.EnvName, config, runDir)
         {
             RewardScales = trial.RewardScales,

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using RlTune.Envs.VbotNavLite;
 
 namespace RlTune.Envs;
@@ -5,8 +6,22 @@ namespace RlTune.Envs;
 /// <summary>Registers the environments that ship with RlTune (called once by <see cref="EnvRegistry"/>).</summary>
 public static class BuiltinEnvs
 {
+    /// <summary>
+    /// vbot-nav-lite's recommended PPO settings (issue 3's built-in env shapes; measured with
+    /// bench/env-tune.py and bench/env-behaviours.sh, see the README). Keys the trial config's
+    /// rl_overrides does not set keep these; the rest keep PpoConfig's (the seed's) defaults.
+    /// </summary>
+    public static JsonObject NavLiteRlDefaults() => new()
+    {
+        ["policy_hidden_layer_sizes"] = new JsonArray(128, 64),
+        ["value_hidden_layer_sizes"] = new JsonArray(256, 128),
+        ["num_envs"] = 1024,
+        ["learning_epochs"] = 4,
+        ["mini_batches"] = 8,
+    };
+
     public static void RegisterAll()
     {
-        EnvRegistry.Register(VbotNavLiteEnv.EnvName, options => new VbotNavLiteEnv(options));
+        EnvRegistry.Register(VbotNavLiteEnv.EnvName, options => new VbotNavLiteEnv(options), NavLiteRlDefaults());
     }
 }

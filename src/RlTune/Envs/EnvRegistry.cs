@@ -9,12 +9,27 @@ public sealed record EnvOptions(int NumEnvs, IReadOnlyDictionary<string, double>
 public static class EnvRegistry
 {
     private static readonly Dictionary<string, Func<EnvOptions, IVecEnv>> Factories = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, JsonObject> RlDefaults = new(StringComparer.Ordinal);
 
     static EnvRegistry() => BuiltinEnvs.RegisterAll();
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
     public static void Register(string name, Func<EnvOptions, IVecEnv> factory) => Factories[name] = factory;
+
+    /// <summary>
+    /// Registers an env with its recommended PPO settings (rl_overrides keys), which the built-in
+    /// trainer applies under a trial's own rl_overrides: the trial's value wins.
+    /// </summary>
+    public static void Register(string name, Func<EnvOptions, IVecEnv> factory, JsonObject defaultRlOverrides)
+    {
+        Factories[name] = factory;
+        RlDefaults[name] = defaultRlOverrides;
+    }
+
+    /// <summary>A copy of the env's recommended PPO settings; null for an env without any (or not built in).</summary>
+    public static JsonObject? DefaultRlOverrides(string name) =>
+        RlDefaults.TryGetValue(name, out var o) ? (JsonObject)o.DeepClone() : null;
 
     public static IVecEnv Create(string name, EnvOptions options) =>
         Factories.TryGetValue(name, out var f)

@@ -13,9 +13,12 @@ public enum RewardTermKind
 
 /// <summary>
 /// A reward term the env computes. The env multiplies the raw term by its weight from
-/// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit.
+/// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit, and
+/// <see cref="MaxStepsPerEpisode"/>, when set, bounds how many steps of an episode can pay it
+/// (e.g. a term paid only during a success hold that ends the episode); null: any step.
 /// </summary>
-public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description);
+public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description,
+    int? MaxStepsPerEpisode = null);
 
 /// <summary>
 /// Means over the episodes that ended since the last call to <see cref="IVecEnv.DrainEpisodes"/>.
@@ -57,4 +60,13 @@ public interface IVecEnv : IDisposable
     ReadOnlySpan<float> FinalObservations { get; }
 
     EpisodeReport DrainEpisodes();
+
+    /// <summary>Names of the env's own per-episode metrics (success, fall, ...), in the order <see cref="FinalEpisodeMetrics"/> writes them.</summary>
+    IReadOnlyList<string> EpisodeMetricNames => [];
+
+    /// <summary>
+    /// The metrics of env <paramref name="env"/>'s episode that ended in the last step, so an
+    /// evaluation can count each env's first episode alone (valid only for envs that ended).
+    /// </summary>
+    void FinalEpisodeMetrics(int env, Span<double> values) { }
 }

@@ -31,10 +31,13 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// 16-32 columns wide, so dot products over a transposed copy of W do far less work.
     /// </summary>
     public const int NarrowWidth = 4;
-    private bool IsNarrow => Out <= NarrowWidth;
+    internal bool IsNarrow => Out <= NarrowWidth;
 
-    /// <summary>y[rows x Out] = act(x[rows x In] W + b).</summary>
-    public unsafe void Forward(float* parameters, float* x, int rows, float* y, GemmScratch scratch)
+    /// <summary>
+    /// y[rows x Out] = act(x[rows x In] W + b). <paramref name="packs"/>, when given, holds W already packed
+    /// for the fused kernel (see <see cref="MlpPacks"/>).
+    /// </summary>
+    public unsafe void Forward(float* parameters, float* x, int rows, float* y, GemmScratch scratch, float* packs = null)
     {
         if (IsNarrow)
         {
@@ -47,8 +50,9 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         }
         else if (Fused(Activation))
         {
-            FusedGemm.Multiply(rows, Out, In, x, In, parameters + WeightOffset, Out, false, y, Out,
-                new BiasActivationEpilogue(parameters + BiasOffset, Activation), scratch);
+            var epilogue = new BiasActivationEpilogue(parameters + BiasOffset, Activation);
+            if (packs != null) FusedGemm.MultiplyPacked(rows, Out, In, x, In, packs, y, Out, epilogue, scratch);
+            else FusedGemm.Multiply(rows, Out, In, x, In, parameters + WeightOffset, Out, false, y, Out, epilogue, scratch);
             return;
         }
         else
@@ -61,7 +65,7 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// <summary>Off: the packed GEMM plus separate element-wise passes everywhere (tests and benchmarks compare the two).</summary>
     public static bool UseFusedKernels { get; set; } = true;
 
-    private static bool Fused(Activation activation) => UseFusedKernels && FusedGemm.IsSupported && FusedGemm.Fuses(activation);
+    internal static bool Fused(Activation activation) => UseFusedKernels && FusedGemm.IsSupported && FusedGemm.Fuses(activation);
 
     /// <summary>
     /// Backward through this layer from <paramref name="dz"/> = dL/d(pre-activation) [rows x Out], whose
@@ -70,7 +74,8 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// layer's input <paramref name="x"/>: dx becomes that layer's dL/d(pre-activation), (dz Wᵀ) ⊙ act'(x),
     /// and its bias gradient is added too.
     /// </summary>
-    public unsafe void Backward(float* parameters, float* x, float* dz, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch)
+    public unsafe void Backward(float* parameters, float* x, float* dz, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch,
+        float* transposedPacks = null)
     {
         if (IsNarrow)
         {
@@ -84,8 +89,9 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         float* belowBias = gradients + below.BiasOffset;
         if (Fused(below.Activation))
         {
-            FusedGemm.Multiply(rows, In, Out, dz, Out, w, Out, true, dx, In,
-                new ActivationGradientEpilogue(x, In, belowBias, below.Activation), scratch);
+            var epilogue = new ActivationGradientEpilogue(x, In, belowBias, below.Activation);
+            if (transposedPacks != null) FusedGemm.MultiplyPacked(rows, In, Out, dz, Out, transposedPacks, dx, In, epilogue, scratch);
+            else FusedGemm.Multiply(rows, In, Out, dz, Out, w, Out, true, dx, In, epilogue, scratch);
             return;
         }
         Gemm.Multiply(rows, In, Out, dz, Out, false, w, Out, true, dx, In, false, scratch);

@@ -4,7 +4,7 @@ namespace RlTune.Learning;
 
 /// <summary>
 /// A deterministic evaluation: means over the first episode of each evaluated env. The env's own
-/// metrics come from its episode reports, weighted by how many first episodes ended in each step.
+/// metrics are read per env as each first episode ends, so an env's later episodes never count.
 /// </summary>
 public sealed record EvaluationResult(int Episodes, double RewardMean, double RewardStd, double LengthMean,
     double TerminationRate, IReadOnlyDictionary<string, double> Metrics);
@@ -28,8 +28,10 @@ public static unsafe class PolicyEvaluation
         var lengths = new int[n];
         var finished = new bool[n];
         var episodeReturns = new List<double>();
-        double lengthSum = 0, terminations = 0, weight = 0;
-        var metricSums = new Dictionary<string, double>(StringComparer.Ordinal);
+        double lengthSum = 0, terminations = 0;
+        var metricNames = env.EpisodeMetricNames;
+        var metricSums = new double[metricNames.Count];
+        var episodeMetrics = new double[metricNames.Count];
         for (int round = 0; episodeReturns.Count < episodes; round++)
         {
             int wanted = Math.Min(n, episodes - episodeReturns.Count), done = 0;
@@ -42,34 +44,28 @@ public static unsafe class PolicyEvaluation
                 fixed (float* o = env.Observations)
                     runner.Run(o, n, stateScaler, actions.Pointer, null);
                 env.Step(actions.Span, rewards, terminated, truncated);
-                int firstEnders = 0, enders = 0;
-                for (int e = 0; e < n; e++)
+                for (int e = 0; e < wanted; e++)
                 {
-                    bool ended = terminated[e] || truncated[e];
-                    if (ended) enders++;
-                    if (finished[e] || e >= wanted) continue;
+                    if (finished[e]) continue;
                     returns[e] += rewards[e];
                     lengths[e]++;
-                    if (!ended) continue;
-                    finished[e] = true; done++; firstEnders++;
+                    if (!terminated[e] && !truncated[e]) continue;
+                    finished[e] = true; done++;
                     episodeReturns.Add(returns[e]);
                     lengthSum += lengths[e];
                     if (terminated[e]) terminations++;
+                    env.FinalEpisodeMetrics(e, episodeMetrics);
+                    for (int k = 0; k < metricSums.Length; k++) metricSums[k] += episodeMetrics[k];
                 }
-                var report = env.DrainEpisodes();
-                if (firstEnders > 0 && report.Episodes > 0)
-                {
-                    foreach (var (name, mean) in report.MetricMeans)
-                        metricSums[name] = metricSums.GetValueOrDefault(name) + mean * firstEnders;
-                    weight += firstEnders;
-                }
+                env.DrainEpisodes(); // the training tallies are not wanted here
             }
             if (done < wanted) throw new InvalidOperationException($"evaluation: {wanted - done} episodes did not end within {limit} steps");
         }
         int count = episodeReturns.Count;
         double meanReturn = episodeReturns.Average();
         double std = Math.Sqrt(episodeReturns.Sum(r => (r - meanReturn) * (r - meanReturn)) / count);
-        var metrics = metricSums.ToDictionary(kv => kv.Key, kv => weight > 0 ? kv.Value / weight : 0, StringComparer.Ordinal);
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        for (int k = 0; k < metricNames.Count; k++) metrics[metricNames[k]] = metricSums[k] / count;
         return new EvaluationResult(count, meanReturn, std, lengthSum / count, terminations / count, metrics);
     }
 }

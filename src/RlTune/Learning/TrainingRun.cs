@@ -21,6 +21,13 @@ public sealed record TrainingRequest(string EnvName, PpoConfig Config, string Ru
     public int EvaluationEpisodes { get; init; } = 256;
     /// <summary>When set, one deterministic episode is written here as CSV after training (<c>--render</c>).</summary>
     public string? EpisodeTracePath { get; init; }
+
+    /// <summary>
+    /// The PPO settings of a run: the seed's defaults, then the env's recommended settings
+    /// (<see cref="EnvRegistry.DefaultRlOverrides"/>), then the trial's rl_overrides, whose values win.
+    /// </summary>
+    public static PpoConfig ConfigFor(string envName, JsonObject? rlOverrides, string source) =>
+        new PpoConfig().With(EnvRegistry.DefaultRlOverrides(envName), $"the recommended PPO settings of env '{envName}'").With(rlOverrides, source);
 }
 
 /// <summary>Progress of a run after each update, for live lines and the orchestrator.</summary>

@@ -9,7 +9,8 @@ public sealed record AuditFinding(bool Passed, double Arrival, double PerStepPer
 /// <summary>
 /// The seed's reward-budget principle: the one-time arrival bonus must dominate what the per-step
 /// bonuses pay over a typical episode, or the policy learns to loiter instead of arriving.
-/// Computed from the env's reward-term metadata (weight x the term's raw per-step bound).
+/// Computed from the env's reward-term metadata (weight x the term's raw per-step bound x the
+/// steps of an episode that can pay it: the episode length, or fewer where the term says so).
 /// </summary>
 public sealed record RewardBudgetAudit(IReadOnlyList<RewardTermInfo> Terms, int EpisodeLength)
 {
@@ -29,8 +30,10 @@ public sealed record RewardBudgetAudit(IReadOnlyList<RewardTermInfo> Terms, int 
         var arrivalTerms = Terms.Where(t => t.Name == ArrivalTerm).ToList();
         if (arrivalTerms.Count == 0) arrivalTerms = Terms.Where(t => t.Kind == RewardTermKind.OneTime).ToList();
         var arrival = arrivalTerms.Sum(t => Math.Max(0, Weight(t)) * t.MaxRawPerStep);
-        var perStep = Terms.Where(t => t.Kind == RewardTermKind.PerStepPositive).Select(t => (t.Name, Pay: Math.Max(0, Weight(t)) * t.MaxRawPerStep)).ToList();
-        var perEpisode = perStep.Sum(p => p.Pay) * EpisodeLength;
+        var perStep = Terms.Where(t => t.Kind == RewardTermKind.PerStepPositive)
+            .Select(t => (t.Name, Pay: Math.Max(0, Weight(t)) * t.MaxRawPerStep, Steps: Math.Min(EpisodeLength, t.MaxStepsPerEpisode ?? EpisodeLength))).ToList();
+        // a term that can pay only on some steps of an episode (a success hold) counts for those steps only
+        var perEpisode = perStep.Sum(p => p.Pay * p.Steps);
         var passed = arrival > perEpisode;
         var top = string.Join(", ", perStep.Where(p => p.Pay > 0).OrderByDescending(p => p.Pay).Take(3).Select(p => $"{p.Name} {F(p.Pay)}/step"));
         var message = passed

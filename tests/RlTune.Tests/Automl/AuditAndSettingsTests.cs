@@ -33,6 +33,22 @@ public sealed class AuditAndSettingsTests : IDisposable
     }
 
     [Fact]
+    public void ATermPaidOnlyOnSomeStepsCountsForThoseStepsOnly()
+    {
+        RewardTermInfo[] terms =
+        [
+            new("arrival_bonus", RewardTermKind.OneTime, 50, 1, "arrival", ""),
+            new("position_tracking", RewardTermKind.PerStepPositive, 0.1, 1, "navigation", ""),
+            new("stop_scale", RewardTermKind.PerStepPositive, 0.5, 1, "stopping", "", MaxStepsPerEpisode: 20),
+        ];
+        var finding = new RewardBudgetAudit(terms, EpisodeLength: 100).Check(new Dictionary<string, double>());
+        Assert.Equal(0.1 * 100 + 0.5 * 20, finding.PerStepPerEpisode, 9);   // not (0.1 + 0.5) x 100 = 60
+        Assert.True(finding.Passed);
+        // never more steps than the episode has
+        Assert.Equal(0.1 * 10 + 0.5 * 10, new RewardBudgetAudit(terms, EpisodeLength: 10).Check(new Dictionary<string, double>()).PerStepPerEpisode, 9);
+    }
+
+    [Fact]
     public void AuditUsesTheBuiltInEnvsTermMetadata()
     {
         var audit = RewardBudgetAudit.ForEnv("vbot-nav-lite", null, null)!;

@@ -148,6 +148,38 @@ public sealed unsafe class FusedGemmTests
         for (int i = 0; i < g0.Length; i++) Assert.True(Math.Abs(g0[i] - g1[i]) <= 1e-4f * (1 + Math.Abs(g0[i])), $"gradient {i}: {g1[i]} vs {g0[i]}");
     }
 
+    [Fact]
+    public void PrePackedWeightsGiveTheSameOutputsAndGradientsAsPackingPerCall()
+    {
+        var mlp = new Mlp(19, [256, 128], 1, Activation.Elu, 0);
+        const int rows = 21;
+        var rng = new Rng(29);
+        var parameters = new AlignedBuffer(mlp.ParameterCount);
+        mlp.Initialise(parameters.Span, rng);
+        var packs = new MlpPacks(mlp);
+        for (int job = 0; job < packs.Jobs; job++) packs.Pack(parameters.Pointer, job);
+        var x = Random(rng, rows * 19);
+        var dOut = Random(rng, rows);
+        (float[], float[]) Run(MlpPacks? with)
+        {
+            var ws = new MlpWorkspace(mlp, rows);
+            var grads = new AlignedBuffer(mlp.ParameterCount);
+            var d = new AlignedBuffer(rows);
+            dOut.CopyTo(d.Span);
+            fixed (float* xp = x)
+            {
+                float* y = mlp.Forward(parameters.Pointer, xp, rows, ws, new GemmScratch(), with);
+                var output = new ReadOnlySpan<float>(y, rows).ToArray();
+                mlp.Backward(parameters.Pointer, xp, rows, ws, d.Pointer, grads.Pointer, new GemmScratch(), with);
+                return (output, grads.Span.ToArray());
+            }
+        }
+        var (y0, g0) = Run(null);
+        var (y1, g1) = Run(packs);
+        Assert.Equal(y0, y1);
+        Assert.Equal(g0, g1);
+    }
+
     private static float[] Random(Rng rng, int n)
     {
         var x = new float[n];

@@ -13,6 +13,7 @@ internal sealed class PointMassEnv : IVecEnv
     private const float Dt = 0.1f;
     private readonly float[] _obs, _final, _returns;
     private readonly int[] _lengths;
+    private readonly bool[] _fellLast; // how each env's last ended episode ended
     private Rng _rng = new(0);
     private int _episodes, _terminations;
     private double _returnSum, _returnSq, _lengthSum;
@@ -30,6 +31,7 @@ internal sealed class PointMassEnv : IVecEnv
         _final = new float[envs * 4];
         _returns = new float[envs];
         _lengths = new int[envs];
+        _fellLast = new bool[envs];
     }
 
     public string Name => "point-mass";
@@ -80,6 +82,7 @@ internal sealed class PointMassEnv : IVecEnv
             if (terminated[e] || truncated[e])
             {
                 s.CopyTo(_final.AsSpan(e * 4, 4));
+                _fellLast[e] = fell;
                 _episodes++;
                 if (fell) _terminations++;
                 _returnSum += _returns[e]; _returnSq += (double)_returns[e] * _returns[e]; _lengthSum += _lengths[e];
@@ -99,6 +102,10 @@ internal sealed class PointMassEnv : IVecEnv
         _episodes = 0; _terminations = 0; _returnSum = 0; _returnSq = 0; _lengthSum = 0;
         return report;
     }
+
+    public IReadOnlyList<string> EpisodeMetricNames { get; } = ["fall"];
+
+    public void FinalEpisodeMetrics(int env, Span<double> values) => values[0] = _fellLast[env] ? 1 : 0;
 
     public void Dispose() { }
 }

@@ -34,9 +34,13 @@ public struct BodyBlock
 /// cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
 /// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
 /// grows with the cube of speed; body height squats under acceleration and bounces with the gait,
-/// faster and higher at speed (that bounce is the vertical velocity). A tilt past the fall
-/// threshold is a fall. What it keeps of the real robot is the trade-off a reward search must
-/// find: going fast and turning hard at speed costs stability.
+/// faster and higher at speed (that bounce is the vertical velocity). Above a comfortable trot
+/// (<see cref="ComfortSpeed"/>) the gait also stumbles now and then: a stumble is a forward pitch
+/// kick (a foot catching), at a rate growing linearly from 0 at the comfortable speed to
+/// <see cref="StumbleRateAtMaxSpeed"/> per second at the speed cap, and from upright it tips the
+/// body past the default fall threshold. A tilt past the fall threshold is a fall. What it keeps
+/// of the real robot is the trade-off a reward search must find: going fast and turning hard at
+/// speed costs stability; below the comfortable speed walking is safe.
 /// </summary>
 public static class BodyModel
 {
@@ -66,7 +70,10 @@ public static class BodyModel
     public const float LeanPerG = 1.0f;             // tilt target (rad) per g of body acceleration
     public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
     public const float TiltDamping = 0.5f;          // damping ratio
-    public const float GaitDisturbanceAtMaxSpeed = 110.0f; // rad/s^2 rms at the speed cap, grows as speed^3
+    public const float GaitDisturbanceAtMaxSpeed = 80.0f; // rad/s^2 rms at the speed cap, grows as speed^3
+    public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
+    public const float StumbleRateAtMaxSpeed = 0.2f; // stumbles per second at the speed cap (linear from ComfortSpeed)
+    public const float StumbleKick = 13.0f;         // rad/s of forward pitch rate per stumble (peaks ~0.7 rad from upright)
 
     public const float StandHeight = 0.28f;
     public const float SquatPerAccel = 0.004f;      // m of squat per m/s^2
@@ -77,10 +84,11 @@ public static class BodyModel
 
     /// <summary>
     /// Advances eight bodies by one control step. The commands are the actions clipped to
-    /// [-1, 1]; the kicks are unit-variance random numbers for the gait disturbance.
+    /// [-1, 1]; the kicks are unit-variance random numbers for the gait disturbance;
+    /// <paramref name="stumbleDraw"/> is uniform in [-1, 1) and decides whether the gait stumbles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Advance(ref BodyBlock b, V cmdX, V cmdY, V cmdYaw, V kickRoll, V kickPitch)
+    public static void Advance(ref BodyBlock b, V cmdX, V cmdY, V cmdYaw, V kickRoll, V kickPitch, V stumbleDraw)
     {
         const float dt = ControlDt;
         V targetVx = cmdX * Vector256.Create(MaxForwardSpeed);
@@ -117,6 +125,10 @@ public static class BodyModel
         V pitchTarget = ax * Vector256.Create(-LeanPerG / Gravity);
         b.RollRate += (w2 * (rollTarget - b.Roll) - c * b.RollRate + kick * kickRoll) * Vector256.Create(dt);
         b.PitchRate += (w2 * (pitchTarget - b.Pitch) - c * b.PitchRate + kick * kickPitch) * Vector256.Create(dt);
+        // a stumble this step with probability rate(speed) * dt: P(draw01 < p) = p
+        V stumbleChance = Vector256.Max(V.Zero, (speed - Vector256.Create(ComfortSpeed)) * Vector256.Create(StumbleRateAtMaxSpeed * dt / (MaxPlanarSpeed - ComfortSpeed)));
+        V stumbled = Vector256.LessThan((stumbleDraw + V.One) * Vector256.Create(0.5f), stumbleChance);
+        b.PitchRate += stumbled & Vector256.Create(StumbleKick);
         b.Roll += b.RollRate * Vector256.Create(dt);
         b.Pitch += b.PitchRate * Vector256.Create(dt);
 

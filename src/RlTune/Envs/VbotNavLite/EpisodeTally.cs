@@ -18,23 +18,32 @@ internal sealed unsafe class EpisodeTally
         Array.Clear(_metrics);
     }
 
-    /// <summary>Records one ended episode; <paramref name="termSums"/> points at its term sums, strided by <paramref name="stride"/>.</summary>
-    public void Record(float episodeReturn, int length, bool success, bool fell, bool left, bool reached, float distance, float meanSpeed, float* termSums, int stride)
+    /// <summary>One ended episode's metrics, in <see cref="MetricNames"/> order.</summary>
+    public static void Fill(Span<double> metrics, int length, bool success, bool fell, bool left, bool reached, float distance, float meanSpeed)
+    {
+        metrics[0] = success ? 1 : 0;
+        metrics[1] = fell ? 1 : 0;
+        metrics[2] = left && !fell ? 1 : 0;
+        metrics[3] = fell || left ? 1 : 0;
+        metrics[4] = !success && !fell && !left ? 1 : 0;
+        metrics[5] = reached ? 1 : 0;
+        metrics[6] = distance;
+        metrics[7] = meanSpeed;
+        metrics[8] = length;
+    }
+
+    /// <summary>
+    /// Records one ended episode: its <paramref name="metrics"/> (see <see cref="Fill"/>) and its
+    /// term sums at <paramref name="termSums"/>, strided by <paramref name="stride"/>.
+    /// </summary>
+    public void Record(float episodeReturn, int length, ReadOnlySpan<double> metrics, float* termSums, int stride)
     {
         _episodes++;
         _return += episodeReturn;
         _returnSq += (double)episodeReturn * episodeReturn;
         _length += length;
         for (int k = 0; k < RewardTerms.Count; k++) _terms[k] += termSums[(long)k * stride] / length;
-        _metrics[0] += success ? 1 : 0;
-        _metrics[1] += fell ? 1 : 0;
-        _metrics[2] += left && !fell ? 1 : 0;
-        _metrics[3] += fell || left ? 1 : 0;
-        _metrics[4] += !success && !fell && !left ? 1 : 0;
-        _metrics[5] += reached ? 1 : 0;
-        _metrics[6] += distance;
-        _metrics[7] += meanSpeed;
-        _metrics[8] += length;
+        for (int k = 0; k < _metrics.Length; k++) _metrics[k] += metrics[k];
     }
 
     public void Add(EpisodeTally other)

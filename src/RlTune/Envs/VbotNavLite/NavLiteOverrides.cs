@@ -18,7 +18,8 @@ public sealed record NavLiteSettings
     /// <summary>Body tilt (radians from upright) beyond which the robot has fallen.</summary>
     public double FallThreshold { get; init; } = 0.6;
     /// <summary>Steps the episode runs on after the robot first stopped at the target.</summary>
-    public int SuccessHoldSteps { get; init; } = 50;
+    public int SuccessHoldSteps { get; init; } = DefaultSuccessHoldSteps;
+    public const int DefaultSuccessHoldSteps = 50;
 
     public static NavLiteSettings Default { get; } = new();
 }

@@ -27,6 +27,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly int _n, _padded;
     private readonly NavLiteSettings _settings;
     private readonly float[] _weights;
+    private readonly RewardTermInfo[] _terms; // Terms.All with this env's success hold as the bound of the hold's terms
     private readonly float _fallThresholdSq, _targetX, _targetY, _noise;
     private readonly int _maxSteps, _holdSteps;
 
@@ -39,6 +40,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly float* _obs, _finalObs;
     private readonly float* _finalX, _finalY; // where envs that ended in the last step were, before their reset
     private readonly int* _finalOutcome;     // how they ended (EpisodeOutcome)
+    private readonly double[] _finalMetrics; // [env * metric count], their episode metrics (EpisodeTally.MetricNames)
     private readonly List<Array> _pins = new();
 
     private readonly EpisodeTally[] _tallies;
@@ -57,6 +59,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _padded = (_n + Lanes - 1) / Lanes * Lanes;
         _settings = NavLiteOverrides.Parse(options.Overrides);
         _weights = Terms.ResolveWeights(options.RewardScales, EnvName);
+        _terms = Terms.All.Select(t => t.MaxStepsPerEpisode is null ? t : t with { MaxStepsPerEpisode = _settings.SuccessHoldSteps }).ToArray();
         _fallThresholdSq = (float)(_settings.FallThreshold * _settings.FallThreshold);
         _targetX = (float)_settings.TargetX;
         _targetY = (float)_settings.TargetY;
@@ -76,6 +79,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _finalObs = (float*)Pin<float>(_n * Dim);
         _finalX = Floats(); _finalY = Floats();
         _finalOutcome = (int*)Pin<int>(_padded);
+        _finalMetrics = new double[_n * EpisodeTally.MetricNames.Count];
 
         int blocks = _padded / Lanes;
         int chunks = Math.Clamp(options.Threads, 1, blocks);
@@ -92,7 +96,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     public int ObsDim => Dim;
     public int ActDim => 3;
     public int MaxEpisodeSteps => _maxSteps;
-    public IReadOnlyList<RewardTermInfo> RewardTerms => Terms.All;
+    public IReadOnlyList<RewardTermInfo> RewardTerms => _terms;
     public NavLiteSettings Settings => _settings;
     /// <summary>The weights in use, in <see cref="Terms"/> index order.</summary>
     public IReadOnlyList<float> Weights => _weights;
@@ -108,6 +112,14 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
     public EpisodeOutcome FinalOutcome(int i) => ((uint)i < (uint)_n) ? (EpisodeOutcome)_finalOutcome[i] : throw new ArgumentOutOfRangeException(nameof(i));
     public ReadOnlySpan<float> FinalObservations => new(_finalObs, _n * Dim);
+
+    public IReadOnlyList<string> EpisodeMetricNames => EpisodeTally.MetricNames;
+
+    public void FinalEpisodeMetrics(int env, Span<double> values)
+    {
+        if ((uint)env >= (uint)_n) throw new ArgumentOutOfRangeException(nameof(env));
+        _finalMetrics.AsSpan(env * EpisodeTally.MetricNames.Count, EpisodeTally.MetricNames.Count).CopyTo(values);
+    }
 
     public void Reset(int seed)
     {
@@ -179,9 +191,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
             VU rng = Vector256.Load(_rng + i);
             V kickRoll = Uniform(ref rng) * Vector256.Create(1.7320508f), kickPitch = Uniform(ref rng) * Vector256.Create(1.7320508f);
+            V stumbleDraw = Uniform(ref rng);
             rng.Store(_rng + i);
             var b = Load(i);
-            BodyModel.Advance(ref b, a0, a1, a2, kickRoll, kickPitch);
+            BodyModel.Advance(ref b, a0, a1, a2, kickRoll, kickPitch, stumbleDraw);
             Store(i, in b);
 
             V ex = tx - b.X, ey = ty - b.Y;
@@ -287,8 +300,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
                 {
                     new Span<float>(_obs + (long)e * Dim, Dim).CopyTo(new Span<float>(_finalObs + (long)e * Dim, Dim));
                     int len = _steps[e];
-                    tally.Record(_return[e], len, (successBits >> l & 1) != 0, (fellBits >> l & 1) != 0, (leftBits >> l & 1) != 0,
-                        _everReached[e] != 0, dist.GetElement(l), _speedSum[e] / len, _termSums + e, padded);
+                    var metrics = _finalMetrics.AsSpan(e * EpisodeTally.MetricNames.Count, EpisodeTally.MetricNames.Count);
+                    EpisodeTally.Fill(metrics, len, (successBits >> l & 1) != 0, (fellBits >> l & 1) != 0, (leftBits >> l & 1) != 0,
+                        _everReached[e] != 0, dist.GetElement(l), _speedSum[e] / len);
+                    tally.Record(_return[e], len, metrics, _termSums + e, padded);
                 }
                 ResetEnv(e);
             }

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Text.Json.Nodes;
+using RlTune.Envs;
+using RlTune.Envs.VbotNavLite;
+using RlTune.Learning;
+using RlTune.Study;
+using RlTune.Trials;
+
+using V = System.Runtime.Intrinsics.Vector256<float>;
+
+namespace RlTune.Tests.Envs;
+
+/// <summary>What vbot-nav-lite ships as defaults: its weight table and its recommended PPO settings, and where train writes.</summary>
+public sealed class NavLiteDefaultsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("rltune-navlite-defaults-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void TheDefaultWeightTablePassesTheRewardBudgetAudit()
+    {
+        var audit = RewardBudgetAudit.ForEnv(VbotNavLiteEnv.EnvName, null, null)!;
+        Assert.Equal(1000, audit.EpisodeLength);
+        var finding = audit.Check(new Dictionary<string, double>());
+        Assert.True(finding.Passed, finding.Message);
+        Assert.Equal(RewardTerms.All[RewardTerms.ArrivalBonus].DefaultWeight, finding.Arrival);
+        // the lazy-robot case of bench/env-behaviours.sh fails it, as it should
+        Assert.False(audit.Check(new Dictionary<string, double> { ["alive_bonus"] = 1.0, ["arrival_bonus"] = 10 }).Passed);
+    }
+
+    [Fact]
+    public void TheSuccessHoldsTermsAreBoundedByTheHold()
+    {
+        using var env = new VbotNavLiteEnv(new EnvOptions(1, null, new JsonObject { ["success_hold_steps"] = 10 }));
+        var bounded = env.RewardTerms.Where(t => t.MaxStepsPerEpisode != null).ToDictionary(t => t.Name, t => t.MaxStepsPerEpisode);
+        Assert.Equal(new Dictionary<string, int?> { ["stop_scale"] = 10, ["zero_ang_bonus"] = 10 }, bounded);
+        var audit = RewardBudgetAudit.ForEnv(VbotNavLiteEnv.EnvName, new JsonObject { ["success_hold_steps"] = 1000 }, null)!;
+        Assert.False(audit.Check(new Dictionary<string, double>()).Passed); // a hold as long as the episode pays as much as loitering
+    }
+
+    [Theory]
+    [InlineData(1.7, 0.0)]   // at a comfortable trot the gait never stumbles
+    [InlineData(2.15, 0.1)]  // halfway to the cap: half the top rate
+    [InlineData(2.5, 0.2)]   // at the speed cap: StumbleRateAtMaxSpeed per second
+    public void TheGaitStumblesAboveTheComfortableSpeedAtTheStatedRate(double speed, double perSecond)
+    {
+        var random = new Random(5);
+        V Draw() => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
+        var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create((float)speed), Height = Vector256.Create(BodyModel.StandHeight) };
+        V command = Vector256.Create((float)(speed / BodyModel.MaxForwardSpeed));
+        int steps = 25_000, stumbles = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            body.Roll = body.Pitch = body.RollRate = body.PitchRate = V.Zero; // each step from upright: only this step's kick shows
+            BodyModel.Advance(ref body, command, V.Zero, V.Zero, Draw(), Draw(), Draw());
+            // the gait's own kick adds at most ~1.4 rad/s in a step; a stumble adds StumbleKick
+            for (int l = 0; l < 8; l++) if (body.PitchRate[l] > BodyModel.StumbleKick / 2) stumbles++;
+        }
+        double seconds = 8.0 * steps * BodyModel.ControlDt;
+        double expected = perSecond * seconds; // 0, 200 or 400 stumbles
+        Assert.InRange(stumbles, expected * 0.8, expected * 1.2 + 0.5);
+    }
+
+    [Fact]
+    public void NavLiteRecommendsItsOwnPpoSettingsUnderTheTrialsOwn()
+    {
+        var defaults = TrainingRequest.ConfigFor(VbotNavLiteEnv.EnvName, null, "test");
+        Assert.Equal([128, 64], defaults.PolicyHiddenLayerSizes);
+        Assert.Equal([256, 128], defaults.ValueHiddenLayerSizes);
+        Assert.Equal(EnvRegistry.DefaultRlOverrides(VbotNavLiteEnv.EnvName)!["num_envs"]!.GetValue<int>(), defaults.NumEnvs);
+        Assert.Equal(new PpoConfig().DiscountFactor, defaults.DiscountFactor); // a key the env leaves alone keeps the seed's default
+
+        var trial = TrainingRequest.ConfigFor(VbotNavLiteEnv.EnvName,
+            new JsonObject { ["num_envs"] = 64, ["policy_hidden_layer_sizes"] = new JsonArray(32) }, "trial.json");
+        Assert.Equal(64, trial.NumEnvs);                                  // the trial's value wins
+        Assert.Equal([32], trial.PolicyHiddenLayerSizes);
+        Assert.Equal([256, 128], trial.ValueHiddenLayerSizes);            // the env's where the trial is silent
+
+        // an env without recommendations (an external trainer's name) gets the seed's defaults
+        Assert.Null(EnvRegistry.DefaultRlOverrides("not-built-in"));
+        Assert.Equal(new PpoConfig().PolicyHiddenLayerSizes, TrainingRequest.ConfigFor("not-built-in", null, "test").PolicyHiddenLayerSizes);
+        // callers get a copy: changing it changes nothing for the next run
+        EnvRegistry.DefaultRlOverrides(VbotNavLiteEnv.EnvName)!["num_envs"] = 3;
+        Assert.NotEqual(3, TrainingRequest.ConfigFor(VbotNavLiteEnv.EnvName, null, "test").NumEnvs);
+    }
+
+    [Fact]
+    public void TrainWritesMetricsJsonIntoTheOutputDirItself()
+    {
+        string runDir = Path.Combine(_root, "my-run");
+        var (code, stdout, stderr) = Cli("train", "--env", "vbot-nav-lite", "--steps", "1536", "--seed", "3", "--num-envs", "16",
+            "--output", runDir, "--threads", "1", "--env-threads", "1", "--eval-episodes", "4");
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains($"PIPELINE_RUN_DIR={runDir}", stdout);
+        var metrics = MetricsReader.Read(runDir)!;
+        foreach (var key in new[] { "success_rate", "termination_rate", "episode_length_mean", "episode_reward_mean" })
+            Assert.True(metrics.Values.ContainsKey(key), key);
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "final_agent.ckpt")));
+        Assert.DoesNotContain(Directory.GetDirectories(runDir), d => Path.GetFileName(d).StartsWith("train-", StringComparison.Ordinal));
+    }
+
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rltune.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
