@@ -36,7 +36,6 @@ public sealed class PruningTests : IDisposable
         Assert.StartsWith("pruned at step 200 of 1000 (seed 0): success 0.07", pruned.Error);
         Assert.Contains("is below the median 0.2 of 3 completed trials at that step", pruned.Error);
         Assert.Equal(pruned.Error, pruned.SeedRuns.Single().Error);
-        Assert.Equal(0.0751, pruned.SeedRuns.Single().Metrics["success"], 3);
         var runDir = pruned.SeedRuns.Single().RunDir!;
         Assert.False(File.Exists(Path.Combine(runDir, "metrics.json")));   // killed before it could finish
         Assert.False(File.Exists(Path.Combine(runDir, RlTune.Trials.TrialRunner.PidFile)));
@@ -45,8 +44,12 @@ public sealed class PruningTests : IDisposable
         var study = store.FindStudy("s")!;
         var success = store.GetIntermediateMetrics(study.Id, "success");
         Assert.Equal(30, success.Count(v => v.Number < 3));             // 10 lines each of the completed trials
-        Assert.Equal([100L, 200L], success.Where(v => v.Number == 3).Select(v => v.Step));
-        Assert.Equal(40 - 8, store.GetIntermediateMetrics(study.Id, "reward").Count);
+        // the lines up to the one that pruned it (a loaded machine may read one or two more before the kill lands)
+        var prunedSteps = success.Where(v => v.Number == 3).Select(v => v.Step).ToList();
+        Assert.Equal([100L, 200L], prunedSteps.Take(2));
+        Assert.InRange(prunedSteps.Count, 2, 9);
+        Assert.Equal(30 + prunedSteps.Count, store.GetIntermediateMetrics(study.Id, "reward").Count);
+        Assert.Equal(success.Last(v => v.Number == 3).Value, pruned.SeedRuns.Single().Metrics["success"]);   // its last values, kept with the reason
         Assert.Empty(store.GetIntermediateMetrics(study.Id, "steps_per_s"));   // speed is not a learning metric
 
         var status = _h.Cli("status", "--output", _h.Output, "--study", "s");
