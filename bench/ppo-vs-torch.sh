@@ -7,13 +7,14 @@
 # is one torch thread over a two-thread OpenBLAS (what an unset environment gives on 2 cores). Each
 # metric's ratio is quoted against the stated setting and against the best peer setting of this run.
 # The machine is shared: only ratios measured in the same run mean anything; uptime is printed beside them.
-# Usage: [ROUNDS=3] [THREADS=2] [SHAPES="full-body lite"] bench/ppo-vs-torch.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
+# Usage: [ROUNDS=3] [THREADS=2] [ITERS=200] [SHAPES="full-body lite"] bench/ppo-vs-torch.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 TORCH=${TORCH:-/work/shared/bench/torch_ppo_update.py}
 SHAPES=${SHAPES:-full-body lite}
+ITERS=${ITERS:-200} # timed iterations of each side (after the same 20 warm-up ones)
 /usr/bin/python3 -c "import torch" 2>/dev/null || { echo "ppo-vs-torch: the peer needs python3-torch and libopenblas0-pthread; run scripts/install-bench-deps" >&2; exit 1; }
 dotnet build bench/RlTune.Bench -c Release -v q --nologo >/dev/null
 BENCH=bench/RlTune.Bench/bin/Release/net10.0/rltune-bench
@@ -32,7 +33,7 @@ run_peer() { # name shape-args...: one peer run, stdout's last line to $tmp/peer
     torch2-blas2) th=2; envs=(OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2) ;;
     torch1-blas2) th=1; envs=(OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=1) ;;
   esac
-  env "${envs[@]}" /usr/bin/python3 "$PROBE" "$TORCH" "$@" --threads "$th" >"$tmp/out" 2>"$tmp/err" || true
+  env "${envs[@]}" /usr/bin/python3 "$PROBE" "$TORCH" "$@" --threads "$th" --iters "$ITERS" >"$tmp/out" 2>"$tmp/err" || true
   tail -1 "$tmp/out" >>"$tmp/peer-$peer"
   grep '^peer ' "$tmp/err" | tail -1 >"$tmp/probe-$peer" || true
 }
@@ -43,7 +44,7 @@ run_shape() {
   for _ in $(seq "$ROUNDS"); do
     for peer in "${PEERS[@]}"; do
       run_peer "$peer" "$@"
-      [ "$peer" = torch1-blas1 ] && "$BENCH" ppo-update "$@" --threads "$THREADS" 2>/dev/null | tail -1 >>"$tmp/ours"
+      [ "$peer" = torch1-blas1 ] && "$BENCH" ppo-update "$@" --threads "$THREADS" --iters "$ITERS" 2>/dev/null | tail -1 >>"$tmp/ours"
     done
   done
   for peer in "${PEERS[@]}"; do printf '%-9s peer %-13s %s\n' "$name" "$peer" "$(cat "$tmp/probe-$peer")"; done
@@ -64,7 +65,7 @@ run_shape() {
   done
 }
 
-echo "rltune threads=$THREADS rounds=$ROUNDS; $(uptime)"
+echo "rltune threads=$THREADS rounds=$ROUNDS iters=$ITERS; $(uptime)"
 for shape in $SHAPES; do
   case $shape in
     full-body) run_shape full-body --obs 54 --act 12 --policy 256,128,64 --value 512,256,128 --batch 1536 --envs 2048 ;;

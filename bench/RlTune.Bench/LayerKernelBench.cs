@@ -9,12 +9,12 @@ namespace RlTune.Bench;
 /// </summary>
 internal static unsafe class LayerKernelBench
 {
-    public const string Help = "[--rows 768] [--reps 2000]: GFLOP/s of each PPO layer shape, fused vs packed GEMM + passes (one thread)";
+    public const string Help = "[--rows 256] [--reps 2000]: GFLOP/s per CPU-second of each PPO layer shape, fused vs packed GEMM + passes (one thread)";
 
     public static int Run(string[] args)
     {
         var a = new BenchArgs(args);
-        int rows = a.Int("rows", 768), reps = a.Int("reps", 2000);
+        int rows = a.Int("rows", 256), reps = a.Int("reps", 2000);
         int[][] shapes = [[19, 128], [128, 64], [19, 256], [256, 128], [54, 256], [256, 128], [128, 64], [54, 512], [512, 256], [256, 128]];
         var rng = new Rng(5);
         var scratch = new GemmScratch();
@@ -37,7 +37,9 @@ internal static unsafe class LayerKernelBench
                 double flop = 2.0 * rows * inputs * outputs;
                 line += $"  {(fused ? "fused" : "packed")}: forward {flop / forward / 1e9,5:F1} backward {2 * flop / backward / 1e9,5:F1} GFLOP/s";
             }
-            Console.WriteLine(line);
+            var linear = new Linear(inputs, outputs, Activation.Identity, below.ParameterCount);
+            double linearForward = Time(reps, () => linear.Forward(p.Pointer, x.Pointer, rows, y.Pointer, scratch));
+            Console.WriteLine(line + $"  (fused without ELU: forward {2.0 * rows * inputs * outputs / linearForward / 1e9,5:F1})");
         }
         Linear.UseFusedKernels = true;
         return 0;
@@ -46,8 +48,11 @@ internal static unsafe class LayerKernelBench
     private static double Time(int reps, Action run)
     {
         for (int i = 0; i < Math.Max(3, reps / 10); i++) run();
-        var clock = Stopwatch.StartNew();
+        // CPU seconds, not wall seconds: on a shared machine a single thread is often descheduled
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
         for (int i = 0; i < reps; i++) run();
-        return clock.Elapsed.TotalSeconds / reps;
+        process.Refresh();
+        return (process.TotalProcessorTime - cpu0).TotalSeconds / reps;
     }
 }

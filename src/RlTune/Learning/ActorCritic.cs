@@ -70,3 +70,26 @@ public sealed class ActorCriticWorkspace
     /// <summary>Old log-probabilities, advantages, returns and old values of the gathered rows, one block of rows each.</summary>
     public AlignedBuffer BatchScalars { get; }
 }
+
+/// <summary>Both networks' weights packed for the fused kernels (<see cref="MlpPacks"/>), repacked across the pool's threads.</summary>
+public sealed unsafe class ActorCriticPacks(ActorCritic model) : IParallelJob
+{
+    public MlpPacks Policy { get; } = new(model.Policy);
+    public MlpPacks Value { get; } = new(model.Value);
+
+    /// <summary>Packs the current parameters; call after every parameter change, before the packs are used.</summary>
+    public void Refresh(WorkerPool pool)
+    {
+        if (Policy.Jobs + Value.Jobs > 0) pool.Run(this);
+    }
+
+    public void Execute(int part, int parts)
+    {
+        float* p = model.Parameters.Pointer;
+        for (int job = part; job < Policy.Jobs + Value.Jobs; job += parts)
+        {
+            if (job < Policy.Jobs) Policy.Pack(p, job);
+            else Value.Pack(p, job - Policy.Jobs);
+        }
+    }
+}

@@ -97,9 +97,20 @@ internal static unsafe class FusedGemm
         float* c, int ldc, TEpilogue epilogue, GemmScratch scratch) where TEpilogue : struct, ITileEpilogue
     {
         if (m <= 0 || n <= 0) return;
-        int mFull = m / Mr * Mr, panels = (n + Nr - 1) / Nr;
-        float* packed = scratch.Grow(ref scratch.FusedPackedB, Math.Max(1, panels * Nr * k)).Pointer;
+        float* packed = scratch.Grow(ref scratch.FusedPackedB, Math.Max(1, PackedLength(k, n))).Pointer;
         PackB(n, k, b, ldb, transB, packed);
+        MultiplyPacked(m, n, k, a, lda, packed, c, ldc, epilogue, scratch);
+    }
+
+    /// <summary>Floats that B [k x n] takes once packed by <see cref="PackB"/>.</summary>
+    public static int PackedLength(int k, int n) => (n + Nr - 1) / Nr * Nr * k;
+
+    /// <summary>As <see cref="Multiply{TEpilogue}"/> with B already packed by <see cref="PackB"/> (weights packed once, used by every chunk and thread).</summary>
+    public static void MultiplyPacked<TEpilogue>(int m, int n, int k, float* a, int lda, float* packed,
+        float* c, int ldc, TEpilogue epilogue, GemmScratch scratch) where TEpilogue : struct, ITileEpilogue
+    {
+        if (m <= 0 || n <= 0) return;
+        int mFull = m / Mr * Mr, panels = (n + Nr - 1) / Nr;
         float* aEdge = null, cEdge = scratch.Edge.Pointer;
         if (mFull < m)
         {
@@ -137,8 +148,8 @@ internal static unsafe class FusedGemm
         }
     }
 
-    /// <summary>op(B) as panels of 32 columns, 32 values per k, zero-padded past n.</summary>
-    private static void PackB(int n, int k, float* b, int ldb, bool transB, float* dst)
+    /// <summary>op(B) [k x n] (B is [n x k] when transposed) as panels of 32 columns, 32 values per k, zero-padded past n.</summary>
+    public static void PackB(int n, int k, float* b, int ldb, bool transB, float* dst)
     {
         for (int j = 0; j < n; j += Nr)
         {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace RlTune.Learning;
 
@@ -31,24 +32,35 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// 16-32 columns wide, so dot products over a transposed copy of W do far less work.
     /// </summary>
     public const int NarrowWidth = 4;
-    private bool IsNarrow => Out <= NarrowWidth;
+    internal bool IsNarrow => Out <= NarrowWidth;
 
-    /// <summary>y[rows x Out] = act(x[rows x In] W + b).</summary>
-    public unsafe void Forward(float* parameters, float* x, int rows, float* y, GemmScratch scratch)
+    /// <summary>
+    /// y[rows x Out] = act(x[rows x In] W + b). <paramref name="packs"/>, when given, holds W already packed
+    /// for the fused kernel (see <see cref="MlpPacks"/>).
+    /// </summary>
+    public unsafe void Forward(float* parameters, float* x, int rows, float* y, GemmScratch scratch, float* packs = null)
     {
         if (IsNarrow)
         {
             float* wt = TransposedWeights(parameters, scratch);
-            for (int r = 0; r < rows; r++)
+            if (Vector512.IsHardwareAccelerated && In % 16 == 0)
             {
-                var xr = new ReadOnlySpan<float>(x + (long)r * In, In);
-                for (int j = 0; j < Out; j++) y[(long)r * Out + j] = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(wt + j * In, In));
+                NarrowForward512(wt, x, rows, y);
+            }
+            else
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    var xr = new ReadOnlySpan<float>(x + (long)r * In, In);
+                    for (int j = 0; j < Out; j++) y[(long)r * Out + j] = TensorPrimitives.Dot(xr, new ReadOnlySpan<float>(wt + j * In, In));
+                }
             }
         }
         else if (Fused(Activation))
         {
-            FusedGemm.Multiply(rows, Out, In, x, In, parameters + WeightOffset, Out, false, y, Out,
-                new BiasActivationEpilogue(parameters + BiasOffset, Activation), scratch);
+            var epilogue = new BiasActivationEpilogue(parameters + BiasOffset, Activation);
+            if (packs != null) FusedGemm.MultiplyPacked(rows, Out, In, x, In, packs, y, Out, epilogue, scratch);
+            else FusedGemm.Multiply(rows, Out, In, x, In, parameters + WeightOffset, Out, false, y, Out, epilogue, scratch);
             return;
         }
         else
@@ -61,7 +73,7 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// <summary>Off: the packed GEMM plus separate element-wise passes everywhere (tests and benchmarks compare the two).</summary>
     public static bool UseFusedKernels { get; set; } = true;
 
-    private static bool Fused(Activation activation) => UseFusedKernels && FusedGemm.IsSupported && FusedGemm.Fuses(activation);
+    internal static bool Fused(Activation activation) => UseFusedKernels && FusedGemm.IsSupported && FusedGemm.Fuses(activation);
 
     /// <summary>
     /// Backward through this layer from <paramref name="dz"/> = dL/d(pre-activation) [rows x Out], whose
@@ -70,7 +82,8 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
     /// layer's input <paramref name="x"/>: dx becomes that layer's dL/d(pre-activation), (dz Wᵀ) ⊙ act'(x),
     /// and its bias gradient is added too.
     /// </summary>
-    public unsafe void Backward(float* parameters, float* x, float* dz, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch)
+    public unsafe void Backward(float* parameters, float* x, float* dz, int rows, float* gradients, float* dx, Linear? below, GemmScratch scratch,
+        float* transposedPacks = null)
     {
         if (IsNarrow)
         {
@@ -84,13 +97,55 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         float* belowBias = gradients + below.BiasOffset;
         if (Fused(below.Activation))
         {
-            FusedGemm.Multiply(rows, In, Out, dz, Out, w, Out, true, dx, In,
-                new ActivationGradientEpilogue(x, In, belowBias, below.Activation), scratch);
+            var epilogue = new ActivationGradientEpilogue(x, In, belowBias, below.Activation);
+            if (transposedPacks != null) FusedGemm.MultiplyPacked(rows, In, Out, dz, Out, transposedPacks, dx, In, epilogue, scratch);
+            else FusedGemm.Multiply(rows, In, Out, dz, Out, w, Out, true, dx, In, epilogue, scratch);
             return;
         }
         Gemm.Multiply(rows, In, Out, dz, Out, false, w, Out, true, dx, In, false, scratch);
         for (int r = 0; r < rows; r++)
             Activations.GradientRow(below.Activation, x + (long)r * In, dx + (long)r * In, In, belowBias);
+    }
+
+    /// <summary>Each row of x read once for all (at most 4) outputs: one pass instead of one dot product call per output.</summary>
+    private unsafe void NarrowForward512(float* wt, float* x, int rows, float* y)
+    {
+        int inputs = In, outputs = Out;
+        for (int r = 0; r < rows; r++, x += inputs, y += outputs)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int i = 0; i < inputs; i += 16)
+            {
+                var xv = Vector512.Load(x + i);
+                s0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wt + i), s0);
+                if (outputs > 1) s1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wt + inputs + i), s1);
+                if (outputs > 2) s2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wt + 2 * inputs + i), s2);
+                if (outputs > 3) s3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(wt + 3 * inputs + i), s3);
+            }
+            y[0] = Vector512.Sum(s0);
+            if (outputs > 1) y[1] = Vector512.Sum(s1);
+            if (outputs > 2) y[2] = Vector512.Sum(s2);
+            if (outputs > 3) y[3] = Vector512.Sum(s3);
+        }
+    }
+
+    /// <summary>One row of <see cref="NarrowBackward"/> in one pass over x and Wᵀ: dWᵀ_j += g_j·x and dx = Σ_j g_j·Wᵀ_j (when dx is not null).</summary>
+    private unsafe void NarrowBackwardRow512(float* wt, float* dwt, float* x, float* g, float* dx)
+    {
+        int inputs = In, outputs = Out;
+        for (int i = 0; i < inputs; i += 16)
+        {
+            var xv = Vector512.Load(x + i);
+            var sum = Vector512<float>.Zero;
+            for (int j = 0; j < outputs; j++)
+            {
+                var gj = Vector512.Create(g[j]);
+                float* acc = dwt + j * inputs + i;
+                Vector512.FusedMultiplyAdd(xv, gj, Vector512.Load(acc)).Store(acc);
+                sum = Vector512.FusedMultiplyAdd(Vector512.Load(wt + j * inputs + i), gj, sum);
+            }
+            if (dx != null) sum.Store(dx + i);
+        }
     }
 
     /// <summary>W^T [Out x In] in the scratch's narrow buffer (first In*Out floats).</summary>
@@ -109,8 +164,15 @@ public sealed class Linear(int inputs, int outputs, Activation activation, int o
         float* wt = TransposedWeights(parameters, scratch);
         float* dwt = wt + In * Out;
         new Span<float>(dwt, In * Out).Clear();
+        bool vector = Vector512.IsHardwareAccelerated && In % 16 == 0;
         for (int r = 0; r < rows; r++)
         {
+            if (vector)
+            {
+                NarrowBackwardRow512(wt, dwt, x + (long)r * In, dy + (long)r * Out, dx != null ? dx + (long)r * In : null);
+                if (dx != null) Activations.GradientRow(below!.Activation, x + (long)r * In, dx + (long)r * In, In, gradients + below.BiasOffset);
+                continue;
+            }
             var xr = new ReadOnlySpan<float>(x + (long)r * In, In);
             Span<float> dxr = dx != null ? new Span<float>(dx + (long)r * In, In) : default;
             for (int j = 0; j < Out; j++)

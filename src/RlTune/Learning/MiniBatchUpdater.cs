@@ -24,6 +24,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
     private readonly PpoLossSums[] _sums;
     private readonly double[] _squares;
     private readonly GradientStep _gradientStep;
+    private readonly ActorCriticPacks _packs;
     private SampleSource _source;
     private int* _indices;
     private int _count;
@@ -34,6 +35,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
         _sums = new PpoLossSums[workspaces.Length];
         _squares = new double[workspaces.Length];
         _gradientStep = new GradientStep(this);
+        _packs = new ActorCriticPacks(model);
     }
 
     /// <summary>
@@ -45,6 +47,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
         fixed (int* idx = indices)
         {
             _source = source; _indices = idx; _count = indices.Length;
+            _packs.Refresh(_pool);
             _pool.Run(this);
             _indices = null;
         }
@@ -88,7 +91,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
                 scalars[2 * rows + i] = _source.Returns[k];
                 scalars[3 * rows + i] = _source.Values[k];
             }
-            LossAndGradient(_model, _config, ws, rows, _count, ref sums);
+            LossAndGradient(_model, _config, ws, rows, _count, ref sums, _packs);
         }
         if (part == 0)
             PpoLoss.Entropy(_model.LogStd, _config.EntropyLossScale, new Span<float>(ws.Gradients.Pointer + _model.LogStdOffset, act));
@@ -100,7 +103,8 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
     /// and the scalar blocks: old log-prob, advantage, return, old value); gradients are added into
     /// the workspace's gradient vector. The entropy term is not included (it is per batch, not per row).
     /// </summary>
-    internal static void LossAndGradient(ActorCritic model, PpoConfig config, ActorCriticWorkspace ws, int rows, int batchSize, ref PpoLossSums sums)
+    internal static void LossAndGradient(ActorCritic model, PpoConfig config, ActorCriticWorkspace ws, int rows, int batchSize, ref PpoLossSums sums,
+        ActorCriticPacks? packs = null)
     {
         int act = model.Actions;
         float* p = model.Parameters.Pointer, g = ws.Gradients.Pointer;
@@ -110,16 +114,16 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
         var oldValues = new ReadOnlySpan<float>(ws.BatchScalars.Pointer + 3 * rows, rows);
         var actions = new ReadOnlySpan<float>(ws.BatchActions.Pointer, rows * act);
 
-        float* mean = model.Policy.Forward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.Scratch);
+        float* mean = model.Policy.Forward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.Scratch, packs?.Policy);
         PpoLoss.Policy(new ReadOnlySpan<float>(mean, rows * act), model.LogStd, actions, oldLogProb, advantages,
             config.RatioClip, batchSize, new Span<float>(ws.MeanGradient.Pointer, rows * act),
             new Span<float>(g + model.LogStdOffset, act), ref sums);
-        model.Policy.Backward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.MeanGradient.Pointer, g, ws.Scratch);
+        model.Policy.Backward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.MeanGradient.Pointer, g, ws.Scratch, packs?.Policy);
 
-        float* value = model.Value.Forward(p, ws.Inputs.Pointer, rows, ws.Value, ws.Scratch);
+        float* value = model.Value.Forward(p, ws.Inputs.Pointer, rows, ws.Value, ws.Scratch, packs?.Value);
         PpoLoss.Value(new ReadOnlySpan<float>(value, rows), oldValues, returns, config.ClipPredictedValues,
             config.ValueClip, config.ValueLossScale, batchSize, new Span<float>(ws.ValueGradient.Pointer, rows), ref sums);
-        model.Value.Backward(p, ws.Inputs.Pointer, rows, ws.Value, ws.ValueGradient.Pointer, g, ws.Scratch);
+        model.Value.Backward(p, ws.Inputs.Pointer, rows, ws.Value, ws.ValueGradient.Pointer, g, ws.Scratch, packs?.Value);
     }
 
     /// <summary>Phase two: sum the threads' gradients (and their squares), or apply Adam, on each thread's parameter slice.</summary>

@@ -47,14 +47,14 @@ public sealed class Mlp
     }
 
     /// <summary>Runs the network on x[rows x Inputs]; returns the output [rows x Outputs] inside the workspace.</summary>
-    public unsafe float* Forward(float* parameters, float* x, int rows, MlpWorkspace workspace, GemmScratch scratch)
+    public unsafe float* Forward(float* parameters, float* x, int rows, MlpWorkspace workspace, GemmScratch scratch, MlpPacks? packs = null)
     {
         workspace.CheckRows(rows);
         float* input = x;
         for (int l = 0; l < Layers.Count; l++)
         {
             float* output = workspace.Outputs[l].Pointer;
-            Layers[l].Forward(parameters, input, rows, output, scratch);
+            Layers[l].Forward(parameters, input, rows, output, scratch, packs != null ? packs.Forward(l) : null);
             input = output;
         }
         return input;
@@ -64,7 +64,8 @@ public sealed class Mlp
     /// Backward after <see cref="Forward"/> on the same rows. <paramref name="dOutput"/> [rows x Outputs]
     /// is dL/d(output) (overwritten); parameter gradients are added into <paramref name="gradients"/>.
     /// </summary>
-    public unsafe void Backward(float* parameters, float* x, int rows, MlpWorkspace workspace, float* dOutput, float* gradients, GemmScratch scratch)
+    public unsafe void Backward(float* parameters, float* x, int rows, MlpWorkspace workspace, float* dOutput, float* gradients, GemmScratch scratch,
+        MlpPacks? packs = null)
     {
         // the output layer is linear: dL/d(output) is its dL/d(pre-activation), and its bias gradient the column sums
         var top = Layers[^1];
@@ -75,7 +76,8 @@ public sealed class Mlp
         {
             float* input = l == 0 ? x : workspace.Outputs[l - 1].Pointer;
             float* dx = l == 0 ? null : ((l & 1) == 0 ? workspace.GradientA.Pointer : workspace.GradientB.Pointer);
-            Layers[l].Backward(parameters, input, dz, rows, gradients, dx, l == 0 ? null : Layers[l - 1], scratch);
+            Layers[l].Backward(parameters, input, dz, rows, gradients, dx, l == 0 ? null : Layers[l - 1], scratch,
+                packs != null && l > 0 ? packs.Transposed(l) : null);
             dz = dx;
         }
     }
@@ -101,4 +103,57 @@ public sealed class MlpWorkspace
     {
         if (rows > MaxRows) throw new InvalidOperationException($"workspace holds {MaxRows} rows, asked for {rows}");
     }
+}
+
+/// <summary>
+/// An <see cref="Mlp"/>'s weights packed once for the fused kernels, W for forward and Wᵀ for input
+/// gradients, so the chunks and threads of one mini-batch or one rollout step do not each pack them
+/// again. The owner repacks (<see cref="Pack"/>) whenever the parameters may have changed.
+/// </summary>
+public sealed unsafe class MlpPacks
+{
+    private readonly Mlp _mlp;
+    private readonly AlignedBuffer?[] _forward, _transposed;
+    private readonly (int Layer, bool Transposed)[] _jobs;
+
+    public MlpPacks(Mlp mlp)
+    {
+        _mlp = mlp;
+        int n = mlp.Layers.Count;
+        _forward = new AlignedBuffer?[n];
+        _transposed = new AlignedBuffer?[n];
+        var jobs = new List<(int, bool)>();
+        for (int l = 0; l < n; l++)
+        {
+            var layer = mlp.Layers[l];
+            if (layer.IsNarrow) continue;
+            if (Linear.Fused(layer.Activation))
+            {
+                _forward[l] = new AlignedBuffer(Math.Max(1, FusedGemm.PackedLength(layer.In, layer.Out)));
+                jobs.Add((l, false));
+            }
+            if (l > 0 && Linear.Fused(mlp.Layers[l - 1].Activation))
+            {
+                _transposed[l] = new AlignedBuffer(Math.Max(1, FusedGemm.PackedLength(layer.Out, layer.In)));
+                jobs.Add((l, true));
+            }
+        }
+        _jobs = jobs.ToArray();
+    }
+
+    /// <summary>Independent packing jobs (one matrix each), so threads can share the work.</summary>
+    public int Jobs => _jobs.Length;
+
+    /// <summary>Packs matrix <paramref name="job"/> from <paramref name="parameters"/>.</summary>
+    public void Pack(float* parameters, int job)
+    {
+        var (l, transposed) = _jobs[job];
+        var layer = _mlp.Layers[l];
+        float* w = parameters + layer.WeightOffset;
+        if (transposed) FusedGemm.PackB(layer.In, layer.Out, w, layer.Out, true, _transposed[l]!.Pointer);
+        else FusedGemm.PackB(layer.Out, layer.In, w, layer.Out, false, _forward[l]!.Pointer);
+    }
+
+    internal float* Forward(int layer) => _forward[layer] is { } b ? b.Pointer : null;
+    internal float* Transposed(int layer) => _transposed[layer] is { } b ? b.Pointer : null;
 }

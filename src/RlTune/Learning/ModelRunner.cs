@@ -10,6 +10,7 @@ public sealed unsafe class ModelRunner : IParallelJob
     private readonly ActorCritic _model;
     private readonly ActorCriticWorkspace[] _workspaces;
     private readonly WorkerPool _pool;
+    private readonly ActorCriticPacks _packs;
     private RunningStandardScaler? _scaler;
     private float* _observations, _means, _values;
     private int _rows;
@@ -17,6 +18,7 @@ public sealed unsafe class ModelRunner : IParallelJob
     public ModelRunner(ActorCritic model, ActorCriticWorkspace[] workspaces, WorkerPool pool)
     {
         _model = model; _workspaces = workspaces; _pool = pool;
+        _packs = new ActorCriticPacks(model);
     }
 
     /// <summary>
@@ -27,6 +29,7 @@ public sealed unsafe class ModelRunner : IParallelJob
     public void Run(float* observations, int rows, RunningStandardScaler? scaler, float* means, float* values)
     {
         _observations = observations; _rows = rows; _scaler = scaler; _means = means; _values = values;
+        if (rows > 0) _packs.Refresh(_pool); // parameters change between calls (updates, checkpoint loads)
         _pool.Run(this);
     }
 
@@ -48,12 +51,12 @@ public sealed unsafe class ModelRunner : IParallelJob
             if (_scaler != null) _scaler.Normalize(raw, input); else raw.CopyTo(input);
             if (_means != null)
             {
-                float* mu = _model.Policy.Forward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.Scratch);
+                float* mu = _model.Policy.Forward(p, ws.Inputs.Pointer, rows, ws.Policy, ws.Scratch, _packs.Policy);
                 new ReadOnlySpan<float>(mu, rows * act).CopyTo(new Span<float>(_means + (long)s * act, rows * act));
             }
             if (_values != null)
             {
-                float* v = _model.Value.Forward(p, ws.Inputs.Pointer, rows, ws.Value, ws.Scratch);
+                float* v = _model.Value.Forward(p, ws.Inputs.Pointer, rows, ws.Value, ws.Scratch, _packs.Value);
                 new ReadOnlySpan<float>(v, rows).CopyTo(new Span<float>(_values + s, rows));
             }
         }

@@ -148,6 +148,98 @@ public sealed unsafe class FusedGemmTests
         for (int i = 0; i < g0.Length; i++) Assert.True(Math.Abs(g0[i] - g1[i]) <= 1e-4f * (1 + Math.Abs(g0[i])), $"gradient {i}: {g1[i]} vs {g0[i]}");
     }
 
+    [Fact]
+    public void PrePackedWeightsGiveTheSameOutputsAndGradientsAsPackingPerCall()
+    {
+        var mlp = new Mlp(19, [256, 128], 1, Activation.Elu, 0);
+        const int rows = 21;
+        var rng = new Rng(29);
+        var parameters = new AlignedBuffer(mlp.ParameterCount);
+        mlp.Initialise(parameters.Span, rng);
+        var packs = new MlpPacks(mlp);
+        for (int job = 0; job < packs.Jobs; job++) packs.Pack(parameters.Pointer, job);
+        var x = Random(rng, rows * 19);
+        var dOut = Random(rng, rows);
+        (float[], float[]) Run(MlpPacks? with)
+        {
+            var ws = new MlpWorkspace(mlp, rows);
+            var grads = new AlignedBuffer(mlp.ParameterCount);
+            var d = new AlignedBuffer(rows);
+            dOut.CopyTo(d.Span);
+            fixed (float* xp = x)
+            {
+                float* y = mlp.Forward(parameters.Pointer, xp, rows, ws, new GemmScratch(), with);
+                var output = new ReadOnlySpan<float>(y, rows).ToArray();
+                mlp.Backward(parameters.Pointer, xp, rows, ws, d.Pointer, grads.Pointer, new GemmScratch(), with);
+                return (output, grads.Span.ToArray());
+            }
+        }
+        var (y0, g0) = Run(null);
+        var (y1, g1) = Run(packs);
+        Assert.Equal(y0, y1);
+        Assert.Equal(g0, g1);
+    }
+
+    [Theory]
+    [InlineData(64, 1)]
+    [InlineData(64, 3)]
+    [InlineData(128, 4)]
+    [InlineData(20, 2)]  // not a multiple of 16: the dot-product path
+    public void NarrowOutputLayerMatchesNaiveReference(int inputs, int outputs)
+    {
+        var layer = new Linear(inputs, outputs, Activation.Identity, 0);
+        const int rows = 9;
+        var rng = new Rng(31);
+        var p = new AlignedBuffer(layer.ParameterCount);
+        for (int i = 0; i < p.Length; i++) p.Span[i] = (float)(2 * rng.NextDouble() - 1);
+        var x = Random(rng, rows * inputs);
+        var y = new float[rows * outputs];
+        fixed (float* xp = x, yp = y) layer.Forward(p.Pointer, xp, rows, yp, new GemmScratch());
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < outputs; j++)
+            {
+                double want = p.Span[layer.BiasOffset + j];
+                for (int i = 0; i < inputs; i++) want += (double)x[r * inputs + i] * p.Span[layer.WeightOffset + i * outputs + j];
+                Assert.True(Math.Abs(y[r * outputs + j] - want) <= 1e-5 * (1 + Math.Abs(want)), $"y[{r},{j}] = {y[r * outputs + j]}, expected {want}");
+            }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    public void WideNetworkGradientsMatchFiniteDifferences(int outputs)
+    {
+        // 32- and 16-wide ELU layers: the fused kernels (full and partial tiles) and the vector narrow output layer
+        const int rows = 11, inputs = 7;
+        var mlp = new Mlp(inputs, [32, 16], outputs, Activation.Elu, 0);
+        var rng = new Rng(37);
+        var parameters = new AlignedBuffer(mlp.ParameterCount);
+        mlp.Initialise(parameters.Span, rng);
+        var x = Random(rng, rows * inputs);
+        var c = Random(rng, rows * outputs);
+        var grads = new AlignedBuffer(mlp.ParameterCount);
+        var dOut = new AlignedBuffer(rows * outputs);
+        c.CopyTo(dOut.Span);
+        fixed (float* xp = x)
+        {
+            var ws = new MlpWorkspace(mlp, rows);
+            mlp.Forward(parameters.Pointer, xp, rows, ws, new GemmScratch());
+            mlp.Backward(parameters.Pointer, xp, rows, ws, dOut.Pointer, grads.Pointer, new GemmScratch());
+        }
+        var xd = x.Select(v => (double)v).ToArray();
+        double Loss(double[] p)
+        {
+            var y = ReferenceNetwork.Forward(mlp, p, xd, rows);
+            double l = 0;
+            for (int i = 0; i < y.Length; i++) l += c[i] * y[i];
+            return l;
+        }
+        var pd = parameters.Span.ToArray().Select(v => (double)v).ToArray();
+        var all = Enumerable.Range(0, mlp.ParameterCount).ToArray();
+        var numeric = ReferenceNetwork.NumericGradient(Loss, pd, all);
+        ReferenceNetwork.AssertClose(numeric, all.Select(i => (double)grads.Span[i]).ToArray(), $"ELU MLP 32-16-{outputs}");
+    }
+
     private static float[] Random(Rng rng, int n)
     {
         var x = new float[n];
