@@ -7,7 +7,7 @@ draws each trial from the study seed and the trial number alone, so both studies
 configurations in the same order: the difference is only what the pruner stopped. Prints per seed the
 wall time of each, the trials pruned, the best success_rate and score of each, and whether the pruned
 study kept the unpruned study's best trial.
-Usage: bench/automl_pruning.py [--trials 16] [--seeds 2] [--steps 300000] [--metric reward] [--warmup-trials 4] [--warmup-steps 75000]
+Usage: bench/automl_pruning.py [--trials 16] [--seeds 2] [--steps 300000] [--metric success] [--warmup-trials 4] [--warmup-steps 150000]
 """
 import argparse, os, shutil, sqlite3, tempfile, time
 from automl_common import NAVLITE_ENV_OVERRIDES, RLTUNE, best_of, build, navlite_space, run_logged
@@ -18,9 +18,9 @@ ap.add_argument("--seeds", type=int, default=2)
 ap.add_argument("--steps", type=int, default=300_000)
 ap.add_argument("--num-envs", type=int, default=64)
 ap.add_argument("--parallel", type=int, default=2)
-ap.add_argument("--metric", default="reward", help="the PROGRESS value the pruner watches (success stays 0 early in short runs)")
+ap.add_argument("--metric", default="success", help="the PROGRESS value the pruner watches (reward is not comparable across reward weights)")
 ap.add_argument("--warmup-trials", type=int, default=4)
-ap.add_argument("--warmup-steps", type=int, default=75_000)
+ap.add_argument("--warmup-steps", type=int, default=150_000)
 ap.add_argument("--keep", action="store_true")
 a = ap.parse_args()
 build()

@@ -208,11 +208,14 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         else c.Store.SetStudyAttr(study.Id, "audit_defaults", auditNote);
 
         var description = new StudyDescription(StudySettings.ModeText(s.Mode), c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, space.Id, s.Env,
-            trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p));
+            trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
+            s.BuildPrunerSettings()?.Describe() ?? "none");
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = new TrialRunner(command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
         var pruner = s.BuildPrunerSettings() is { } ps ? new MedianPruner(c.Store, study.Id, ps, observer.Note) : null;
+        if (pruner?.Settings.Metric == "reward" && space.Params.Any(p => p.Section == ParamSection.RewardWeights))
+            observer.Note("pruner: the training reward of trials with different reward weights is not comparable (bench/automl_pruning.py saw it prune the best trial); success is");
         var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s), pruner);
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: s.WarmupTrials is { } w ? new TpeOptions { WarmupTrials = w } : null);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();

@@ -17,7 +17,12 @@ public enum PrunerKind
 /// lines, e.g. success or reward) and whether higher is better; no trial is pruned before
 /// <see cref="WarmupTrials"/> trials have completed, nor before env step <see cref="WarmupSteps"/>.
 /// </summary>
-public sealed record PrunerSettings(PrunerKind Kind, string Metric, ObjectiveDirection Direction, int WarmupTrials, long WarmupSteps);
+public sealed record PrunerSettings(PrunerKind Kind, string Metric, ObjectiveDirection Direction, int WarmupTrials, long WarmupSteps)
+{
+    /// <summary>One line for state.yaml and the report.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Kind.ToString().ToLowerInvariant()} on {Metric} ({(Direction == ObjectiveDirection.Maximize ? "higher" : "lower")} is better), after {WarmupTrials} completed trials and {WarmupSteps} env steps");
+}
 
 /// <summary>
 /// The median stopping rule: a running trial whose intermediate value at env step s is worse than

@@ -69,6 +69,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["seeds_per_trial"] = description.SeedsPerTrial,
             ["parallel"] = description.Parallel,
             ["target_trials"] = description.TargetTrials,
+            ["pruner"] = description.Pruner,
             ["budget_hours"] = budget.Limit?.TotalHours,
             ["elapsed_seconds"] = Math.Round(budget.Elapsed.TotalSeconds, 1),
             ["updated_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
@@ -163,6 +164,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         sb.Append("- env: ").Append(description.Env).Append(", trainer: `").Append(description.Trainer).Append("`\n");
         sb.Append("- objective: ").Append(description.Objective).Append(" (").Append(description.Direction.ToText()).Append(")\n");
         sb.Append("- steps per trial: ").Append(description.StepsPerTrial).Append(", seeds per trial: ").Append(description.SeedsPerTrial).Append(", parallel: ").Append(description.Parallel).Append('\n');
+        sb.Append("- pruner: ").Append(description.Pruner).Append('\n');
         sb.Append("- elapsed: ").Append(F(budget.Elapsed.TotalMinutes)).Append(" min");
         if (budget.Limit is { } l) sb.Append(" of ").Append(F(l.TotalMinutes)).Append(" min budget");
         sb.Append('\n');
@@ -232,4 +234,5 @@ public sealed record StudyDescription(
     int TargetTrials,
     string AuditPolicy,
     RewardBudgetAudit? Audit,
-    Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales);
+    Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales,
+    string Pruner = "none");

@@ -36,7 +36,6 @@ public sealed class PruningTests : IDisposable
         Assert.StartsWith("pruned at step 200 of 1000 (seed 0): success 0.07", pruned.Error);
         Assert.Contains("is below the median 0.2 of 3 completed trials at that step", pruned.Error);
         Assert.Equal(pruned.Error, pruned.SeedRuns.Single().Error);
-        Assert.Equal(0.0751, pruned.SeedRuns.Single().Metrics["success"], 3);
         var runDir = pruned.SeedRuns.Single().RunDir!;
         Assert.False(File.Exists(Path.Combine(runDir, "metrics.json")));   // killed before it could finish
         Assert.False(File.Exists(Path.Combine(runDir, RlTune.Trials.TrialRunner.PidFile)));
@@ -45,14 +44,21 @@ public sealed class PruningTests : IDisposable
         var study = store.FindStudy("s")!;
         var success = store.GetIntermediateMetrics(study.Id, "success");
         Assert.Equal(30, success.Count(v => v.Number < 3));             // 10 lines each of the completed trials
-        Assert.Equal([100L, 200L], success.Where(v => v.Number == 3).Select(v => v.Step));
-        Assert.Equal(40 - 8, store.GetIntermediateMetrics(study.Id, "reward").Count);
+        // the lines up to the one that pruned it (a loaded machine may read one or two more before the kill lands)
+        var prunedSteps = success.Where(v => v.Number == 3).Select(v => v.Step).ToList();
+        Assert.Equal([100L, 200L], prunedSteps.Take(2));
+        Assert.InRange(prunedSteps.Count, 2, 9);
+        Assert.Equal(30 + prunedSteps.Count, store.GetIntermediateMetrics(study.Id, "reward").Count);
+        Assert.Equal(success.Last(v => v.Number == 3).Value, pruned.SeedRuns.Single().Metrics["success"]);   // its last values, kept with the reason
         Assert.Empty(store.GetIntermediateMetrics(study.Id, "steps_per_s"));   // speed is not a learning metric
 
         var status = _h.Cli("status", "--output", _h.Output, "--study", "s");
         Assert.Contains("3 complete, 0 running, 0 waiting, 0 failed, 1 pruned", status.Stdout);
         Assert.Contains($"pruned: trial 3: {pruned.Error}", status.Stdout);
-        Assert.Contains("pruned at step 200", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+        var report = File.ReadAllText(Path.Combine(_h.Output, "s", "report.md"));
+        Assert.Contains("pruned at step 200", report);
+        Assert.Contains("- pruner: median on success (higher is better), after 2 completed trials and 200 env steps", report);
+        Assert.Contains("pruner: median on success", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(60));
     }
 

@@ -14,7 +14,7 @@
   error        writes metrics.json with an "error" sentence and exits 0
   nothing      exits 0 without writing anything
   curve        a learning curve: 10 PROGRESS lines 0.1 s apart, success rising linearly to the
-               params' success (score_params), then metrics as in `metrics`
+               params' success (score_params), 1 s more, then metrics as in `metrics`
 Every other mode prints two PROGRESS lines first.
 """
 import json, math, os, subprocess, sys, time
@@ -52,6 +52,7 @@ def main():
             time.sleep(0.1)
             s = metrics["success_rate"] * i / 10
             print(f"PROGRESS step={steps * i // 10} of={steps} reward={10 * s!r} success={s!r} steps_per_s=1000", flush=True)
+        time.sleep(1.0)  # the final evaluation: a pruned run is killed well before it ends, even on a loaded machine
         mode = "metrics"
     else:
         for i in (1, 2):
