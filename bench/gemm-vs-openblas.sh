@@ -31,5 +31,6 @@ for t in 1 2; do
   awk -v t=$t -v o="$o" -v b="$b" -v c="$c" -v p="$p" 'BEGIN { printf "threads=%d rltune=%.1f GFLOP/s openblas(same threads)=%.1f GFLOP/s (cores used %.2f) ratio=%.2f; gemm_peak.py says %.1f for threads=%d\n", t, o, b, c, o / b, p, t }'
 done
 g=$(sed -n 's/.*gflops=\([0-9.]*\).*/\1/p' "$tmp/peak1" | median); c=$(sed -n 's/.*cores_used=\([0-9.]*\).*/\1/p' "$tmp/peak1" | median)
-echo "gemm_peak.py's threads=1 setting (torch.set_num_threads(1), OPENBLAS_NUM_THREADS unset): $g GFLOP/s on $c cores"
+pool=$(sed -n 's/.*openblas_pool=\([0-9?]*\).*/\1/p' "$tmp/peak1" | tail -1)
+echo "gemm_peak.py's threads=1 setting (torch.set_num_threads(1), OPENBLAS_NUM_THREADS unset): $g GFLOP/s on $c cores, OpenBLAS pool of $pool threads"
 echo "done; $(uptime)"

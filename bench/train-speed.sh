@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Wall and CPU time of `rltune train` on vbot-nav-lite (policy [128,64], value [256,128], 2 threads)
-# for two commits of this repository, interleaved ROUNDS times: the before/after of a speed change.
+# Wall and CPU time of `rltune train` on vbot-nav-lite for two commits of this repository, interleaved
+# ROUNDS times: the before/after of a speed change. The PPO settings that set the amount of work are
+# pinned in the config (the env's recommended ones: policy [128,64], value [256,128], 1024 envs,
+# 24 rollouts, 4 epochs, 8 mini-batches), so a commit that changes env defaults does not change the work.
 # Each commit is exported with `git archive` and built in a temporary directory. Prints each run's
 # steps/s (wall), CPU seconds and rltune's own time split, with uptime, then the median ratio.
 # Usage: bench/train-speed.sh BEFORE_REV [AFTER_REV=HEAD]   (env: STEPS=2000000 ROUNDS=2 SEED=1)
@@ -18,7 +20,8 @@ for side in before after; do
 done
 cat >"$tmp/config.json" <<JSON
 {"run_tag":"train-speed","env_name":"vbot-nav-lite","reward_scales":{},
- "rl_overrides":{"policy_hidden_layer_sizes":[128,64],"value_hidden_layer_sizes":[256,128],"max_env_steps":$STEPS,"seed":$SEED}}
+ "rl_overrides":{"policy_hidden_layer_sizes":[128,64],"value_hidden_layer_sizes":[256,128],"num_envs":1024,"rollouts":24,
+  "learning_epochs":4,"mini_batches":8,"max_env_steps":$STEPS,"seed":$SEED}}
 JSON
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for _ in $(seq "$ROUNDS"); do

@@ -13,7 +13,7 @@ public sealed unsafe class ModelRunner : IParallelJob
     private readonly ActorCriticPacks _packs;
     private RunningStandardScaler? _scaler;
     private float* _observations, _means, _values;
-    private int _rows;
+    private int _rows, _nextChunk;
 
     public ModelRunner(ActorCritic model, ActorCriticWorkspace[] workspaces, WorkerPool pool)
     {
@@ -28,7 +28,7 @@ public sealed unsafe class ModelRunner : IParallelJob
     /// </summary>
     public void Run(float* observations, int rows, RunningStandardScaler? scaler, float* means, float* values)
     {
-        _observations = observations; _rows = rows; _scaler = scaler; _means = means; _values = values;
+        _observations = observations; _rows = rows; _scaler = scaler; _means = means; _values = values; _nextChunk = 0;
         if (rows > 0) _packs.Refresh(_pool); // parameters change between calls (updates, checkpoint loads)
         _pool.Run(this);
     }
@@ -38,14 +38,15 @@ public sealed unsafe class ModelRunner : IParallelJob
 
     public void Execute(int part, int parts)
     {
-        var (start, end) = WorkerPool.Split(_rows, part, parts);
         var ws = _workspaces[part];
         int obs = _model.Observations, act = _model.Actions;
         float* p = _model.Parameters.Pointer;
-        int chunk = Math.Min(ws.MaxRows, ChunkRows);
-        for (int s = start; s < end; s += chunk)
+        // threads take chunks as they come free, so a thread descheduled on a shared machine holds up one chunk, not half the rows
+        int chunk = Math.Max(1, Math.Min(Math.Min(ws.MaxRows, ChunkRows), (_rows + parts - 1) / parts));
+        int next;
+        while ((next = Interlocked.Increment(ref _nextChunk) - 1) * (long)chunk < _rows)
         {
-            int rows = Math.Min(chunk, end - s);
+            int s = next * chunk, rows = Math.Min(chunk, _rows - s);
             var raw = new ReadOnlySpan<float>(_observations + (long)s * obs, rows * obs);
             var input = new Span<float>(ws.Inputs.Pointer, rows * obs);
             if (_scaler != null) _scaler.Normalize(raw, input); else raw.CopyTo(input);
