@@ -11,7 +11,7 @@ one-update probe run records in its checkpoint); ranges are widened where a defa
 Prints per seed the best success_rate (and navigation1 score) of each arm, then the medians over seeds.
 With the defaults (16 trials, 3 seeds, 300k steps, 2 trials at once) it takes about 10-20 minutes here.
 Smoke run: bench/automl_navlite_methods.py --trials 3 --seeds 1 --steps 20000
-Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 300000] [--parallel 2] [--priors env|preset] [--keep]
+Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 300000] [--parallel 2] [--priors env|preset] [--warmup-trials N] [--keep]
 """
 import argparse, os, shutil, statistics, sys, tempfile, time
 import yaml
@@ -25,6 +25,7 @@ ap.add_argument("--num-envs", type=int, default=64)
 ap.add_argument("--parallel", type=int, default=2)
 ap.add_argument("--env-overrides", default=NAVLITE_ENV_OVERRIDES)
 ap.add_argument("--priors", choices=["env", "preset"], default="env")
+ap.add_argument("--warmup-trials", type=int, default=None, help="random trials before the Bayesian model is used (default: the sampler's, 10)")
 ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
 a = ap.parse_args()
 build()
@@ -49,7 +50,8 @@ try:
         for method in ("bayesian", "random"):
             t0 = time.time()
             study = f"{method}-{seed}"
-            run([RLTUNE, "automl", "--mode", "hp-search", "--search-method", method, "--hp-trials", str(a.trials), "--seed", str(seed), "--study", study] + common)
+            warmup = ["--warmup-trials", str(a.warmup_trials)] if method == "bayesian" and a.warmup_trials is not None else []
+            run([RLTUNE, "automl", "--mode", "hp-search", "--search-method", method, "--hp-trials", str(a.trials), "--seed", str(seed), "--study", study] + common + warmup)
             seconds[method] += time.time() - t0
             results[method].append(best_of(db, study))
         t0 = time.time()

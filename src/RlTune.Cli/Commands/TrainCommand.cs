@@ -24,9 +24,11 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public long? Steps { get; init; }
 
         [CommandOption("--seed <S>")]
+        [Description("Training seed (rl_overrides seed; default 42). The evaluation after training uses its own seeds derived from it.")]
         public int? Seed { get; init; }
 
         [CommandOption("--num-envs <N>")]
+        [Description("Environments stepped together (num_envs; default: the env's recommended value, else 2048).")]
         public int? NumEnvs { get; init; }
 
         [CommandOption("--output <DIR>")]
@@ -34,12 +36,15 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Output { get; init; }
 
         [CommandOption("--threads <N>")]
+        [Description("Threads of the network code (update and inference; default 2).")]
         public int Threads { get; init; } = 2;
 
         [CommandOption("--env-threads <N>")]
+        [Description("Threads stepping the env (default 2); results do not depend on it.")]
         public int EnvThreads { get; init; } = 2;
 
         [CommandOption("--eval-episodes <N>")]
+        [Description("Episodes of the deterministic evaluation written to metrics.json after training (default 256).")]
         public int? EvalEpisodes { get; init; }
 
         [CommandOption("--render")]
