@@ -24,7 +24,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? HpTrials { get; init; }
         [CommandOption("--search-method <METHOD>"), Description("grid, random or bayesian.")]
         public string? SearchMethod { get; init; }
-        [CommandOption("--warmup-trials <N>"), Description("Random trials before the Bayesian model is used.")]
+        [CommandOption("--warmup-trials <N>"), Description("Random trials before the Bayesian or TPE model is used (default: a third of --hp-trials, within 3..10).")]
         public int? WarmupTrials { get; init; }
         [CommandOption("--space <FILE>"), Description("Search-space YAML.")]
         public string? Space { get; init; }

@@ -217,7 +217,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         if (pruner?.Settings.Metric == "reward" && space.Params.Any(p => p.Section == ParamSection.RewardWeights))
             observer.Note("pruner: the training reward of trials with different reward weights is not comparable (bench/automl_pruning.py saw it prune the best trial); success is");
         var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s), pruner);
-        var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: s.WarmupTrials is { } w ? new TpeOptions { WarmupTrials = w } : null);
+        var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: new TpeOptions { WarmupTrials = s.EffectiveWarmupTrials });
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
             targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale);

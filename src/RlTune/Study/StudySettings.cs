@@ -64,6 +64,11 @@ public sealed record StudySettings
     public int HpTrials { get; init; } = 16;
     /// <summary>Trials sampled at random before the Bayesian model is used (null: the sampler's default).</summary>
     public int? WarmupTrials { get; init; }
+    /// <summary>
+    /// The warm-up in use: the setting, else a third of the trials within [3, 10], so a short study
+    /// still leaves most of its trials to the model (16 trials: 5; 30 or more: 10, the samplers' own default).
+    /// </summary>
+    public int EffectiveWarmupTrials => WarmupTrials ?? Math.Clamp(HpTrials / 3, 3, 10);
     /// <summary>Points per float axis of the grid sampler.</summary>
     public int GridPoints { get; init; } = 5;
     public long StepsPerTrial { get; init; } = 200_000;

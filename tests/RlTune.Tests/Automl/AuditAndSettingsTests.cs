@@ -158,4 +158,13 @@ public sealed class AuditAndSettingsTests : IDisposable
         var e = Assert.Throws<UserError>(() => new StudySettings { Direction = RlTune.Search.ObjectiveDirection.Minimize }.Validated("flags"));
         Assert.Contains("the navigation1 score is maximised", e.Message);
     }
+
+    [Theory]
+    [InlineData(16, null, 5)]
+    [InlineData(4, null, 3)]
+    [InlineData(50, null, 10)]
+    [InlineData(16, 8, 8)]
+    [InlineData(16, 0, 0)]
+    public void WarmupIsAThirdOfTheTrialsUnlessSet(int trials, int? warmup, int expected) =>
+        Assert.Equal(expected, new StudySettings { HpTrials = trials, WarmupTrials = warmup }.EffectiveWarmupTrials);
 }
