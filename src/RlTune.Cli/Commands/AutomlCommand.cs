@@ -122,7 +122,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                study = r.Study, stop_reason = r.StopReason, study_dir = r.StudyDir, report = r.ReportFile,
+                study = r.Study, stop_reason = r.StopReason, study_dir = r.StudyDir, report = r.ReportFile, html_report = r.HtmlReport,
                 best_summary = r.BestSummary, best_score = r.BestScore,
             }));
             return;
@@ -131,6 +131,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (r.BestScore is { } s) Console.WriteLine($"best score {s.ToString("G5", CultureInfo.InvariantCulture)}: {r.BestSummary}");
         Console.WriteLine($"results: {r.StudyDir}");
         Console.WriteLine($"report:  {r.ReportFile}");
+        if (r.HtmlReport is { } html) Console.WriteLine($"open in a browser: {html}");
     }
 
     /// <summary>

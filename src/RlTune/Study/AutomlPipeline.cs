@@ -9,7 +9,7 @@ using RlTune.Trials;
 namespace RlTune.Study;
 
 /// <summary>How an automl run ended: the study, why it stopped, and where its files are.</summary>
-public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore);
+public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore, string? HtmlReport = null);
 
 /// <summary>The outcome of a full training of one configuration (a stage's final run).</summary>
 public sealed record FinalTraining(double? Score, IReadOnlyDictionary<string, double> Metrics, string? Checkpoint, string RunDir, string? Failure);
@@ -141,10 +141,12 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private AutomlResult Result(Context c, StudyRecord study, StudyProjections projections, string reason)
     {
         var best = projections.Best(c.Store.GetTrials(study.Id));
+        string? html = null;
         // The analysis report (importance, pictures, report.html) is rebuilt once the study stops; its failure must not fail the study.
         try
         {
             var report = Analysis.StudyContext.Regenerate(c.Store, study, c.Output);
+            html = report.HtmlPath;
             observer.Note($"analysis: {report.HtmlPath} ({report.Pictures.Count} pictures), {report.YamlPath}");
         }
         catch (Exception e) when (e is UserError or IOException or InvalidOperationException or ArgumentException)
@@ -152,7 +154,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             observer.Note($"analysis report not written: {e.Message}");
         }
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
-            best is null ? null : projections.Paths.TrialSummaryFile(best.Number), best?.Score);
+            best is null ? null : projections.Paths.TrialSummaryFile(best.Number), best?.Score, html);
     }
 
     private SearchSpace LoadSpace(StudySettings s) =>

@@ -157,6 +157,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         var sb = new StringBuilder();
         var best = Best(trials);
         sb.Append("# Study ").Append(study.Name).Append("\n\n");
+        sb.Append("Full analysis with pictures, rebuilt when the study stops and by `rltune report`: [report.html](report.html) ([analysis/report.md](analysis/report.md)).\n\n");
         sb.Append("- status: **").Append(attrs.GetValueOrDefault("status") ?? "?").Append("**");
         if (attrs.GetValueOrDefault("stop_reason") is { } why) sb.Append(" (").Append(why).Append(')');
         sb.Append('\n');

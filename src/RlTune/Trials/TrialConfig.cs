@@ -144,7 +144,9 @@ public sealed record TrialConfig
         }
         catch (JsonException e)
         {
-            throw new UserError($"{source}: not valid JSON ({e.Message}).");
+            string hint = source.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || source.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)
+                ? " Trial configs are JSON; `rltune export-best` writes the JSON beside its YAML." : "";
+            throw new UserError($"{source}: not valid JSON ({e.Message}).{hint}");
         }
         if (root is not JsonObject obj) throw new UserError($"{source}: expected a JSON object with at least 'env_name'.");
 

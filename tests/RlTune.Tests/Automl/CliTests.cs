@@ -25,6 +25,8 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("study c1 stopped: completed: 3 trials", stdout);
         Assert.Contains($"report:  {Path.Combine(_h.Output, "c1", "report.md")}", stdout);
+        Assert.Contains($"open in a browser: {Path.Combine(_h.Output, "c1", "report.html")}", stdout);
+        Assert.Contains("[report.html](report.html)", File.ReadAllText(Path.Combine(_h.Output, "c1", "report.md")));
         Assert.Contains("trial 2 complete: score", stdout);   // plain lines when stdout is not a terminal
         var status = _h.Cli("status", "--output", _h.Output, "--study", "c1");
         Assert.Equal(0, status.Code);

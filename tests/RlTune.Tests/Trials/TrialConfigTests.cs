@@ -95,6 +95,14 @@ public sealed class TrialConfigTests
     }
 
     [Fact]
+    public void AYamlConfigIsPointedAtTheExportedJson()
+    {
+        var e = Assert.Throws<UserError>(() => TrialConfig.Parse("# exported\nenv_name: x\n", "best.yaml"));
+        Assert.StartsWith("best.yaml: not valid JSON", e.Message);
+        Assert.EndsWith("Trial configs are JSON; `rltune export-best` writes the JSON beside its YAML.", e.Message);
+    }
+
+    [Fact]
     public void TypedAccessorsExplainWrongTypes()
     {
         var c = TrialConfig.Parse("""{"env_name": "x", "rl_overrides": {"rollouts": 2.5, "sizes": [], "lr": "fast", "clip": 1}}""", "c.json");
