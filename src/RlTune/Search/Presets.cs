@@ -4,7 +4,7 @@ namespace RlTune.Search;
 
 /// <summary>
 /// The ready-made search spaces of presets/*.yaml, embedded in the library so an installed CLI
-/// finds them: quick_validation_reward, quick_validation_ppo, full_unified, fine_tuning.
+/// finds them: quick_validation_reward, quick_validation_ppo, full_unified, nav_lite_quick (the demo's), fine_tuning.
 /// </summary>
 public static class Presets
 {

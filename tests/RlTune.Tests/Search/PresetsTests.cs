@@ -7,7 +7,7 @@ public class PresetsTests
     [Fact]
     public void EveryPresetIsEmbeddedAndLoads()
     {
-        Assert.Equal(["fine_tuning", "full_unified", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
+        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
         foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
     }
 
