@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlTune.Cli.Display;
@@ -81,39 +80,21 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         var studySettings = Resolve(flags);
         var (staleAfter, requeue) = flags.StaleHandling();
         AutomlPipeline Pipeline(IStudyObserver observer) => new(studySettings, observer) { StaleAfter = staleAfter, RequeueStale = requeue };
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var stop = new StopSignal(cancellationToken);
+        AutomlResult result;
+        var live = !flags.Json && StudyDisplay.IsInteractive;
+        if (live)
         {
-            e.Cancel = true;
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
-        {
-            c.Cancel = true;
-            cts.Cancel();
-        });
-        try
-        {
-            AutomlResult result;
-            var live = !flags.Json && StudyDisplay.IsInteractive;
-            if (live)
-            {
-                var display = new LiveStudyDisplay();
-                result = await display.RunAsync(obs => Pipeline(obs).RunAsync(cts.Token));
-            }
-            else
-            {
-                var observer = flags.Json ? (IStudyObserver)new PlainStudyDisplay(Console.Error, studySettings.ProgressIntervalSeconds) : new PlainStudyDisplay(Console.Out, studySettings.ProgressIntervalSeconds);
-                result = await Pipeline(observer).RunAsync(cts.Token);
-            }
-            Print(result, flags.Json);
-            return cts.IsCancellationRequested ? 130 : 0;
+            var display = new LiveStudyDisplay();
+            result = await display.RunAsync(obs => Pipeline(obs).RunAsync(stop.Token));
         }
-        finally
+        else
         {
-            Console.CancelKeyPress -= onCancel;
+            var observer = flags.Json ? (IStudyObserver)new PlainStudyDisplay(Console.Error, studySettings.ProgressIntervalSeconds) : new PlainStudyDisplay(Console.Out, studySettings.ProgressIntervalSeconds);
+            result = await Pipeline(observer).RunAsync(stop.Token);
         }
+        Print(result, flags.Json);
+        return stop.Requested ? 130 : 0;
     }
 
     private static void Print(AutomlResult r, bool json)

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using RlTune.Cli.Display;
 using RlTune.Study;
@@ -35,40 +34,22 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
             Resume = true,
         };
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var stop = new StopSignal(cancellationToken);
+        var observer = new PlainStudyDisplay(f.Json ? Console.Error : Console.Out, s.ProgressIntervalSeconds);
+        var pipeline = new AutomlPipeline(s, observer)
         {
-            e.Cancel = true;
-            cts.Cancel();
+            StaleAfter = staleAfter,
+            RequeueStale = requeue,
         };
-        Console.CancelKeyPress += onCancel;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        var result = await pipeline.JoinAsync(stop.Token);
+        if (f.Json)
+            Console.WriteLine(JsonSerializer.Serialize(new { study = result.Study, stop_reason = result.StopReason, study_dir = result.StudyDir, best_score = result.BestScore }));
+        else
         {
-            c.Cancel = true;
-            cts.Cancel();
-        });
-        try
-        {
-            var observer = new PlainStudyDisplay(f.Json ? Console.Error : Console.Out, s.ProgressIntervalSeconds);
-            var pipeline = new AutomlPipeline(s, observer)
-            {
-                StaleAfter = staleAfter,
-                RequeueStale = requeue,
-            };
-            var result = await pipeline.JoinAsync(cts.Token);
-            if (f.Json)
-                Console.WriteLine(JsonSerializer.Serialize(new { study = result.Study, stop_reason = result.StopReason, study_dir = result.StudyDir, best_score = result.BestScore }));
-            else
-            {
-                Console.WriteLine($"worker on study {result.Study} stopped: {result.StopReason}");
-                if (result.BestScore is { } b) Console.WriteLine($"best score so far {b.ToString("G5", CultureInfo.InvariantCulture)}");
-            }
-            return cts.IsCancellationRequested ? 130 : 0;
+            Console.WriteLine($"worker on study {result.Study} stopped: {result.StopReason}");
+            if (result.BestScore is { } b) Console.WriteLine($"best score so far {b.ToString("G5", CultureInfo.InvariantCulture)}");
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        return stop.Requested ? 130 : 0;
     }
 
     private static string Describe(string? storage, string output) =>
