@@ -57,17 +57,19 @@ public sealed class AuditAndSettingsTests : IDisposable
         Assert.Null(RewardBudgetAudit.ForEnv("not-built-in", null, null));
     }
 
+    // arrival_bonus in [0, 1] can never dominate vbot-nav-lite's per-step bonuses
+    private const string BadBudgetSpace = """
+        search_space_id: bad_budget
+        ppo_params:
+          x: { type: uniform, low: 0.0, high: 1.0 }
+        reward_weights:
+          arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
+        """;
+
     [Fact]
     public async Task SkipPolicyRecordsRejectedConfigurationsAsFailedWithoutCountingThem()
     {
-        // arrival_bonus in [0, 1] can never dominate vbot-nav-lite's per-step bonuses
-        var space = _h.WriteFile("bad_budget.yaml", """
-            search_space_id: bad_budget
-            ppo_params:
-              x: { type: uniform, low: 0.0, high: 1.0 }
-            reward_weights:
-              arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
-            """);
+        var space = _h.WriteFile("bad_budget.yaml", BadBudgetSpace);
         var r = await AutomlHarness.Run(_h.Settings(space: space) with { Env = "vbot-nav-lite", Audit = AuditPolicy.Skip, HpTrials = 2 });
         Assert.Contains("the reward-budget audit rejected 50 configurations in a row", r.StopReason);
         var (_, trials, attrs) = _h.Read();
@@ -81,13 +83,7 @@ public sealed class AuditAndSettingsTests : IDisposable
     [Fact]
     public async Task WarnPolicyRunsTheTrialAndNotesTheFinding()
     {
-        var space = _h.WriteFile("bad_budget.yaml", """
-            search_space_id: bad_budget
-            ppo_params:
-              x: { type: uniform, low: 0.0, high: 1.0 }
-            reward_weights:
-              arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
-            """);
+        var space = _h.WriteFile("bad_budget.yaml", BadBudgetSpace);
         await AutomlHarness.Run(_h.Settings(space: space) with { Env = "vbot-nav-lite", HpTrials = 1 });
         var t = Assert.Single(_h.Read().Trials);
         Assert.Equal(TrialState.Complete, t.State);

@@ -226,18 +226,7 @@ public sealed unsafe class FusedGemmTests
             mlp.Forward(parameters.Pointer, xp, rows, ws, new GemmScratch());
             mlp.Backward(parameters.Pointer, xp, rows, ws, dOut.Pointer, grads.Pointer, new GemmScratch());
         }
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss(double[] p)
-        {
-            var y = ReferenceNetwork.Forward(mlp, p, xd, rows);
-            double l = 0;
-            for (int i = 0; i < y.Length; i++) l += c[i] * y[i];
-            return l;
-        }
-        var pd = parameters.Span.ToArray().Select(v => (double)v).ToArray();
-        var all = Enumerable.Range(0, mlp.ParameterCount).ToArray();
-        var numeric = ReferenceNetwork.NumericGradient(Loss, pd, all);
-        ReferenceNetwork.AssertClose(numeric, all.Select(i => (double)grads.Span[i]).ToArray(), $"ELU MLP 32-16-{outputs}");
+        ReferenceNetwork.AssertMlpGradient(mlp, parameters.Span, x, rows, c, grads.Span, $"ELU MLP 32-16-{outputs}");
     }
 
     private static float[] Random(Rng rng, int n)

@@ -40,18 +40,7 @@ public sealed unsafe class GradientCheckTests
             mlp.Backward(parameters.Pointer, xp, rows, ws, dOut.Pointer, grads.Pointer, scratch);
         }
 
-        var xd = x.Select(v => (double)v).ToArray();
-        double Loss(double[] p)
-        {
-            var y = ReferenceNetwork.Forward(mlp, p, xd, rows);
-            double l = 0;
-            for (int i = 0; i < y.Length; i++) l += c[i] * y[i];
-            return l;
-        }
-        var pd = parameters.Span.ToArray().Select(v => (double)v).ToArray();
-        var all = Enumerable.Range(0, mlp.ParameterCount).ToArray();
-        var numeric = ReferenceNetwork.NumericGradient(Loss, pd, all);
-        ReferenceNetwork.AssertClose(numeric, all.Select(i => (double)grads.Span[i]).ToArray(), $"{activation} MLP {firstHidden}-6-3");
+        ReferenceNetwork.AssertMlpGradient(mlp, parameters.Span, x, rows, c, grads.Span, $"{activation} MLP {firstHidden}-6-3");
     }
 
     [Theory]
