@@ -8,7 +8,7 @@ namespace RlTune.Cli.Commands;
 /// <summary><c>rltune export-best</c>: the best trial as a train-ready config with the metrics and seeds it was measured on.</summary>
 public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
 {
-    public sealed class Settings : RankingOptions
+    public sealed class Settings : MetricOptions
     {
         [CommandOption("--out <FILE>"), Description("Where to write the train-ready config: best.json, or best.yaml for a YAML copy to read plus best.json beside it for trainers.")]
         public string? Out { get; init; }

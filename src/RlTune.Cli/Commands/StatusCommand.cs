@@ -25,6 +25,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var output = Path.GetFullPath(s.OutputDir);
         var (store, study) = StudyOptions.OpenStudy(output, s.Storage, s.Study);
         using var _ = store;
+        var episodeLimit = Analysis.StudyContext.Load(store, study, output).EpisodeLimit;
         if (s.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study)));
@@ -32,13 +33,13 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         }
         if (!s.Watch)
         {
-            Console.WriteLine(Text(store, study, Path.Combine(output, study.Name)));
+            Console.WriteLine(Text(store, study, Path.Combine(output, study.Name), episodeLimit));
             return 0;
         }
         string? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var text = Text(store, study, Path.Combine(output, study.Name));
+            var text = Text(store, study, Path.Combine(output, study.Name), episodeLimit);
             if (text != last)
             {
                 if (StudyDisplay.IsInteractive) AnsiConsole.Clear();
@@ -89,7 +90,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
     // A finished trial's curves no longer change, so its reward-hacking flags are read once per process.
     private static readonly Dictionary<(string Dir, int Trial), string> FlagCache = [];
 
-    private static string Text(IStudyStore store, StudyRecord study, string studyDir)
+    private static string Text(IStudyStore store, StudyRecord study, string studyDir, double? episodeLimit)
     {
         var snap = Snapshot(store, study);
         var trials = store.GetTrials(study.Id);
@@ -110,8 +111,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         foreach (var t in trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned))
         {
             if (!FlagCache.TryGetValue((studyDir, t.Number), out var flags))
-                FlagCache[(studyDir, t.Number)] = flags = string.Join("; ", Analysis.StudyReport.ReadLogs(t, studyDir)
-                    .SelectMany(l => Analysis.RewardHackingDetector.Detect(Analysis.TrainingCurves.FromLog(l.Log, null)).Select(f => $"{f.Kind} (seed {l.Seed}): {f.Evidence}")));
+                FlagCache[(studyDir, t.Number)] = flags = string.Join("; ", Analysis.TrialFlags.Of(t.Number, Analysis.StudyReport.ReadLogs(t, studyDir), episodeLimit)
+                    .Flags.Select(f => $"{f.Flag.Kind} (seed {f.Seed}): {f.Flag.Evidence}"));
             if (flags.Length > 0) lines.Add($"flag: trial {t.Number}: {flags}");
         }
         foreach (var t in trials.Where(t => t.State == TrialState.Pruned))

@@ -72,13 +72,18 @@ public class StudyRunOptions : StudyOptions
     }
 }
 
-/// <summary>The flags of the commands that rank trials.</summary>
-public class RankingOptions : StudyOptions
+/// <summary>The flags of the commands that pick trials by a metric.</summary>
+public class MetricOptions : StudyOptions
 {
     [CommandOption("--metric <NAME>"), Description("Rank by: score (default) or any logged metric, e.g. success_rate, episode_reward_mean.")]
     public string? Metric { get; init; }
     [CommandOption("--sort <ORDER>"), Description("descending or ascending (default: the study's direction for score, descending otherwise).")]
     public string? Sort { get; init; }
+}
+
+/// <summary>The flags of the commands that list the top-ranked trials.</summary>
+public class RankingOptions : MetricOptions
+{
     [CommandOption("--top <N>"), Description("How many top configurations to list (default 5).")]
     public int Top { get; init; } = 5;
 }
@@ -128,5 +133,5 @@ public sealed class OpenedStudy : IDisposable
         }
     }
 
-    public MetricChoice Metric(RankingOptions s) => MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
+    public MetricChoice Metric(MetricOptions s) => MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
 }

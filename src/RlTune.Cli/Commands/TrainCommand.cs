@@ -58,6 +58,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         string env = settings.Env ?? trial?.EnvName ?? throw new UserError("train needs --env NAME (see `rltune envs`) or a --config naming env_name.");
         if (trial != null && settings.Env != null && trial.EnvName != settings.Env)
             throw new UserError($"{trial.Source}: env_name is '{trial.EnvName}' but --env says '{settings.Env}'.");
+        if (trial is { EvalOnly: true })
+            throw new UserError($"{trial.Source}: rl_overrides.eval_only is true, which `train` does not do; evaluate it with `rltune train-one --config {settings.Config}` or `rltune automl --mode eval`.");
         trial ??= new TrialConfig { EnvName = env, RunTag = $"train-{env}", Source = "command line" };
         string runDir = settings.Output ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag);
         var request = TrainingRequests.FromTrial(trial, runDir, settings.Threads, settings.EnvThreads, settings.EvalEpisodes);

@@ -66,6 +66,16 @@ public sealed class EvaluationOnlyTests : IDisposable
     }
 
     [Fact]
+    public void TrainRefusesAnEvaluationOnlyConfigInsteadOfTrainingIt()
+    {
+        var config = _h.WriteFile("eval-train.json", """{"env_name": "vbot-nav-lite", "checkpoint": "some.ckpt", "rl_overrides": {"eval_only": true}}""");
+        var (code, stdout, stderr) = _h.Cli("train", "--config", config, "--steps", "1000");
+        Assert.Equal(1, code);
+        Assert.Equal($"rltune: {config}: rl_overrides.eval_only is true, which `train` does not do; evaluate it with `rltune train-one --config {config}` or `rltune automl --mode eval`.", stderr.Trim());
+        Assert.DoesNotContain("PROGRESS", stdout);
+    }
+
+    [Fact]
     public async Task AutomlEvalOfACheckpointUsesTheEvaluationOnlyPath()
     {
         var trained = TrainTiny(seed: 3);

@@ -53,5 +53,9 @@ public sealed class HelpTests
             foreach (var flag in words.Where(w => w.StartsWith("--", StringComparison.Ordinal)))
                 Assert.True(options.Contains(flag), $"example '{example}': {words[1]} has no option {flag}");
         }
+
+        // export-best writes one configuration: a --top it would ignore is not offered
+        Assert.DoesNotContain("--top", Options(helps["export-best"].Out));
+        Assert.Contains("--top", Options(helps["analyze"].Out));
     }
 }
