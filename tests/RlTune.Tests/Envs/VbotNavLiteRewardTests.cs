@@ -145,7 +145,7 @@ public class VbotNavLiteRewardTests
         Assert.InRange(bounce, 0.85f, 1.0f);
 
         float rates = RawTerm(env, RewardTerms.AngVelXy, Body(5, 0, Toward) with { RollRate = 2f }, (0, 0, 0));
-        Assert.InRange(rates, 3.0f, 4.0f); // 2 rad/s, damped to 1.8 over the step
+        Assert.InRange(rates, 2.7f, 3.3f); // 2 rad/s, damped to about 1.72 over the step
     }
 
     [Fact]

@@ -29,9 +29,10 @@ public struct BodyBlock
 
 /// <summary>
 /// The body-level locomotion model of <c>vbot-nav-lite</c>. It is NOT a joint-level simulation:
-/// the policy commands a body velocity (vx, vy, yaw rate) in [-1, 1], scaled to the limits below,
-/// which a locomotion layer tracks with a first-order lag, acceleration limits and a planar speed
-/// cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
+/// the policy commands a body velocity (vx, vy, yaw rate) in [-1, 1], scaled to the limits below
+/// (the planar part within the unit disc, so diagonal walking is no faster than each axis allows),
+/// which a locomotion layer tracks with a first-order lag, a limit on the planar acceleration's
+/// magnitude and a planar speed cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
 /// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
 /// grows with the cube of speed; body height squats under acceleration and bounces with the gait,
 /// faster and higher at speed (that bounce is the vertical velocity). Above a comfortable trot
@@ -63,13 +64,13 @@ public static class BodyModel
 
     public const float VelocityLag = 0.15f;         // first-order time constant of vx, vy, s
     public const float YawLag = 0.10f;
-    public const float MaxLinearAccel = 3.0f;       // m/s^2 on each planar axis
+    public const float MaxLinearAccel = 3.0f;       // m/s^2, magnitude of the planar acceleration (any direction)
     public const float MaxYawAccel = 10.0f;         // rad/s^2
 
     public const float Gravity = 9.81f;
-    public const float LeanPerG = 1.0f;             // tilt target (rad) per g of body acceleration
+    public const float LeanPerG = 0.6f;             // tilt target (rad) per g of body acceleration (the legs take most of it)
     public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
-    public const float TiltDamping = 0.5f;          // damping ratio
+    public const float TiltDamping = 0.7f;          // damping ratio (a balancing gait is well damped)
     public const float GaitDisturbanceAtMaxSpeed = 80.0f; // rad/s^2 rms at the speed cap, grows as speed^3
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
     public const float StumbleRateAtMaxSpeed = 0.2f; // stumbles per second at the speed cap (linear from ComfortSpeed)
@@ -91,14 +92,21 @@ public static class BodyModel
     public static void Advance(ref BodyBlock b, V cmdX, V cmdY, V cmdYaw, V kickRoll, V kickPitch, V stumbleDraw)
     {
         const float dt = ControlDt;
+        // the planar command is taken within the unit disc: each axis reaches its limit only alone, so a
+        // diagonal command walks no faster than its axes' ellipse (a gait cannot add a sidestep to a full stride)
+        V cmdScale = Vector256.Min(V.One, V.One / Vector256.Sqrt(Vector256.Max(cmdX * cmdX + cmdY * cmdY, Vector256.Create(1e-12f))));
+        cmdX *= cmdScale; cmdY *= cmdScale;
         V targetVx = cmdX * Vector256.Create(MaxForwardSpeed);
         targetVx = Vector256.ConditionalSelect(Vector256.LessThan(cmdX, V.Zero), cmdX * Vector256.Create(MaxBackwardSpeed), targetVx);
         V targetVy = cmdY * Vector256.Create(MaxLateralSpeed);
         V targetWz = cmdYaw * Vector256.Create(MaxYawRate);
 
         V dvMax = Vector256.Create(MaxLinearAccel * dt), dwMax = Vector256.Create(MaxYawAccel * dt);
-        V dvx = Clamp((targetVx - b.Vx) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
-        V dvy = Clamp((targetVy - b.Vy) * Vector256.Create(dt / VelocityLag), -dvMax, dvMax);
+        V dvx = (targetVx - b.Vx) * Vector256.Create(dt / VelocityLag);
+        V dvy = (targetVy - b.Vy) * Vector256.Create(dt / VelocityLag);
+        // the limit is on the planar acceleration's magnitude: walking diagonally accelerates no harder than straight
+        V dvScale = Vector256.Min(V.One, dvMax / Vector256.Sqrt(Vector256.Max(dvx * dvx + dvy * dvy, Vector256.Create(1e-12f))));
+        dvx *= dvScale; dvy *= dvScale;
         V dwz = Clamp((targetWz - b.YawRate) * Vector256.Create(dt / YawLag), -dwMax, dwMax);
         V vx = b.Vx + dvx, vy = b.Vy + dvy, wz = b.YawRate + dwz;
         V speedSq = vx * vx + vy * vy;

@@ -6,8 +6,27 @@ namespace RlTune.Envs.VbotNavLite;
 /// <summary>How an episode ended.</summary>
 public enum EpisodeOutcome { Running, Success, Fall, LeftPlatform, Timeout }
 
-/// <summary>One robot's path over its first episode, from spawn to where it ended.</summary>
-public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome);
+/// <summary>One robot's path over its first episode, from spawn to where it ended; for a fall, the body just before it.</summary>
+public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null);
+
+/// <summary>
+/// The body on the step before a fall: planar speed, the episode's top speed, and the tilt split
+/// into pitch (fore-aft: speeding up, braking, a stumble) and roll (sideways: turning at speed).
+/// </summary>
+public sealed record FallState(float Speed, float TopSpeed, float Roll, float Pitch)
+{
+    public bool Sideways => MathF.Abs(Roll) > MathF.Abs(Pitch);
+
+    /// <summary>One line about a set of falls, e.g. for `rltune play`.</summary>
+    public static string Summary(IReadOnlyList<FallState> falls)
+    {
+        if (falls.Count == 0) return "no falls";
+        int fast = falls.Count(f => f.Speed > BodyModel.ComfortSpeed), sideways = falls.Count(f => f.Sideways);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{falls.Count} falls: speed just before {falls.Average(f => f.Speed):0.00} m/s on average ({fast} above the {BodyModel.ComfortSpeed} m/s stumbling speed), " +
+            $"episode top speed {falls.Average(f => f.TopSpeed):0.00} m/s; {falls.Count - sideways} tipped fore-aft (accelerating, braking, stumbling), {sideways} sideways (turning at speed)");
+    }
+}
 
 /// <summary>A policy as the recorder needs it: observations [envs x obs] in, actions [envs x act] out.</summary>
 public delegate void PolicyFunction(ReadOnlySpan<float> observations, Span<float> actions);
@@ -31,6 +50,9 @@ public static class Trajectories
         robots = Math.Min(robots, env.NumEnvs);
         var points = Enumerable.Range(0, robots).Select(_ => new List<(float X, float Y)>()).ToArray();
         var outcome = new EpisodeOutcome[robots];
+        var before = new BodyLane[robots];
+        var topSpeed = new float[robots];
+        var falls = new FallState?[robots];
         for (int r = 0; r < robots; r++) points[r].Add(env.Position(r));
         var actions = new float[env.NumEnvs * env.ActDim];
         var rewards = new float[env.NumEnvs];
@@ -40,6 +62,12 @@ public static class Trajectories
         for (int step = 1; running > 0 && step <= 2 * env.MaxEpisodeSteps + 10; step++)
         {
             policy(env.Observations, actions);
+            for (int r = 0; r < robots; r++)
+            {
+                if (outcome[r] != EpisodeOutcome.Running) continue;
+                before[r] = env.GetBody(r);
+                topSpeed[r] = MathF.Max(topSpeed[r], Speed(before[r]));
+            }
             env.Step(actions, rewards, terminated, truncated);
             for (int r = 0; r < robots; r++)
             {
@@ -48,13 +76,16 @@ public static class Trajectories
                 {
                     points[r].Add(env.FinalPosition(r));
                     outcome[r] = env.FinalOutcome(r);
+                    if (outcome[r] == EpisodeOutcome.Fall) falls[r] = new FallState(Speed(before[r]), topSpeed[r], before[r].Roll, before[r].Pitch);
                     running--;
                 }
                 else if (step % everySteps == 0) points[r].Add(env.Position(r));
             }
         }
-        return points.Select((p, r) => new RobotPath(p, outcome[r])).ToArray();
+        return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r])).ToArray();
     }
+
+    private static float Speed(BodyLane b) => MathF.Sqrt(b.Vx * b.Vx + b.Vy * b.Vy);
 
     /// <summary>Draws the platform, spawn ring, target, inner fence and every path (falls marked) into a PNG.</summary>
     public static void SavePng(IReadOnlyList<RobotPath> paths, NavLiteSettings settings, string file, string title, int size = 900)
