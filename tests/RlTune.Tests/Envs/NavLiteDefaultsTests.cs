@@ -40,6 +40,24 @@ public sealed class NavLiteDefaultsTests : IDisposable
         Assert.False(audit.Check(new Dictionary<string, double>()).Passed); // a hold as long as the episode pays as much as loitering
     }
 
+    [Fact]
+    public void TheDefaultWeightsPayMostPerStepForATrotBelowTheStumblingSpeed()
+    {
+        // the gait's bounce (lin_vel_z) and body rates (ang_vel_xy) grow faster with speed than the
+        // approach pays, so the dense reward per step peaks at a trot, not at the speed cap (falls are
+        // switched off here: this is the per-step trade-off alone, before any stumble's cost)
+        double PerStep(float speed)
+        {
+            using var env = NavLiteTestKit.Create(256, overrides: """{"noise_level": 0, "fall_threshold": 1.5}""");
+            for (int e = 0; e < env.NumEnvs; e++) env.SetBody(e, NavLiteTestKit.Body(-11f, 0, 0, vx: speed), spawnDistance: 11f);
+            double sum = 0;
+            for (int step = 0; step < 150; step++) sum += NavLiteTestKit.Step(env, NavLiteTestKit.Hold(speed)).Rewards.Sum();
+            return sum / (150.0 * env.NumEnvs);
+        }
+        double slow = PerStep(1.0f), trot = PerStep(1.5f), fast = PerStep(2.2f);
+        Assert.True(trot > slow && trot > fast, $"reward per step at 1.0 / 1.5 / 2.2 m/s: {slow:F4} / {trot:F4} / {fast:F4}");
+    }
+
     [Theory]
     [InlineData(1.7, 0.0)]   // at a comfortable trot the gait never stumbles
     [InlineData(2.15, 0.1)]  // halfway to the cap: half the top rate
