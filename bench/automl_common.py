@@ -1,5 +1,5 @@
 """Shared helpers of the automl bench scripts: find or build the Release rltune, run it, read a study."""
-import json, os, re, sqlite3, struct, subprocess, sys
+import argparse, contextlib, json, os, re, shutil, sqlite3, struct, subprocess, sys, tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RLTUNE = os.path.join(REPO, "src", "RlTune.Cli", "bin", "Release", "net10.0", "rltune")
@@ -41,6 +41,43 @@ def status(output, study):
 
 NAVLITE_NETS = {"policy_hidden_layer_sizes": [64, 64], "value_hidden_layer_sizes": [64, 64]}
 NAVLITE_ENV_OVERRIDES = '{"spawn_ring": [2, 5], "max_episode_steps": 400}'
+
+
+def navlite_arguments(seeds, extra=None):
+    """Parses the flags both nav-lite benches take (trials, seeds, steps, envs, parallel, env overrides, --keep); extra(ap) adds a script's own."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--seeds", type=int, default=seeds)
+    ap.add_argument("--steps", type=int, default=300_000)
+    ap.add_argument("--num-envs", type=int, default=64)
+    ap.add_argument("--parallel", type=int, default=2)
+    ap.add_argument("--env-overrides", default=NAVLITE_ENV_OVERRIDES)
+    ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
+    if extra:
+        extra(ap)
+    return ap.parse_args()
+
+
+def navlite_flags(a, space, root):
+    """The automl flags every nav-lite study of a bench shares: space, steps, envs, env overrides, run root, parallelism."""
+    return ["--space", space, "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--env-overrides", a.env_overrides,
+            "--output", root, "--parallel", str(a.parallel), "--threads-per-trial", "1"]
+
+
+@contextlib.contextmanager
+def run_root(prefix, keep):
+    """Builds the Release rltune, then yields a fresh run root and its open bench.log; removes the root afterwards unless keep."""
+    build()
+    root = tempfile.mkdtemp(prefix=prefix)
+    log = open(os.path.join(root, "bench.log"), "w")
+    try:
+        yield root, log
+    finally:
+        log.close()
+        if keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def run_logged(args, log):

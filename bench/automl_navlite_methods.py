@@ -13,35 +13,25 @@ With the defaults (16 trials, 3 seeds, 300k steps, 2 trials at once) it takes ab
 Smoke run: bench/automl_navlite_methods.py --trials 3 --seeds 1 --steps 20000
 Usage: bench/automl_navlite_methods.py [--trials 16] [--seeds 3] [--steps 300000] [--parallel 2] [--priors env|preset] [--warmup-trials N] [--keep]
 """
-import argparse, os, shutil, statistics, sys, tempfile, time
+import os, statistics, time
 import yaml
-from automl_common import NAVLITE_ENV_OVERRIDES, RLTUNE, best_of, build, navlite_space, run_logged
-
-ap = argparse.ArgumentParser()
-ap.add_argument("--trials", type=int, default=16)
-ap.add_argument("--seeds", type=int, default=3)
-ap.add_argument("--steps", type=int, default=300_000)
-ap.add_argument("--num-envs", type=int, default=64)
-ap.add_argument("--parallel", type=int, default=2)
-ap.add_argument("--env-overrides", default=NAVLITE_ENV_OVERRIDES)
-ap.add_argument("--priors", choices=["env", "preset"], default="env")
-ap.add_argument("--warmup-trials", type=int, default=None, help="random trials before the Bayesian model is used (default: automl's, a third of --trials within 3..10)")
-ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
-a = ap.parse_args()
-build()
-tmp = tempfile.mkdtemp(prefix="rltune-navlite-")
-log = open(os.path.join(tmp, "bench.log"), "w")
-db = os.path.join(tmp, "rltune.db")
+from automl_common import RLTUNE, best_of, navlite_arguments, navlite_flags, navlite_space, run_logged, run_root
 
 
-def run(args):
-    run_logged(args, log)
+def own_flags(ap):
+    ap.add_argument("--priors", choices=["env", "preset"], default="env")
+    ap.add_argument("--warmup-trials", type=int, default=None, help="random trials before the Bayesian model is used (default: automl's, a third of --trials within 3..10)")
 
 
-try:
+a = navlite_arguments(seeds=3, extra=own_flags)
+with run_root("rltune-navlite-", a.keep) as (tmp, log):
+    db = os.path.join(tmp, "rltune.db")
+
+    def run(args):
+        run_logged(args, log)
+
     space = navlite_space(tmp, a.priors, log)
-    common = ["--space", space, "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--env-overrides", a.env_overrides,
-              "--output", tmp, "--parallel", str(a.parallel), "--threads-per-trial", "1"]
+    common = navlite_flags(a, space, tmp)
     print(f"space {space} (priors: {a.priors}); {a.trials} trials x 2 methods + the priors, {a.steps} steps per trial, {a.seeds} study seeds", flush=True)
     results = {"bayesian": [], "random": [], "priors": []}
     seconds = {k: 0.0 for k in results}
@@ -66,9 +56,3 @@ try:
     print(f"median over {a.seeds} seeds: " + "  ".join(f"{k} success {s:.3f} score {sc:.3f}" for k, (s, sc) in med.items()))
     print(f"bayesian >= priors: {med['bayesian'][0] >= med['priors'][0]}; bayesian >= best of {a.trials} random: {med['bayesian'][0] >= med['random'][0]} (success_rate)")
     print(f"wall time: {time.time() - started:.0f} s (bayesian {seconds['bayesian']:.0f} s, random {seconds['random']:.0f} s, priors {seconds['priors']:.0f} s)")
-finally:
-    log.close()
-    if a.keep:
-        print(f"kept {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -8,7 +8,9 @@ namespace RlTune.Search;
 /// A Gaussian-process regression model with a Matern-5/2 kernel and one length scale per group of
 /// input columns (a parameter; a categorical's one-hot columns share one), fitted by maximizing
 /// the marginal likelihood with weak log-normal priors on the hyperparameters (MAP, Adam on the
-/// log hyperparameters, a fixed number of steps so the fit is deterministic). Inputs are expected
+/// log hyperparameters from two starts, an interpolating and a smooth-plus-noise one, a fixed
+/// number of steps so the fit is deterministic; the noise is fitted, up to twice the signal
+/// variance, so noisy scores are smoothed rather than interpolated). Inputs are expected
 /// in [0, 1]; targets are standardized inside. Hand-written: the sizes are small (tens to a few
 /// hundred points) and a fixed, allocation-light loop is faster than a general library here.
 /// </summary>
@@ -57,33 +59,49 @@ internal sealed class GaussianProcess
         var ys = y.Select(v => (v - mean) / std).ToArray();
 
         // theta = [log l_0..log l_{g-1}, log signal variance, log noise variance]
-        var theta = new double[groups + 2];
-        for (var g = 0; g < groups; g++) theta[g] = Math.Log(0.5);
-        theta[groups] = 0;
-        theta[groups + 1] = Math.Log(1e-3);
-        var m = new double[theta.Length];
-        var v = new double[theta.Length];
-        var grad = new double[theta.Length];
-        const double rate = 0.08, b1 = 0.9, b2 = 0.999;
         var work = new Workspace(n);
         var dist = GroupDistances(x, group, groups);
-        for (var t = 1; t <= steps; t++)
-        {
-            if (!LogPosteriorGradient(dist, ys, groups, theta, grad, work)) break;
-            for (var i = 0; i < theta.Length; i++)
-            {
-                m[i] = b1 * m[i] + (1 - b1) * grad[i];
-                v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
-                var mh = m[i] / (1 - Math.Pow(b1, t));
-                var vh = v[i] / (1 - Math.Pow(b2, t));
-                theta[i] += rate * mh / (Math.Sqrt(vh) + 1e-8); // ascent
-            }
-            for (var g = 0; g < groups; g++) theta[g] = Math.Clamp(theta[g], Math.Log(0.01), Math.Log(20));
-            theta[groups] = Math.Clamp(theta[groups], Math.Log(0.05), Math.Log(20));
-            theta[groups + 1] = Math.Clamp(theta[groups + 1], Math.Log(1e-6), Math.Log(0.5));
-        }
+        var grad = new double[groups + 2];
+        // The posterior often has two modes: interpolate every point with short length scales, or a
+        // smoother function plus noise. Climb from each and keep the more probable one.
+        var interpolating = new double[groups + 2];
+        Array.Fill(interpolating, Math.Log(LengthScalePrior), 0, groups);
+        interpolating[groups + 1] = NoisePrior;
+        var smooth = new double[groups + 2];
+        Array.Fill(smooth, Math.Log(2 * LengthScalePrior), 0, groups);
+        smooth[groups + 1] = Math.Log(0.3);
+        var theta = Climb(interpolating) >= Climb(smooth) ? interpolating : smooth;
         return new GaussianProcess(x, group, groups, theta[..groups], theta[groups], theta[groups + 1], ys, mean, std);
+
+        double Climb(double[] th)
+        {
+            var m = new double[th.Length];
+            var v = new double[th.Length];
+            const double rate = 0.08, b1 = 0.9, b2 = 0.999;
+            for (var t = 1; t <= steps; t++)
+            {
+                if (!LogPosteriorGradient(dist, ys, groups, th, grad, work, out _)) break;
+                for (var i = 0; i < th.Length; i++)
+                {
+                    m[i] = b1 * m[i] + (1 - b1) * grad[i];
+                    v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
+                    var mh = m[i] / (1 - Math.Pow(b1, t));
+                    var vh = v[i] / (1 - Math.Pow(b2, t));
+                    th[i] += rate * mh / (Math.Sqrt(vh) + 1e-8); // ascent
+                }
+                for (var g = 0; g < groups; g++) th[g] = Math.Clamp(th[g], Math.Log(0.01), Math.Log(20));
+                th[groups] = Math.Clamp(th[groups], Math.Log(0.05), Math.Log(20));
+                th[groups + 1] = Math.Clamp(th[groups + 1], Math.Log(1e-6), Math.Log(2));
+            }
+            return LogPosteriorGradient(dist, ys, groups, th, grad, work, out var value) ? value : double.NegativeInfinity;
+        }
     }
+
+    // Centres of the hyperparameter priors: length scale (in [0, 1] input units) and log noise variance
+    // (standardized targets). The noise prior is nearly flat (variance 100 in log space) so the data decide.
+    private const double LengthScalePrior = 0.5;
+    private static readonly double NoisePrior = Math.Log(1e-3);
+    private const double NoisePriorVariance = 100;
 
     private sealed class Workspace(int n)
     {
@@ -112,10 +130,11 @@ internal sealed class GaussianProcess
         return dist;
     }
 
-    // Log marginal likelihood plus log priors, and its gradient in theta; false when K is not positive definite.
+    // Log marginal likelihood plus log priors (up to a constant) and its gradient in theta; false when K is not positive definite.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per suggestion: tiered JIT would leave it unoptimized
-    private static bool LogPosteriorGradient(double[] dist, double[] y, int groups, double[] theta, double[] grad, Workspace w)
+    private static bool LogPosteriorGradient(double[] dist, double[] y, int groups, double[] theta, double[] grad, Workspace w, out double value)
     {
+        value = double.NegativeInfinity;
         var n = y.Length;
         var invLs2 = new double[groups];
         var gradLs = new double[groups];
@@ -140,6 +159,8 @@ internal sealed class GaussianProcess
         }
         if (!Cholesky(k, w.L, n)) return false;
         var alpha = Solve(w.L, y, n);
+        value = 0;
+        for (var i = 0; i < n; i++) value += -0.5 * y[i] * alpha[i] - Math.Log(w.L[i * n + i]);
         Inverse(w.L, w.Inv, n, w.U);
         Array.Clear(grad);
         // W = alpha alpha^T - K^-1; dL/dtheta = 0.5 tr(W dK/dtheta), off-diagonal pairs counted twice
@@ -160,10 +181,16 @@ internal sealed class GaussianProcess
             }
         }
         for (var g = 0; g < groups; g++) grad[g] = gradLs[g] * invLs2[g];
-        // log-normal priors: length scales around 0.5, signal variance around 1, noise small
-        for (var g = 0; g < groups; g++) grad[g] -= theta[g] - Math.Log(0.5);
+        // log-normal priors: length scales around 0.5, signal variance around 1, noise weakly around 1e-3
+        var lsCentre = Math.Log(LengthScalePrior);
+        for (var g = 0; g < groups; g++)
+        {
+            grad[g] -= theta[g] - lsCentre;
+            value -= 0.5 * (theta[g] - lsCentre) * (theta[g] - lsCentre);
+        }
         grad[groups] -= theta[groups];
-        grad[groups + 1] -= (theta[groups + 1] - Math.Log(1e-3)) / 4.0;
+        grad[groups + 1] -= (theta[groups + 1] - NoisePrior) / NoisePriorVariance;
+        value -= 0.5 * theta[groups] * theta[groups] + 0.5 * (theta[groups + 1] - NoisePrior) * (theta[groups + 1] - NoisePrior) / NoisePriorVariance;
         return true;
     }
 
@@ -223,6 +250,9 @@ internal sealed class GaussianProcess
     }
 
     public int Count => _n;
+
+    /// <summary>Noise variance as a fraction of the signal variance.</summary>
+    public double NoiseRatio => _noise / _signal;
 
     private static void CholeskyWithJitter(double[] k, double[] l, int n)
     {

@@ -11,11 +11,11 @@ public sealed record GpOptions
     public int FitSteps { get; init; } = 30;
     /// <summary>Candidates drawn uniformly over the space per suggestion.</summary>
     public int RandomCandidates { get; init; } = 100;
-    /// <summary>Candidates drawn around the best trials so far per suggestion.</summary>
+    /// <summary>Candidates drawn around the best trials so far (by the model's mean) per suggestion.</summary>
     public int LocalCandidates { get; init; } = 150;
     /// <summary>Candidates drawn around the priors (the defaults configuration) when the space declares any.</summary>
     public int PriorCandidates { get; init; } = 50;
-    /// <summary>How many of the best trials the local candidates start from.</summary>
+    /// <summary>How many of the best trials (by the model's mean) the local candidates start from.</summary>
     public int LocalStarts { get; init; } = 5;
     /// <summary>Rounds of shrinking local refinement around the best candidate.</summary>
     public int RefineRounds { get; init; } = 3;
@@ -29,9 +29,12 @@ public sealed record GpOptions
 /// choices by position) or, for a categorical, one-hot columns sharing a length scale. The
 /// Matern-5/2 model is refitted from the history at every call (stateless), candidates come from
 /// uniform draws plus perturbations of the best trials, refined locally, and constraint-rejected
-/// candidates are never proposed. Failed and pruned trials enter the model at the worst complete
-/// score, so their region reads as bad rather than unknown; trials still running elsewhere enter
-/// at the mean score, so parallel workers do not all propose the same point.
+/// candidates are never proposed. The model's noise is fitted, not assumed small (one RL training
+/// run's success is largely luck), and "best" means best by the model's mean at the tried points,
+/// so a lucky trial whose neighbours score low stops drawing the search. Failed and pruned trials
+/// enter the model at the worst complete score, so their region reads as bad rather than unknown;
+/// trials still running elsewhere enter at the mean score, so parallel workers do not all propose
+/// the same point.
 /// </summary>
 public sealed class GpSampler(GpOptions? options = null) : ISampler
 {
@@ -90,8 +93,11 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         var rows = points.Select(p => enc.Encode(p.Config)).ToArray();
         var y = points.Select(p => p.Loss).ToArray();
         var gp = GaussianProcess.Fit(rows, y, enc.Groups, _o.FitSteps);
-        var best = complete.Min(c => c.Loss);
         var scratch = new double[rows.Length];
+        // a noisy trial's score is part luck: the incumbent is the trial the model believes best, not the luckiest one
+        var believed = complete.Select(c => enc.Encode(c.Config)).Select(x => (X: x, Mean: gp.Predict(x, scratch).Mean))
+            .OrderBy(c => c.Mean).ToList();
+        var best = believed[0].Mean;
         double Ei(double[] x)
         {
             var (mu, sd) = gp.Predict(x, scratch);
@@ -118,7 +124,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
             Consider(prior);
             for (var i = 0; i < _o.PriorCandidates; i++) Consider(enc.Perturb(prior, 0.02 * Math.Pow(10, rng.NextDouble() * 1.3), rng));
         }
-        var starts = complete.OrderBy(c => c.Loss).Take(_o.LocalStarts).Select(c => enc.Encode(c.Config)).ToList();
+        var starts = believed.Take(_o.LocalStarts).Select(c => c.X).ToList();
         for (var i = 0; i < _o.LocalCandidates; i++)
         {
             var scale = 0.02 * Math.Pow(10, rng.NextDouble() * 1.3); // 0.02 .. 0.4 of a range
