@@ -87,6 +87,7 @@ public sealed class NavLiteDefaultsTests : IDisposable
         var defaults = TrainingRequest.ConfigFor(VbotNavLiteEnv.EnvName, null, "test");
         Assert.Equal([128, 64], defaults.PolicyHiddenLayerSizes);
         Assert.Equal([256, 128], defaults.ValueHiddenLayerSizes);
+        Assert.Equal(0.004, defaults.KlThreshold);
         Assert.Equal(EnvRegistry.DefaultRlOverrides(VbotNavLiteEnv.EnvName)!["num_envs"]!.GetValue<int>(), defaults.NumEnvs);
         Assert.Equal(new PpoConfig().DiscountFactor, defaults.DiscountFactor); // a key the env leaves alone keeps the seed's default
 
