@@ -459,7 +459,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
     public void Dispose() => _workers?.Dispose();
 
-    // ---- internal access for tests: hand-built states and the per-term sums of the running episode ----
+    // ---- internal access for tests and the trajectory recorder: body states, hand-built states, the running episode's term sums ----
 
     internal BodyLane GetBody(int i) => new()
     {
