@@ -34,7 +34,7 @@ public sealed record StudyContext
             Space = SpaceOf(settings),
             EnvName = env,
             StepsPerTrial = settings is { } s && s.TryGetProperty("StepsPerTrial", out var steps) && steps.ValueKind == JsonValueKind.Number ? steps.GetInt64() : null,
-            EpisodeLimit = EpisodeLimitOf(env),
+            EpisodeLimit = EpisodeLimitOf(env, settings),
         };
     }
 
@@ -91,10 +91,22 @@ public sealed record StudyContext
         return null;
     }
 
-    private static double? EpisodeLimitOf(string env)
+    // The study's env_overrides may shorten the episode (max_episode_steps); the lazy-robot check compares against it.
+    private static double? EpisodeLimitOf(string env, JsonElement? settings)
     {
         if (!EnvRegistry.Names.Contains(env)) return null;
-        using var e = EnvRegistry.Create(env, new EnvOptions(1));
-        return e.MaxEpisodeSteps;
+        var overrides = settings is { } s && s.TryGetProperty("EnvOverrides", out var o) && o.ValueKind == JsonValueKind.Object
+            ? System.Text.Json.Nodes.JsonNode.Parse(o.GetRawText()) as System.Text.Json.Nodes.JsonObject : null;
+        try
+        {
+            using var e = EnvRegistry.Create(env, new EnvOptions(1, null, overrides));
+            return e.MaxEpisodeSteps;
+        }
+        catch (UserError)
+        {
+            // overrides this env no longer accepts: the analysis goes on with the env's own limit
+            using var e = EnvRegistry.Create(env, new EnvOptions(1));
+            return e.MaxEpisodeSteps;
+        }
     }
 }

@@ -34,13 +34,13 @@ public sealed class AnalysisCommandsTests : IDisposable
           termination: { type: choice, values: [-500, -200, -50], category: terminal }
         """;
 
-    private void MakeStudy(string name, int trials, long stepsPerTrial = 20000)
+    private void MakeStudy(string name, int trials, long stepsPerTrial = 20000, object? envOverrides = null)
     {
         Directory.CreateDirectory(Output);
         var spacePath = Path.Combine(_root, "space.yaml");
         File.WriteAllText(spacePath, SpaceYaml);
         using var store = new SqliteStudyStore(Path.Combine(Output, StoreFactory.DefaultFileName));
-        var settings = JsonSerializer.Serialize(new { Space = spacePath, Env = "vbot-nav-lite", StepsPerTrial = stepsPerTrial });
+        var settings = JsonSerializer.Serialize(new { Space = spacePath, Env = "vbot-nav-lite", StepsPerTrial = stepsPerTrial, EnvOverrides = envOverrides ?? new { } });
         var study = store.CreateOrOpenStudy(name, "maximize", settings);
         foreach (var t in StudyReportTests.SyntheticStudy(Path.Combine(Output, name), trials, withEventFiles: false))
         {
@@ -114,6 +114,9 @@ public sealed class AnalysisCommandsTests : IDisposable
         Assert.Equal("cli_test", context.Space!.Id);
         Assert.Equal(20000, context.StepsPerTrial);
         Assert.Equal(1000, context.EpisodeLimit);
+        // a study whose episodes were shortened by its env_overrides is judged against its own limit
+        MakeStudy("short", 4, envOverrides: new { max_episode_steps = 400, spawn_ring = new[] { 2, 5 } });
+        Assert.Equal(400, StudyContext.Load(store, store.FindStudy("short")!, Output).EpisodeLimit);
         var report = StudyContext.Regenerate(store, record, Output);
         Assert.Null(report.Message);
         Assert.Equal(Path.Combine(Output, "done", StudyReport.HtmlName), report.HtmlPath);
