@@ -25,12 +25,13 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var output = Path.GetFullPath(s.OutputDir);
         var (store, study) = StudyOptions.OpenStudy(output, s.Storage, s.Study);
         using var _ = store;
-        var episodeLimit = Analysis.StudyContext.Load(store, study, output).EpisodeLimit;
         if (s.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study)));
             return 0;
         }
+        // only the text shows reward-hacking flags, which need the episode limit
+        var episodeLimit = Analysis.StudyContext.Load(store, study, output).EpisodeLimit;
         if (!s.Watch)
         {
             Console.WriteLine(Text(store, study, Path.Combine(output, study.Name), episodeLimit));

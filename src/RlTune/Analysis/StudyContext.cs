@@ -97,16 +97,18 @@ public sealed record StudyContext
         if (!EnvRegistry.Names.Contains(env)) return null;
         var overrides = settings is { } s && s.TryGetProperty("EnvOverrides", out var o) && o.ValueKind == JsonValueKind.Object
             ? System.Text.Json.Nodes.JsonNode.Parse(o.GetRawText()) as System.Text.Json.Nodes.JsonObject : null;
+        double Limit(System.Text.Json.Nodes.JsonObject? with)
+        {
+            using var e = EnvRegistry.Create(env, new EnvOptions(1, null, with));
+            return e.MaxEpisodeSteps;
+        }
         try
         {
-            using var e = EnvRegistry.Create(env, new EnvOptions(1, null, overrides));
-            return e.MaxEpisodeSteps;
+            return Limit(overrides);
         }
         catch (UserError)
         {
-            // overrides this env no longer accepts: the analysis goes on with the env's own limit
-            using var e = EnvRegistry.Create(env, new EnvOptions(1));
-            return e.MaxEpisodeSteps;
+            return Limit(null); // overrides this env no longer accepts: the analysis goes on with the env's own limit
         }
     }
 }
