@@ -38,4 +38,28 @@ public class TrajectoriesTests
         }
         finally { File.Delete(file); }
     }
+
+    [Fact]
+    public void AnEpisodeAtTheLimitCarriesWhetherItReachedTheTargetAndWhatItDidInItsLastSecond()
+    {
+        using var env = Create(8, overrides: """{"max_episode_steps": 150, "noise_level": 0}""");
+        // robots 0-3 start 0.2 m short of the target and walk on through it at 0.7 m/s without stopping;
+        // robots 4-7 stand still 5 m away
+        void Policy(ReadOnlySpan<float> obs, Span<float> actions)
+        {
+            actions.Clear();
+            for (int e = 0; e < 4; e++) actions[3 * e] = 0.7f / BodyModel.MaxForwardSpeed;
+        }
+        env.Reset(3);
+        for (int e = 0; e < 8; e++)
+            env.SetBody(e, e < 4 ? Body(-0.2f, 0, 0, vx: 0.7f) : Body(-5f, 0, 0), spawnDistance: e < 4 ? 0.2f : 5f);
+        var paths = Trajectories.RecordFromCurrentState(env, Policy, 8);
+        Assert.All(paths, p => Assert.Equal(EpisodeOutcome.Timeout, p.Outcome));
+        Assert.All(paths.Take(4), p => Assert.True(p.Timeout is { FirstReachStep: 0 } t && MathF.Abs(t.Speed - 0.7f) < 0.05f
+            && t.Distance is > 0.2f and < 1.2f, $"{p.Timeout}"));
+        Assert.All(paths.Skip(4), p => Assert.True(p.Timeout is { FirstReachStep: null } t && t.Speed < 0.01f && MathF.Abs(t.Distance - 5f) < 0.01f, $"{p.Timeout}"));
+        string summary = TimeoutState.Summary(paths.Select(p => p.Timeout!).ToList());
+        Assert.StartsWith("8 hit the episode limit: 4 had reached the target (first at step 0 on average) and never stopped there", summary);
+        Assert.Contains("4 never reached it, in their last second 5.00 m from the target, 0.00 m/s", summary);
+    }
 }

@@ -6,8 +6,11 @@ namespace RlTune.Envs.VbotNavLite;
 /// <summary>How an episode ended.</summary>
 public enum EpisodeOutcome { Running, Success, Fall, LeftPlatform, Timeout }
 
-/// <summary>One robot's path over its first episode, from spawn to where it ended; for a fall, the body just before it.</summary>
-public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null);
+/// <summary>
+/// One robot's path over its first episode, from spawn to where it ended; for a fall, the body just
+/// before it; for an episode that hit the limit, what the robot was doing in its last second.
+/// </summary>
+public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null, TimeoutState? Timeout = null);
 
 /// <summary>
 /// The body on the step before a fall: planar speed, the episode's top speed, and the tilt split
@@ -25,6 +28,29 @@ public sealed record FallState(float Speed, float TopSpeed, float Roll, float Pi
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{falls.Count} falls: speed just before {falls.Average(f => f.Speed):0.00} m/s on average ({fast} above the {BodyModel.ComfortSpeed} m/s stumbling speed), " +
             $"episode top speed {falls.Average(f => f.TopSpeed):0.00} m/s; {falls.Count - sideways} tipped fore-aft (accelerating, braking, stumbling), {sideways} sideways (turning at speed)");
+    }
+}
+
+/// <summary>
+/// An episode that ran to the limit: the step it first came within the success radius (null if
+/// never), and its mean distance to the target, planar speed and |yaw rate| over its last second.
+/// </summary>
+public sealed record TimeoutState(int? FirstReachStep, float Distance, float Speed, float YawRate)
+{
+    /// <summary>One line about a set of episodes that hit the limit, e.g. for `rltune play`.</summary>
+    public static string Summary(IReadOnlyList<TimeoutState> timeouts)
+    {
+        if (timeouts.Count == 0) return "no episode hit the limit";
+        var reached = timeouts.Where(t => t.FirstReachStep is not null).ToList();
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        string Last(IReadOnlyList<TimeoutState> ts) => string.Create(ci,
+            $"{ts.Average(t => t.Distance):0.00} m from the target, {ts.Average(t => t.Speed):0.00} m/s, yaw rate {ts.Average(t => t.YawRate):0.00} rad/s");
+        string line = $"{timeouts.Count} hit the episode limit: {reached.Count} had reached the target";
+        if (reached.Count > 0)
+            line += string.Create(ci, $" (first at step {reached.Average(t => t.FirstReachStep!.Value):0} on average) and never stopped there; in their last second {Last(reached)}");
+        if (reached.Count < timeouts.Count)
+            line += $"; {timeouts.Count - reached.Count} never reached it, in their last second {Last(timeouts.Where(t => t.FirstReachStep is null).ToList())}";
+        return line;
     }
 }
 
@@ -53,6 +79,11 @@ public static class Trajectories
         var before = new BodyLane[robots];
         var topSpeed = new float[robots];
         var falls = new FallState?[robots];
+        var timeouts = new TimeoutState?[robots];
+        var firstReach = new int?[robots];
+        var lastSecond = new (double Distance, double Speed, double YawRate, int Steps)[robots];
+        int lastSecondFrom = env.MaxEpisodeSteps - (int)MathF.Round(1f / BodyModel.ControlDt);
+        float targetX = (float)env.Settings.TargetX, targetY = (float)env.Settings.TargetY;
         for (int r = 0; r < robots; r++) points[r].Add(env.Position(r));
         var actions = new float[env.NumEnvs * env.ActDim];
         var rewards = new float[env.NumEnvs];
@@ -67,6 +98,13 @@ public static class Trajectories
                 if (outcome[r] != EpisodeOutcome.Running) continue;
                 before[r] = env.GetBody(r);
                 topSpeed[r] = MathF.Max(topSpeed[r], Speed(before[r]));
+                float distance = MathF.Sqrt((before[r].X - targetX) * (before[r].X - targetX) + (before[r].Y - targetY) * (before[r].Y - targetY));
+                if (firstReach[r] is null && distance < BodyModel.SuccessRadius) firstReach[r] = step - 1;
+                if (step > lastSecondFrom)
+                {
+                    var l = lastSecond[r];
+                    lastSecond[r] = (l.Distance + distance, l.Speed + Speed(before[r]), l.YawRate + MathF.Abs(before[r].YawRate), l.Steps + 1);
+                }
             }
             env.Step(actions, rewards, terminated, truncated);
             for (int r = 0; r < robots; r++)
@@ -77,12 +115,18 @@ public static class Trajectories
                     points[r].Add(env.FinalPosition(r));
                     outcome[r] = env.FinalOutcome(r);
                     if (outcome[r] == EpisodeOutcome.Fall) falls[r] = new FallState(Speed(before[r]), topSpeed[r], before[r].Roll, before[r].Pitch);
+                    if (outcome[r] == EpisodeOutcome.Timeout)
+                    {
+                        var l = lastSecond[r];
+                        int n = Math.Max(1, l.Steps);
+                        timeouts[r] = new TimeoutState(firstReach[r], (float)(l.Distance / n), (float)(l.Speed / n), (float)(l.YawRate / n));
+                    }
                     running--;
                 }
                 else if (step % everySteps == 0) points[r].Add(env.Position(r));
             }
         }
-        return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r])).ToArray();
+        return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r], timeouts[r])).ToArray();
     }
 
     private static float Speed(BodyLane b) => MathF.Sqrt(b.Vx * b.Vx + b.Vy * b.Vy);
