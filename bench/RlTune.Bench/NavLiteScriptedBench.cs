@@ -5,25 +5,36 @@ using RlTune.Envs.VbotNavLite;
 namespace RlTune.Bench;
 
 /// <summary>
-/// `rltune-bench nav-lite-scripted --speed V [--turn-gain K] [--brake A]`: drives vbot-nav-lite with
-/// a hand-written go-to-target controller (cruise speed V m/s, yaw gain K, braking deceleration A)
-/// and prints success, fall and length. It calibrates the body model (what a careful driver and a
-/// reckless one get); it is not how the behaviours are shown (those are learned, see env-behaviours.sh).
+/// `rltune-bench nav-lite-scripted --speed V[,V2,...] [--turn-gain K] [--brake A] [--scales name=w,...] [--discount G]`:
+/// drives vbot-nav-lite with a hand-written go-to-target controller (cruise speed V m/s, yaw gain K,
+/// braking deceleration A) and prints success, fall, length and the mean discounted return-to-go of
+/// the states it visits (what PPO at that discount would value them at). Sweeping the speed under a
+/// weight table shows which cruise speed the table pays most for, falls included. It calibrates the
+/// body model and the weights; it is not how the behaviours are shown (those are learned, see env-behaviours.sh).
 /// </summary>
 public static class NavLiteScriptedBench
 {
     public static int Run(string[] args)
     {
-        double speed = 1.5, turnGain = 2.0, brake = 1.5;
+        double turnGain = 2.0, brake = 1.5, discount = 0.99;
+        double[] speeds = [1.5];
         int envs = 1024, steps = 3000, seed = 1;
         string? png = null;
+        var scales = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--png") { png = args[i + 1]; continue; }
+            if (args[i] == "--speed") { speeds = args[i + 1].Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray(); continue; }
+            if (args[i] == "--scales")
+            {
+                foreach (var kv in args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    scales[kv.Split('=')[0]] = double.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture);
+                continue;
+            }
             double v = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
             switch (args[i])
             {
-                case "--speed": speed = v; break;
+                case "--discount": discount = v; break;
                 case "--turn-gain": turnGain = v; break;
                 case "--brake": brake = v; break;
                 case "--envs": envs = (int)v; break;
@@ -32,7 +43,15 @@ public static class NavLiteScriptedBench
                 default: Console.Error.WriteLine($"nav-lite-scripted: unknown option {args[i]}"); return 1;
             }
         }
-        using var env = (VbotNavLiteEnv)EnvRegistry.Create("vbot-nav-lite", new EnvOptions(envs));
+        foreach (double speed in speeds)
+            RunAt(speed, turnGain, brake, discount, envs, steps, seed, scales, speeds.Length == 1 ? png : null, printTerms: speeds.Length == 1);
+        return 0;
+    }
+
+    private static void RunAt(double speed, double turnGain, double brake, double discount, int envs, int steps, int seed,
+        Dictionary<string, double> scales, string? png, bool printTerms)
+    {
+        using var env = (VbotNavLiteEnv)EnvRegistry.Create("vbot-nav-lite", new EnvOptions(envs, scales.Count > 0 ? scales : null));
         var actions = new float[envs * 3];
         var rewards = new float[envs];
         var term = new bool[envs];
@@ -62,15 +81,36 @@ public static class NavLiteScriptedBench
             Console.WriteLine($"wrote {png}");
         }
         env.Reset(seed);
+        // every step's reward and whether it ended an episode (a fall ends it with nothing after; a
+        // truncation is bootstrapped by PPO, so the return-to-go is cut there as an approximation)
+        var rewardLog = new float[steps, envs];
+        var doneLog = new bool[steps, envs];
         for (int s = 0; s < steps; s++)
         {
             Drive(env.Observations, actions);
             env.Step(actions, rewards, term, trunc);
+            for (int e = 0; e < envs; e++) { rewardLog[s, e] = rewards[e]; doneLog[s, e] = term[e] || trunc[e]; }
         }
         var r = env.DrainEpisodes();
+        // mean discounted return-to-go over the visited states, leaving out the last steps whose
+        // return-to-go the run's end would cut short
+        int horizon = (int)Math.Min(steps / 2, 5 / (1 - Math.Min(discount, 0.999)));
+        double valueSum = 0, spawnSum = 0;
+        long valueCount = 0, spawnCount = 0;
+        for (int e = 0; e < envs; e++)
+        {
+            double g = 0;
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                g = rewardLog[s, e] + (doneLog[s, e] ? 0 : discount * g);
+                if (s >= steps - horizon) continue;
+                valueSum += g; valueCount++;
+                if (s == 0 || doneLog[s - 1, e]) { spawnSum += g; spawnCount++; }
+            }
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"speed={speed} turn_gain={turnGain} brake={brake} episodes={r.Episodes} success={r.MetricMeans.GetValueOrDefault("success"):F3} fall={r.MetricMeans.GetValueOrDefault("fall"):F3} left={r.MetricMeans.GetValueOrDefault("left_platform"):F3} length={r.LengthMean:F0} return={r.ReturnMean:F1}"));
-        foreach (var (k, v) in r.TermMeans) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-24} {v,10:F4}"));
-        return 0;
+            $"speed={speed} turn_gain={turnGain} brake={brake} episodes={r.Episodes} success={r.MetricMeans.GetValueOrDefault("success"):F3} fall={r.MetricMeans.GetValueOrDefault("fall"):F3} left={r.MetricMeans.GetValueOrDefault("left_platform"):F3} length={r.LengthMean:F0} return={r.ReturnMean:F1} value@{discount}={valueSum / valueCount:F3} spawn_value={spawnSum / Math.Max(1, spawnCount):F3}"));
+        if (printTerms)
+            foreach (var (k, v) in r.TermMeans) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-24} {v,10:F4}"));
     }
 }
