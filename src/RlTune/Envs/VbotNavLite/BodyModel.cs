@@ -34,10 +34,10 @@ public struct BodyBlock
 /// which a locomotion layer tracks with a first-order lag, a limit on the planar acceleration's
 /// magnitude and a planar speed cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
 /// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
-/// grows in proportion to speed; body height squats under acceleration and bounces with the gait,
-/// the bounce's vertical velocity growing in proportion to speed (so the stability penalties on
-/// vertical velocity and body rates cost about speed squared: a larger forward reward buys a
-/// faster gait instead of hitting a wall). Above a comfortable trot
+/// grows as speed^1.5; body height squats under acceleration and bounces with the gait, the
+/// bounce's vertical velocity growing as speed^1.5 too (so the stability penalties on vertical
+/// velocity and body rates cost about speed cubed: steep enough to keep a default walker at a
+/// trot, gentle enough that five times the forward reward buys a faster gait instead of hitting a wall). Above a comfortable trot
 /// (<see cref="ComfortSpeed"/>) the gait also stumbles now and then: a stumble is a forward pitch
 /// kick (a foot catching). Past the comfortable speed the trot gives way to a bound, which stumbles
 /// at once at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
@@ -75,7 +75,7 @@ public static class BodyModel
     public const float LeanPerG = 0.6f;             // tilt target (rad) per g of body acceleration (the legs take most of it)
     public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
     public const float TiltDamping = 0.7f;          // damping ratio (a balancing gait is well damped)
-    public const float GaitDisturbanceAtMaxSpeed = 55.0f; // rad/s^2 rms at the speed cap, in proportion to speed
+    public const float GaitDisturbanceAtMaxSpeed = 71.0f; // rad/s^2 rms at the speed cap, growing as speed^1.5
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
     public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the trot gives way to a bound there)
     public const float StumbleRateAtMaxSpeed = 0.25f; // stumbles per second at the speed cap (linear from StumbleRateAboveComfort)
@@ -84,7 +84,7 @@ public static class BodyModel
     public const float StandHeight = 0.28f;
     public const float SquatPerAccel = 0.004f;      // m of squat per m/s^2
     public const float BounceSpeedBase = 0.02f;     // m/s amplitude of the bounce's vertical velocity when standing
-    public const float BounceSpeedPerSpeed = 0.28f; // m/s of that amplitude per m/s of planar speed
+    public const float BounceSpeedAtMaxSpeed = 0.9f; // m/s of that amplitude at the speed cap, growing as speed^1.5
     public const float GaitFreqBase = 1.5f;         // Hz
     public const float GaitFreqPerSpeed = 1.4f;     // Hz per m/s
 
@@ -132,7 +132,8 @@ public static class BodyModel
         // roll/pitch: a damped spring toward the lean the acceleration asks for, kicked by the gait
         V speed = Vector256.Sqrt(speedSq);
         V frac = speed * Vector256.Create(1f / MaxPlanarSpeed);
-        V kick = Vector256.Create(GaitDisturbanceAtMaxSpeed) * frac;
+        V frac15 = frac * Vector256.Sqrt(frac);
+        V kick = Vector256.Create(GaitDisturbanceAtMaxSpeed) * frac15;
         V w2 = Vector256.Create(TiltNaturalFreq * TiltNaturalFreq), c = Vector256.Create(2f * TiltDamping * TiltNaturalFreq);
         V rollTarget = ay * Vector256.Create(LeanPerG / Gravity);
         V pitchTarget = ax * Vector256.Create(-LeanPerG / Gravity);
@@ -154,7 +155,7 @@ public static class BodyModel
         b.GaitCos = gc; b.GaitSin = gs;
         V accel = Vector256.Sqrt(ax * ax + ay * ay);
         // bounce amplitude = vertical speed amplitude / gait angular frequency
-        V bounce = (Vector256.Create(BounceSpeedBase) + Vector256.Create(BounceSpeedPerSpeed) * speed) / gaitOmega;
+        V bounce = (Vector256.Create(BounceSpeedBase) + Vector256.Create(BounceSpeedAtMaxSpeed) * frac15) / gaitOmega;
         V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + bounce * gs;
         b.Vz = (height - b.Height) * Vector256.Create(1f / dt);
         b.Height = height;
