@@ -55,7 +55,7 @@ public static class RewardTerms
         new("zero_ang_bonus", RewardTermKind.PerStepPositive, 0.1, 1.0, "stopping",
             "max(0, 1 - (yaw rate/0.5)^2), within the success radius during the success hold",
             MaxStepsPerEpisode: NavLiteSettings.DefaultSuccessHoldSteps),
-        new("near_target_speed", RewardTermKind.Penalty, -0.05, BodyModel.MaxPlanarSpeed * BodyModel.MaxPlanarSpeed, "stopping",
+        new("near_target_speed", RewardTermKind.Penalty, -0.1, BodyModel.MaxPlanarSpeed * BodyModel.MaxPlanarSpeed, "stopping",
             "v^2 * max(0, 1 - d/2): speed close to the target"),
         new("boundary_penalty", RewardTermKind.Penalty, -0.2, 1.0, "safety",
             "((r - 10.5)/2)^2 for platform radius r beyond 10.5 m (edge at 12.5 m)"),
