@@ -7,8 +7,9 @@ namespace RlTune.Bench;
 /// <summary>
 /// `rltune-bench nav-lite-scripted --speed V[,V2,...] [--turn-gain K] [--brake A] [--scales name=w,...] [--discount G]`:
 /// drives vbot-nav-lite with a hand-written go-to-target controller (cruise speed V m/s, yaw gain K,
-/// braking deceleration A) and prints success, fall, length and the mean discounted return-to-go of
-/// the states it visits (what PPO at that discount would value them at). Sweeping the speed under a
+/// braking deceleration A) and prints success, fall, length and the mean discounted return-to-go
+/// (what PPO at that discount would value a state at) over the states it visits (value@G) and from
+/// spawn (spawn_value: what a policy choosing its cruise speed weighs). Sweeping the speed under a
 /// weight table shows which cruise speed the table pays most for, falls included. It calibrates the
 /// body model and the weights; it is not how the behaviours are shown (those are learned, see env-behaviours.sh).
 /// </summary>
@@ -28,7 +29,11 @@ public static class NavLiteScriptedBench
             if (args[i] == "--scales")
             {
                 foreach (var kv in args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
-                    scales[kv.Split('=')[0]] = double.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture);
+                {
+                    var parts = kv.Split('=');
+                    if (parts.Length != 2) { Console.Error.WriteLine($"nav-lite-scripted: --scales takes name=weight,..., not '{kv}'"); return 1; }
+                    scales[parts[0]] = double.Parse(parts[1], CultureInfo.InvariantCulture);
+                }
                 continue;
             }
             double v = double.Parse(args[i + 1], CultureInfo.InvariantCulture);
