@@ -99,8 +99,9 @@ public static class Trajectories
                 before[r] = env.GetBody(r);
                 topSpeed[r] = MathF.Max(topSpeed[r], Speed(before[r]));
                 float distance = MathF.Sqrt((before[r].X - targetX) * (before[r].X - targetX) + (before[r].Y - targetY) * (before[r].Y - targetY));
-                if (firstReach[r] is null && distance < BodyModel.SuccessRadius) firstReach[r] = step - 1;
-                if (step > lastSecondFrom)
+                int episodeStep = env.EpisodeSteps(r); // the env's own count: recording may start mid-episode
+                if (firstReach[r] is null && distance < BodyModel.SuccessRadius) firstReach[r] = episodeStep;
+                if (episodeStep >= lastSecondFrom)
                 {
                     var l = lastSecond[r];
                     lastSecond[r] = (l.Distance + distance, l.Speed + Speed(before[r]), l.YawRate + MathF.Abs(before[r].YawRate), l.Steps + 1);
