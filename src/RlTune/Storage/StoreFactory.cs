@@ -13,9 +13,13 @@ public static class StoreFactory
     /// Accepts <c>sqlite:///relative/path.db</c>, <c>sqlite:////absolute/path.db</c> (SQLAlchemy's
     /// form, as Optuna users write it), a plain file path, and <c>postgresql://user[:password]@host[:port]/db</c>.
     /// </summary>
-    public static IStudyStore Open(string? url, string defaultDir)
+    public static IStudyStore Open(string? url, string defaultDir) =>
+        Open(url, defaultDir, Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>As <see cref="Open(string?, string)"/> with the environment variable's value given (tests must not set it: the process is shared).</summary>
+    internal static IStudyStore Open(string? url, string defaultDir, string? fromEnvironment)
     {
-        var chosen = string.IsNullOrWhiteSpace(url) ? Environment.GetEnvironmentVariable(EnvironmentVariable) : url;
+        var chosen = string.IsNullOrWhiteSpace(url) ? fromEnvironment : url;
         if (string.IsNullOrWhiteSpace(chosen)) return new SqliteStudyStore(Path.Combine(defaultDir, DefaultFileName));
         return Describe(chosen) switch
         {

@@ -28,24 +28,22 @@ public sealed class StoreFactoryTests
     [Fact]
     public void WithoutAUrlTheDefaultIsASqliteFileUnderTheRunRoot()
     {
+        // the environment variable's value is passed in, never set: tests run in parallel in one process,
+        // and setting RLTUNE_STORAGE here once sent another test's study into this test's file
         var dir = Directory.CreateTempSubdirectory("rltune-factory-").FullName;
-        var saved = Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable);
         try
         {
-            Environment.SetEnvironmentVariable(StoreFactory.EnvironmentVariable, null);
-            using (var store = StoreFactory.Open(null, Path.Combine(dir, "runs"))) store.CreateOrOpenStudy("s", "maximize", "{}");
+            using (var store = StoreFactory.Open(null, Path.Combine(dir, "runs"), fromEnvironment: null)) store.CreateOrOpenStudy("s", "maximize", "{}");
             Assert.True(File.Exists(Path.Combine(dir, "runs", StoreFactory.DefaultFileName)));
 
             // the environment variable wins over the default, an explicit URL over both
             var fromEnv = Path.Combine(dir, "env.db");
-            Environment.SetEnvironmentVariable(StoreFactory.EnvironmentVariable, "sqlite:///" + fromEnv);
-            using (var store = StoreFactory.Open("", Path.Combine(dir, "runs"))) Assert.Equal(fromEnv, ((SqliteStudyStore)store).Path);
+            using (var store = StoreFactory.Open("", Path.Combine(dir, "runs"), "sqlite:///" + fromEnv)) Assert.Equal(fromEnv, ((SqliteStudyStore)store).Path);
             var explicitPath = Path.Combine(dir, "explicit.db");
-            using (var store = StoreFactory.Open(explicitPath, Path.Combine(dir, "runs"))) Assert.Equal(explicitPath, ((SqliteStudyStore)store).Path);
+            using (var store = StoreFactory.Open(explicitPath, Path.Combine(dir, "runs"), "sqlite:///" + fromEnv)) Assert.Equal(explicitPath, ((SqliteStudyStore)store).Path);
         }
         finally
         {
-            Environment.SetEnvironmentVariable(StoreFactory.EnvironmentVariable, saved);
             Directory.Delete(dir, recursive: true);
         }
     }
