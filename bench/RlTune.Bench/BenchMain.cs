@@ -26,6 +26,15 @@ public static class BenchMain
             foreach (var (name, b) in Benches.OrderBy(kv => kv.Key)) Console.Error.WriteLine($"  {name,-14} {b.Help}");
             return 1;
         }
-        return bench.Run(args[1..]);
+        try
+        {
+            return bench.Run(args[1..]);
+        }
+        catch (UserError e)
+        {
+            // a user's mistake (an unknown reward name, a missing file) is one sentence, as in the CLI
+            Console.Error.WriteLine($"rltune-bench {args[0]}: {e.Message}");
+            return 1;
+        }
     }
 }
