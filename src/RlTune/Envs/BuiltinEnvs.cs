@@ -17,7 +17,7 @@ public static class BuiltinEnvs
         ["value_hidden_layer_sizes"] = new JsonArray(256, 128),
         ["num_envs"] = 1024,
         ["learning_epochs"] = 4,
-        ["mini_batches"] = 8,
+        ["mini_batches"] = 16,
         // half the seed's 0.008: at 0.008 the KL-adaptive rate climbed to 1.5e-3 and some seeds
         // learned to stop by 2M steps and then lost it for good (bench/env-tune.py, seed 3)
         ["kl_threshold"] = 0.004,

@@ -16,9 +16,11 @@ public enum RewardTermKind
 /// <c>reward_scales</c>; <see cref="MaxRawPerStep"/> bounds the raw value for the audit, and
 /// <see cref="MaxStepsPerEpisode"/>, when set, bounds how many steps of an episode can pay it
 /// (e.g. a term paid only during a success hold that ends the episode); null: any step.
+/// <see cref="MaxRawPerEpisode"/>, when set, bounds the raw term's sum over an episode (e.g. the
+/// velocity toward the target sums to at most the distance walked toward it); null: no such bound.
 /// </summary>
 public sealed record RewardTermInfo(string Name, RewardTermKind Kind, double DefaultWeight, double MaxRawPerStep, string Category, string Description,
-    int? MaxStepsPerEpisode = null);
+    int? MaxStepsPerEpisode = null, double? MaxRawPerEpisode = null);
 
 /// <summary>
 /// Means over the episodes that ended since the last call to <see cref="IVecEnv.DrainEpisodes"/>.

@@ -31,9 +31,11 @@ public sealed record RewardBudgetAudit(IReadOnlyList<RewardTermInfo> Terms, int 
         if (arrivalTerms.Count == 0) arrivalTerms = Terms.Where(t => t.Kind == RewardTermKind.OneTime).ToList();
         var arrival = arrivalTerms.Sum(t => Math.Max(0, Weight(t)) * t.MaxRawPerStep);
         var perStep = Terms.Where(t => t.Kind == RewardTermKind.PerStepPositive)
-            .Select(t => (t.Name, Pay: Math.Max(0, Weight(t)) * t.MaxRawPerStep, Steps: Math.Min(EpisodeLength, t.MaxStepsPerEpisode ?? EpisodeLength))).ToList();
-        // a term that can pay only on some steps of an episode (a success hold) counts for those steps only
-        var perEpisode = perStep.Sum(p => p.Pay * p.Steps);
+            .Select(t => (t.Name, Pay: Math.Max(0, Weight(t)) * t.MaxRawPerStep, Steps: Math.Min(EpisodeLength, t.MaxStepsPerEpisode ?? EpisodeLength),
+                Cap: t.MaxRawPerEpisode is { } sum ? Math.Max(0, Weight(t)) * sum : double.PositiveInfinity)).ToList();
+        // a term that can pay only on some steps of an episode (a success hold) counts for those steps only,
+        // and one whose sum over an episode is bounded (progress toward the target) for no more than that bound
+        var perEpisode = perStep.Sum(p => Math.Min(p.Pay * p.Steps, p.Cap));
         var passed = arrival > perEpisode;
         var top = string.Join(", ", perStep.Where(p => p.Pay > 0).OrderByDescending(p => p.Pay).Take(3).Select(p => $"{p.Name} {F(p.Pay)}/step"));
         var message = passed

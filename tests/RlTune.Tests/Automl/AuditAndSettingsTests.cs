@@ -49,6 +49,24 @@ public sealed class AuditAndSettingsTests : IDisposable
     }
 
     [Fact]
+    public void ATermWhoseEpisodeSumIsBoundedCountsForNoMoreThanThatBound()
+    {
+        RewardTermInfo[] terms =
+        [
+            new("arrival_bonus", RewardTermKind.OneTime, 50, 1, "arrival", ""),
+            // 2.5 per step at most, but its sum over an episode is at most 11 (a distance walked toward the target)
+            new("forward_velocity", RewardTermKind.PerStepPositive, 0.1, 2.5, "navigation", "", MaxRawPerEpisode: 11),
+        ];
+        var audit = new RewardBudgetAudit(terms, EpisodeLength: 1000);
+        Assert.Equal(0.1 * 11, audit.Check(new Dictionary<string, double>()).PerStepPerEpisode, 9); // not 0.1 x 2.5 x 1000 = 250
+        // a short episode pays less than the bound: the per-step bound wins there
+        Assert.Equal(0.1 * 2.5 * 4, new RewardBudgetAudit(terms, EpisodeLength: 4).Check(new Dictionary<string, double>()).PerStepPerEpisode, 9);
+        // the weight scales the bound; a negative weight pays nothing
+        Assert.Equal(3 * 11, audit.Check(new Dictionary<string, double> { ["forward_velocity"] = 3 }).PerStepPerEpisode, 9);
+        Assert.Equal(0, audit.Check(new Dictionary<string, double> { ["forward_velocity"] = -3 }).PerStepPerEpisode, 9);
+    }
+
+    [Fact]
     public void AuditUsesTheBuiltInEnvsTermMetadata()
     {
         var audit = RewardBudgetAudit.ForEnv("vbot-nav-lite", null, null)!;

@@ -41,14 +41,32 @@ public sealed class NavLiteDefaultsTests : IDisposable
     }
 
     [Fact]
-    public void TheDefaultWeightsPayMostPerStepForATrotBelowTheStumblingSpeed()
+    public void TheProgressTermsSumToNoMoreThanTheFarthestSpawnsDistance()
     {
-        // the gait's bounce (lin_vel_z) and body rates (ang_vel_xy) grow faster with speed than the
-        // approach pays, so the dense reward per step peaks at a trot, not at the speed cap (falls are
-        // switched off here: this is the per-step trade-off alone, before any stumble's cost)
-        double PerStep(float speed)
+        RewardTermInfo Term(EnvOptions options, string name)
         {
-            using var env = NavLiteTestKit.Create(256, overrides: """{"noise_level": 0, "fall_threshold": 1.5}""");
+            using var env = new VbotNavLiteEnv(options);
+            return env.RewardTerms.Single(t => t.Name == name);
+        }
+        var competition = new EnvOptions(1, null, null);
+        Assert.Equal(11.0 / BodyModel.ControlDt, Term(competition, "forward_velocity").MaxRawPerEpisode!.Value, 6); // m/s summed over 10 ms steps
+        Assert.Equal(11.0, Term(competition, "approach_scale").MaxRawPerEpisode!.Value, 6);
+        // a nearer ring with the target moved 3-4-5 away from the centre
+        var moved = new EnvOptions(1, null, new JsonObject { ["spawn_ring"] = new JsonArray(2, 5), ["target"] = new JsonArray(3, 4) });
+        Assert.Equal(10.0, Term(moved, "approach_scale").MaxRawPerEpisode!.Value, 6);
+        Assert.Null(Term(competition, "alive_bonus").MaxRawPerEpisode); // surviving is not bounded by a distance
+    }
+
+    [Fact]
+    public void TheDefaultWeightsPayMostPerStepForATrotWhileFiveTimesTheForwardRewardPaysMostAtTheCap()
+    {
+        // the gait's bounce (lin_vel_z) and body rates (ang_vel_xy) cost about speed cubed, so under
+        // the default weights the dense reward per step peaks at a trot, and with forward_velocity x5 (the
+        // sprint-crash case) it still grows up to the speed cap instead of hitting a wall (falls are
+        // switched off here: this is the per-step trade-off alone, before any stumble's cost)
+        double PerStep(float speed, Dictionary<string, double>? scales = null)
+        {
+            using var env = NavLiteTestKit.Create(256, scales, overrides: """{"noise_level": 0, "fall_threshold": 1.5}""");
             for (int e = 0; e < env.NumEnvs; e++) env.SetBody(e, NavLiteTestKit.Body(-11f, 0, 0, vx: speed), spawnDistance: 11f);
             double sum = 0;
             for (int step = 0; step < 150; step++) sum += NavLiteTestKit.Step(env, NavLiteTestKit.Hold(speed)).Rewards.Sum();
@@ -56,12 +74,35 @@ public sealed class NavLiteDefaultsTests : IDisposable
         }
         double slow = PerStep(1.0f), trot = PerStep(1.5f), fast = PerStep(2.2f);
         Assert.True(trot > slow && trot > fast, $"reward per step at 1.0 / 1.5 / 2.2 m/s: {slow:F4} / {trot:F4} / {fast:F4}");
+        var sprint = new Dictionary<string, double> { ["forward_velocity"] = 5 * RewardTerms.All[RewardTerms.ForwardVelocity].DefaultWeight };
+        double[] sprinter = [PerStep(1.5f, sprint), PerStep(2.0f, sprint), PerStep(2.5f, sprint)];
+        Assert.True(sprinter[0] < sprinter[1] && sprinter[1] < sprinter[2],
+            $"sprint-crash weights, reward per step at 1.5 / 2.0 / 2.5 m/s: {string.Join(" / ", sprinter.Select(x => x.ToString("F4")))}");
     }
 
     [Theory]
-    [InlineData(1.7, 0.0)]   // at a comfortable trot the gait never stumbles
-    [InlineData(2.15, 0.1)]  // halfway to the cap: half the top rate
-    [InlineData(2.5, 0.2)]   // at the speed cap: StumbleRateAtMaxSpeed per second
+    [InlineData(1.6, 0.0)]    // a trot
+    [InlineData(1.75, 0.5)]   // halfway from trot to bound
+    [InlineData(1.9, 1.0)]    // a bound
+    public void TheBoundBouncesFasterThanTheTrotAtTheSameSpeed(double speed, double boundShare)
+    {
+        var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create((float)speed), Height = Vector256.Create(BodyModel.StandHeight) };
+        V command = Vector256.Create((float)(speed / BodyModel.MaxForwardSpeed));
+        float peak = 0;
+        for (int s = 0; s < 200; s++) // two seconds at a steady speed: several gait cycles, no squat
+        {
+            BodyModel.Advance(ref body, command, V.Zero, V.Zero, V.Zero, V.Zero, V.One); // no kicks, no stumble
+            if (s > 10) peak = MathF.Max(peak, MathF.Abs(body.Vz[0]));
+        }
+        double trot = BodyModel.BounceSpeedBase + BodyModel.BounceSpeedAtMaxSpeed * Math.Pow(speed / BodyModel.MaxPlanarSpeed, 1.5);
+        Assert.Equal(trot + boundShare * BodyModel.BoundBounceSpeed, peak, 0.02);
+    }
+
+    [Theory]
+    [InlineData(1.7, 0.0)]    // at a comfortable trot the gait never stumbles
+    [InlineData(1.85, 0.111)] // just past it: StumbleRateAboveComfort per second, plus a little
+    [InlineData(2.15, 0.175)] // halfway to the cap: halfway between the two rates
+    [InlineData(2.5, 0.25)]   // at the speed cap: StumbleRateAtMaxSpeed per second
     public void TheGaitStumblesAboveTheComfortableSpeedAtTheStatedRate(double speed, double perSecond)
     {
         var random = new Random(5);
@@ -77,7 +118,7 @@ public sealed class NavLiteDefaultsTests : IDisposable
             for (int l = 0; l < 8; l++) if (body.PitchRate[l] > BodyModel.StumbleKick / 2) stumbles++;
         }
         double seconds = 8.0 * steps * BodyModel.ControlDt;
-        double expected = perSecond * seconds; // 0, 200 or 400 stumbles
+        double expected = perSecond * seconds; // 0, 222, 350 or 500 stumbles
         Assert.InRange(stumbles, expected * 0.8, expected * 1.2 + 0.5);
     }
 

@@ -34,11 +34,17 @@ public struct BodyBlock
 /// which a locomotion layer tracks with a first-order lag, a limit on the planar acceleration's
 /// magnitude and a planar speed cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
 /// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
-/// grows with the cube of speed; body height squats under acceleration and bounces with the gait,
-/// faster and higher at speed (that bounce is the vertical velocity). Above a comfortable trot
+/// grows as speed^1.5; body height squats under acceleration and bounces with the gait, the
+/// bounce's vertical velocity growing as speed^1.5 too (so the stability penalties on vertical
+/// velocity and body rates cost about speed cubed: steep enough to keep a default walker at a
+/// trot, gentle enough that five times the forward reward buys a faster gait instead of hitting a wall). Above a comfortable trot
 /// (<see cref="ComfortSpeed"/>) the gait also stumbles now and then: a stumble is a forward pitch
-/// kick (a foot catching), at a rate growing linearly from 0 at the comfortable speed to
-/// <see cref="StumbleRateAtMaxSpeed"/> per second at the speed cap, and from upright it tips the
+/// kick (a foot catching). Between <see cref="BoundFromSpeed"/> and the comfortable speed the trot
+/// gives way to a bound, whose bounce is <see cref="BoundBounceSpeed"/> faster (a dense price
+/// that warns of the edge before any stumble; without it policies overshot into stumbles while
+/// speeding up). The bound stumbles at once at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
+/// <see cref="StumbleRateAtMaxSpeed"/> per second at the speed cap (the jump makes the edge
+/// sharp enough for a policy to learn; a rate from 0 let policies hug it), and from upright it tips the
 /// body past the default fall threshold. A tilt past the fall threshold is a fall. What it keeps
 /// of the real robot is the trade-off a reward search must find: going fast and turning hard at
 /// speed costs stability; below the comfortable speed walking is safe.
@@ -71,15 +77,18 @@ public static class BodyModel
     public const float LeanPerG = 0.6f;             // tilt target (rad) per g of body acceleration (the legs take most of it)
     public const float TiltNaturalFreq = 10.0f;     // rad/s of the roll/pitch spring
     public const float TiltDamping = 0.7f;          // damping ratio (a balancing gait is well damped)
-    public const float GaitDisturbanceAtMaxSpeed = 80.0f; // rad/s^2 rms at the speed cap, grows as speed^3
+    public const float GaitDisturbanceAtMaxSpeed = 71.0f; // rad/s^2 rms at the speed cap, growing as speed^1.5
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
-    public const float StumbleRateAtMaxSpeed = 0.2f; // stumbles per second at the speed cap (linear from ComfortSpeed)
+    public const float BoundFromSpeed = 1.7f;       // m/s: from here to ComfortSpeed the trot stiffens into a bound
+    public const float BoundBounceSpeed = 0.25f;    // m/s added to the bounce's vertical speed amplitude by the bound
+    public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the trot gives way to a bound there)
+    public const float StumbleRateAtMaxSpeed = 0.25f; // stumbles per second at the speed cap (linear from StumbleRateAboveComfort)
     public const float StumbleKick = 13.0f;         // rad/s of forward pitch rate per stumble (peaks ~0.7 rad from upright)
 
     public const float StandHeight = 0.28f;
     public const float SquatPerAccel = 0.004f;      // m of squat per m/s^2
-    public const float BounceBase = 0.004f;         // m of gait bounce when walking slowly
-    public const float BouncePerSpeedSq = 0.004f;   // m per (m/s)^2
+    public const float BounceSpeedBase = 0.02f;     // m/s amplitude of the bounce's vertical velocity when standing
+    public const float BounceSpeedAtMaxSpeed = 0.9f; // m/s of that amplitude at the speed cap, growing as speed^1.5
     public const float GaitFreqBase = 1.5f;         // Hz
     public const float GaitFreqPerSpeed = 1.4f;     // Hz per m/s
 
@@ -127,25 +136,33 @@ public static class BodyModel
         // roll/pitch: a damped spring toward the lean the acceleration asks for, kicked by the gait
         V speed = Vector256.Sqrt(speedSq);
         V frac = speed * Vector256.Create(1f / MaxPlanarSpeed);
-        V kick = Vector256.Create(GaitDisturbanceAtMaxSpeed) * frac * frac * frac;
+        V frac15 = frac * Vector256.Sqrt(frac);
+        V kick = Vector256.Create(GaitDisturbanceAtMaxSpeed) * frac15;
         V w2 = Vector256.Create(TiltNaturalFreq * TiltNaturalFreq), c = Vector256.Create(2f * TiltDamping * TiltNaturalFreq);
         V rollTarget = ay * Vector256.Create(LeanPerG / Gravity);
         V pitchTarget = ax * Vector256.Create(-LeanPerG / Gravity);
         b.RollRate += (w2 * (rollTarget - b.Roll) - c * b.RollRate + kick * kickRoll) * Vector256.Create(dt);
         b.PitchRate += (w2 * (pitchTarget - b.Pitch) - c * b.PitchRate + kick * kickPitch) * Vector256.Create(dt);
         // a stumble this step with probability rate(speed) * dt: P(draw01 < p) = p
-        V stumbleChance = Vector256.Max(V.Zero, (speed - Vector256.Create(ComfortSpeed)) * Vector256.Create(StumbleRateAtMaxSpeed * dt / (MaxPlanarSpeed - ComfortSpeed)));
+        V over = speed - Vector256.Create(ComfortSpeed);
+        V stumbleChance = Vector256.GreaterThan(over, V.Zero) & ((Vector256.Create(StumbleRateAboveComfort) + over *
+            Vector256.Create((StumbleRateAtMaxSpeed - StumbleRateAboveComfort) / (MaxPlanarSpeed - ComfortSpeed))) * Vector256.Create(dt));
         V stumbled = Vector256.LessThan((stumbleDraw + V.One) * Vector256.Create(0.5f), stumbleChance);
         b.PitchRate += stumbled & Vector256.Create(StumbleKick);
         b.Roll += b.RollRate * Vector256.Create(dt);
         b.Pitch += b.PitchRate * Vector256.Create(dt);
 
         // height: squat under acceleration, gait bounce growing with speed; vz is its rate of change
-        V gaitStep = (Vector256.Create(GaitFreqBase) + Vector256.Create(GaitFreqPerSpeed) * speed) * Vector256.Create(2f * MathF.PI * dt);
+        V gaitOmega = (Vector256.Create(GaitFreqBase) + Vector256.Create(GaitFreqPerSpeed) * speed) * Vector256.Create(2f * MathF.PI);
+        V gaitStep = gaitOmega * Vector256.Create(dt);
         RotateUnit(b.GaitCos, b.GaitSin, gaitStep, out V gc, out V gs);
         b.GaitCos = gc; b.GaitSin = gs;
         V accel = Vector256.Sqrt(ax * ax + ay * ay);
-        V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + (Vector256.Create(BounceBase) + Vector256.Create(BouncePerSpeedSq) * speedSq) * gs;
+        // bounce amplitude = vertical speed amplitude / gait angular frequency
+        // the trot gives way to a bound between BoundFromSpeed and ComfortSpeed, its bounce BoundBounceSpeed faster
+        V bound = Vector256.Create(BoundBounceSpeed) * Clamp((speed - Vector256.Create(BoundFromSpeed)) * Vector256.Create(1f / (ComfortSpeed - BoundFromSpeed)), V.Zero, V.One);
+        V bounce = (Vector256.Create(BounceSpeedBase) + Vector256.Create(BounceSpeedAtMaxSpeed) * frac15 + bound) / gaitOmega;
+        V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + bounce * gs;
         b.Vz = (height - b.Height) * Vector256.Create(1f / dt);
         b.Height = height;
     }

@@ -37,7 +37,7 @@ public static class RewardTerms
             "exp(-d/0.5), paid only after the target was reached and while d < 2.5 m"),
         new("heading_tracking", RewardTermKind.PerStepPositive, 0.001, 1.0, "navigation",
             "(1 + cos(heading error))/2, facing the target; 1 inside the success radius"),
-        new("forward_velocity", RewardTermKind.PerStepPositive, 0.03, BodyModel.ForwardVelocityCap, "navigation",
+        new("forward_velocity", RewardTermKind.PerStepPositive, 0.04, BodyModel.ForwardVelocityCap, "navigation",
             "planar velocity toward the target, clipped to +-2.5 m/s (the speed cap); 0 once the target was reached"),
         new("distance_progress", RewardTermKind.PerStepPositive, 0.001, 1.0, "navigation",
             "clip(1 - d/d_spawn, -0.5, 1)"),
@@ -55,7 +55,7 @@ public static class RewardTerms
         new("zero_ang_bonus", RewardTermKind.PerStepPositive, 0.1, 1.0, "stopping",
             "max(0, 1 - (yaw rate/0.5)^2), within the success radius during the success hold",
             MaxStepsPerEpisode: NavLiteSettings.DefaultSuccessHoldSteps),
-        new("near_target_speed", RewardTermKind.Penalty, -0.05, BodyModel.MaxPlanarSpeed * BodyModel.MaxPlanarSpeed, "stopping",
+        new("near_target_speed", RewardTermKind.Penalty, -0.1, BodyModel.MaxPlanarSpeed * BodyModel.MaxPlanarSpeed, "stopping",
             "v^2 * max(0, 1 - d/2): speed close to the target"),
         new("boundary_penalty", RewardTermKind.Penalty, -0.2, 1.0, "safety",
             "((r - 10.5)/2)^2 for platform radius r beyond 10.5 m (edge at 12.5 m)"),
@@ -63,15 +63,29 @@ public static class RewardTerms
             "1 every step outside the inner fence after the target was reached"),
         new("orientation", RewardTermKind.Penalty, -0.05, 1.0, "stability",
             "gx^2 + gy^2 of the projected gravity (sin^2 of the tilt)"),
-        new("lin_vel_z", RewardTermKind.Penalty, -0.2, 4.0, "stability",
+        new("lin_vel_z", RewardTermKind.Penalty, -0.14, 4.0, "stability",
             "vertical body velocity squared (gait bounce)"),
-        new("ang_vel_xy", RewardTermKind.Penalty, -0.01, 50.0, "stability",
+        new("ang_vel_xy", RewardTermKind.Penalty, -0.007, 50.0, "stability",
             "roll rate^2 + pitch rate^2"),
         new("action_rate", RewardTermKind.Penalty, -0.0005, 12.0, "smoothness",
             "sum of squared changes of the action since the previous step"),
         new("termination", RewardTermKind.Penalty, -100.0, 1.0, "safety",
             "1 on the step the robot falls or leaves the platform"),
     ];
+
+    /// <summary>
+    /// The terms' metadata for a task: the stop terms pay for the success hold's steps at most, and
+    /// the progress terms (velocity toward the target, decrease of distance, both 0 once it was reached)
+    /// sum over an episode to no more than the farthest spawn's distance from the target.
+    /// </summary>
+    public static RewardTermInfo[] ForSettings(NavLiteSettings settings)
+    {
+        double farthest = settings.SpawnOuterRadius + Math.Sqrt(settings.TargetX * settings.TargetX + settings.TargetY * settings.TargetY);
+        var terms = All.Select(t => t.MaxStepsPerEpisode is null ? t : t with { MaxStepsPerEpisode = settings.SuccessHoldSteps }).ToArray();
+        terms[ForwardVelocity] = terms[ForwardVelocity] with { MaxRawPerEpisode = farthest / BodyModel.ControlDt }; // m/s summed over steps
+        terms[ApproachScale] = terms[ApproachScale] with { MaxRawPerEpisode = farthest };
+        return terms;
+    }
 
     /// <summary>The term names in index order.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(t => t.Name).ToArray();

@@ -59,7 +59,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _padded = (_n + Lanes - 1) / Lanes * Lanes;
         _settings = NavLiteOverrides.Parse(options.Overrides);
         _weights = Terms.ResolveWeights(options.RewardScales, EnvName);
-        _terms = Terms.All.Select(t => t.MaxStepsPerEpisode is null ? t : t with { MaxStepsPerEpisode = _settings.SuccessHoldSteps }).ToArray();
+        _terms = Terms.ForSettings(_settings);
         _fallThresholdSq = (float)(_settings.FallThreshold * _settings.FallThreshold);
         _targetX = (float)_settings.TargetX;
         _targetY = (float)_settings.TargetY;
@@ -393,7 +393,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _roll[i] = _pitch[i] = _rollRate[i] = _pitchRate[i] = 0f;
         _gc[i] = (float)Math.Cos(phase);
         _gs[i] = (float)Math.Sin(phase);
-        _height[i] = BodyModel.StandHeight + BodyModel.BounceBase * _gs[i];
+        _height[i] = BodyModel.StandHeight + BodyModel.BounceSpeedBase / (2 * MathF.PI * BodyModel.GaitFreqBase) * _gs[i];
         _vz[i] = 0f;
         _a0[i] = _a1[i] = _a2[i] = 0f;
         float ex = _targetX - _x[i], ey = _targetY - _y[i];
