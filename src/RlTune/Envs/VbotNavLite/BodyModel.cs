@@ -81,7 +81,7 @@ public static class BodyModel
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
     public const float BoundFromSpeed = 1.7f;       // m/s: from here to ComfortSpeed the trot stiffens into a bound
     public const float BoundBounceSpeed = 0.25f;    // m/s added to the bounce's vertical speed amplitude by the bound
-    public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the trot gives way to a bound there)
+    public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the bound's edge)
     public const float StumbleRateAtMaxSpeed = 0.25f; // stumbles per second at the speed cap (linear from StumbleRateAboveComfort)
     public const float StumbleKick = 13.0f;         // rad/s of forward pitch rate per stumble (peaks ~0.7 rad from upright)
 
@@ -158,9 +158,9 @@ public static class BodyModel
         RotateUnit(b.GaitCos, b.GaitSin, gaitStep, out V gc, out V gs);
         b.GaitCos = gc; b.GaitSin = gs;
         V accel = Vector256.Sqrt(ax * ax + ay * ay);
-        // bounce amplitude = vertical speed amplitude / gait angular frequency
         // the trot gives way to a bound between BoundFromSpeed and ComfortSpeed, its bounce BoundBounceSpeed faster
         V bound = Vector256.Create(BoundBounceSpeed) * Clamp((speed - Vector256.Create(BoundFromSpeed)) * Vector256.Create(1f / (ComfortSpeed - BoundFromSpeed)), V.Zero, V.One);
+        // bounce amplitude = vertical speed amplitude / gait angular frequency
         V bounce = (Vector256.Create(BounceSpeedBase) + Vector256.Create(BounceSpeedAtMaxSpeed) * frac15 + bound) / gaitOmega;
         V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + bounce * gs;
         b.Vz = (height - b.Height) * Vector256.Create(1f / dt);
