@@ -31,8 +31,10 @@ public static class NavLiteScriptedBench
                 foreach (var kv in args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
                 {
                     var parts = kv.Split('=');
-                    if (parts.Length != 2) { Console.Error.WriteLine($"nav-lite-scripted: --scales takes name=weight,..., not '{kv}'"); return 1; }
-                    scales[parts[0]] = double.Parse(parts[1], CultureInfo.InvariantCulture);
+                    // BenchMain prints a UserError as one sentence: a weight that is not a number is the same mistake as a missing '='
+                    if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double weight))
+                        throw new UserError($"--scales takes name=weight,... with a number for each weight, not '{kv}'.");
+                    scales[parts[0]] = weight;
                 }
                 continue;
             }
