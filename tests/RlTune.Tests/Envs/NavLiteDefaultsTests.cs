@@ -83,8 +83,10 @@ public sealed class NavLiteDefaultsTests : IDisposable
     [Theory]
     [InlineData(1.6, 0.0)]    // a trot
     [InlineData(1.75, 0.5)]   // halfway from trot to bound
-    [InlineData(1.9, 1.0)]    // a bound
-    public void TheBoundBouncesFasterThanTheTrotAtTheSameSpeed(double speed, double boundShare)
+    [InlineData(1.8, 1.0)]    // a bound
+    [InlineData(1.9, 0.5)]    // halfway from bound to gallop
+    [InlineData(2.1, 0.0)]    // a gallop
+    public void TheBoundBouncesFasterThanTheTrotAndTheGallopAtTheSameSpeed(double speed, double boundShare)
     {
         var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create((float)speed), Height = Vector256.Create(BodyModel.StandHeight) };
         V command = Vector256.Create((float)(speed / BodyModel.MaxForwardSpeed));
@@ -118,8 +120,38 @@ public sealed class NavLiteDefaultsTests : IDisposable
             for (int l = 0; l < 8; l++) if (body.PitchRate[l] > BodyModel.StumbleKick / 2) stumbles++;
         }
         double seconds = 8.0 * steps * BodyModel.ControlDt;
-        double expected = perSecond * seconds; // 0, 222, 350 or 500 stumbles
+        double expected = perSecond * seconds; // 0, 222, 350 or 500 stumbles (the build-up's first second is negligible)
         Assert.InRange(stumbles, expected * 0.8, expected * 1.2 + 0.5);
+    }
+
+    [Fact]
+    public void AShortBurstPastTheComfortableSpeedStumblesLessOftenThanAHeldOne()
+    {
+        // 0.3 s at the speed cap from a comfortable gait: the rate builds up over UnsteadyBuildUp (0.3 s), so a burst
+        // stumbles at tau * (T/tau - 1 + e^(-T/tau)) / T = 37 % of the held rate; a gait already unsteady at the full rate
+        var random = new Random(7);
+        V Draw() => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
+        int Burst(float unsteadyAtStart)
+        {
+            int stumbles = 0;
+            for (int trial = 0; trial < 5_000; trial++)
+            {
+                var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create(BodyModel.MaxPlanarSpeed),
+                    Height = Vector256.Create(BodyModel.StandHeight), Unsteady = Vector256.Create(unsteadyAtStart) };
+                for (int s = 0; s < 30; s++)
+                {
+                    body.Roll = body.Pitch = body.RollRate = body.PitchRate = V.Zero;
+                    BodyModel.Advance(ref body, V.One, V.Zero, V.Zero, Draw(), Draw(), Draw());
+                    for (int l = 0; l < 8; l++) if (body.PitchRate[l] > BodyModel.StumbleKick / 2) stumbles++;
+                }
+            }
+            return stumbles;
+        }
+        double held = BodyModel.StumbleRateAtMaxSpeed * 40_000 * 0.3; // 3000 expected
+        double tau = BodyModel.UnsteadyBuildUp, t = 0.3;
+        double burst = held * tau * (t / tau - 1 + Math.Exp(-t / tau)) / t; // ~1100 expected
+        Assert.InRange(Burst(1f), held * 0.9, held * 1.1);
+        Assert.InRange(Burst(0f), burst * 0.85, burst * 1.15);
     }
 
     [Fact]

@@ -19,12 +19,13 @@ public struct BodyLane
     public float GaitCos, GaitSin;  // gait phase as a unit vector
     public float Height;            // body height above the platform, m
     public float Vz;                // vertical body velocity, m/s
+    public float Unsteady;          // 0..1: how long the gait has been above the comfortable speed (see BodyModel.UnsteadyBuildUp)
 }
 
 /// <summary>Eight bodies at once, one per vector lane (the env's hot loop works on these).</summary>
 public struct BodyBlock
 {
-    public V X, Y, HeadingCos, HeadingSin, Vx, Vy, YawRate, Roll, Pitch, RollRate, PitchRate, GaitCos, GaitSin, Height, Vz;
+    public V X, Y, HeadingCos, HeadingSin, Vx, Vy, YawRate, Roll, Pitch, RollRate, PitchRate, GaitCos, GaitSin, Height, Vz, Unsteady;
 }
 
 /// <summary>
@@ -42,9 +43,15 @@ public struct BodyBlock
 /// kick (a foot catching). Between <see cref="BoundFromSpeed"/> and the comfortable speed the trot
 /// gives way to a bound, whose bounce is <see cref="BoundBounceSpeed"/> faster (a dense price
 /// that warns of the edge before any stumble; without it policies overshot into stumbles while
-/// speeding up). The bound stumbles at once at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
+/// speeding up); the bound settles into a gallop by <see cref="GallopSpeed"/>, whose bounce has no
+/// such extra (so a fast gait costs about speed cubed and no more: a five-times forward reward
+/// buys the gallop instead of stopping at the edge). Past the comfortable speed the gait stumbles
+/// at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
 /// <see cref="StumbleRateAtMaxSpeed"/> per second at the speed cap (the jump makes the edge
-/// sharp enough for a policy to learn; a rate from 0 let policies hug it), and from upright it tips the
+/// sharp enough for a policy to learn; a rate from 0 let policies hug it). A stumble takes a few
+/// strides of the fast gait: the rate builds up with time constant <see cref="UnsteadyBuildUp"/>
+/// above the comfortable speed and fades as fast below it, so a brief overshoot while speeding up
+/// is a smaller risk than a held sprint. From upright a stumble tips the
 /// body past the default fall threshold. A tilt past the fall threshold is a fall. What it keeps
 /// of the real robot is the trade-off a reward search must find: going fast and turning hard at
 /// speed costs stability; below the comfortable speed walking is safe.
@@ -81,8 +88,11 @@ public static class BodyModel
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
     public const float BoundFromSpeed = 1.7f;       // m/s: from here to ComfortSpeed the trot stiffens into a bound
     public const float BoundBounceSpeed = 0.25f;    // m/s added to the bounce's vertical speed amplitude by the bound
+    public const float GallopFromSpeed = 1.8f;      // m/s: from here the bound settles into a gallop, its extra bounce fading linearly
+    public const float GallopSpeed = 2.0f;          // m/s: a gallop: the bounce is the trot's law again, with no bound extra
     public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the bound's edge)
     public const float StumbleRateAtMaxSpeed = 0.25f; // stumbles per second at the speed cap (linear from StumbleRateAboveComfort)
+    public const float UnsteadyBuildUp = 0.3f;      // s: time constant over which the stumble rate builds up above ComfortSpeed (and decays below it)
     public const float StumbleKick = 13.0f;         // rad/s of forward pitch rate per stumble (peaks ~0.7 rad from upright)
 
     public const float StandHeight = 0.28f;
@@ -145,8 +155,11 @@ public static class BodyModel
         b.PitchRate += (w2 * (pitchTarget - b.Pitch) - c * b.PitchRate + kick * kickPitch) * Vector256.Create(dt);
         // a stumble this step with probability rate(speed) * dt: P(draw01 < p) = p
         V over = speed - Vector256.Create(ComfortSpeed);
-        V stumbleChance = Vector256.GreaterThan(over, V.Zero) & ((Vector256.Create(StumbleRateAboveComfort) + over *
-            Vector256.Create((StumbleRateAtMaxSpeed - StumbleRateAboveComfort) / (MaxPlanarSpeed - ComfortSpeed))) * Vector256.Create(dt));
+        // a stumble takes a few strides of the bound: the rate builds up over UnsteadyBuildUp above the comfortable speed
+        V above = Vector256.GreaterThan(over, V.Zero);
+        b.Unsteady += ((above & V.One) - b.Unsteady) * Vector256.Create(dt / UnsteadyBuildUp);
+        V stumbleChance = above & ((Vector256.Create(StumbleRateAboveComfort) + over *
+            Vector256.Create((StumbleRateAtMaxSpeed - StumbleRateAboveComfort) / (MaxPlanarSpeed - ComfortSpeed))) * b.Unsteady * Vector256.Create(dt));
         V stumbled = Vector256.LessThan((stumbleDraw + V.One) * Vector256.Create(0.5f), stumbleChance);
         b.PitchRate += stumbled & Vector256.Create(StumbleKick);
         b.Roll += b.RollRate * Vector256.Create(dt);
@@ -158,8 +171,9 @@ public static class BodyModel
         RotateUnit(b.GaitCos, b.GaitSin, gaitStep, out V gc, out V gs);
         b.GaitCos = gc; b.GaitSin = gs;
         V accel = Vector256.Sqrt(ax * ax + ay * ay);
-        // the trot gives way to a bound between BoundFromSpeed and ComfortSpeed, its bounce BoundBounceSpeed faster
-        V bound = Vector256.Create(BoundBounceSpeed) * Clamp((speed - Vector256.Create(BoundFromSpeed)) * Vector256.Create(1f / (ComfortSpeed - BoundFromSpeed)), V.Zero, V.One);
+        // the trot gives way to a bound between BoundFromSpeed and ComfortSpeed, its bounce BoundBounceSpeed faster; the extra fades as the bound settles into a gallop (GallopFromSpeed to GallopSpeed)
+        V bound = Vector256.Create(BoundBounceSpeed) * Clamp((speed - Vector256.Create(BoundFromSpeed)) * Vector256.Create(1f / (ComfortSpeed - BoundFromSpeed)), V.Zero, V.One)
+            * (V.One - Clamp((speed - Vector256.Create(GallopFromSpeed)) * Vector256.Create(1f / (GallopSpeed - GallopFromSpeed)), V.Zero, V.One));
         // bounce amplitude = vertical speed amplitude / gait angular frequency
         V bounce = (Vector256.Create(BounceSpeedBase) + Vector256.Create(BounceSpeedAtMaxSpeed) * frac15 + bound) / gaitOmega;
         V height = Vector256.Create(StandHeight) - Vector256.Create(SquatPerAccel) * accel + bounce * gs;

@@ -32,7 +32,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly int _maxSteps, _holdSteps;
 
     // structure of arrays, one pinned array per field, padded to a whole number of vectors
-    private readonly float* _x, _y, _hc, _hs, _vx, _vy, _wz, _roll, _pitch, _rollRate, _pitchRate, _gc, _gs, _height, _vz;
+    private readonly float* _x, _y, _hc, _hs, _vx, _vy, _wz, _roll, _pitch, _rollRate, _pitchRate, _gc, _gs, _height, _vz, _unsteady;
     private readonly float* _a0, _a1, _a2, _prevDist, _spawnDist, _speedSum, _return, _everReached, _fencePaid;
     private readonly int* _steps, _successSteps;
     private readonly uint* _rng;
@@ -69,7 +69,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
         _x = Floats(); _y = Floats(); _hc = Floats(); _hs = Floats(); _vx = Floats(); _vy = Floats(); _wz = Floats();
         _roll = Floats(); _pitch = Floats(); _rollRate = Floats(); _pitchRate = Floats(); _gc = Floats(); _gs = Floats();
-        _height = Floats(); _vz = Floats();
+        _height = Floats(); _vz = Floats(); _unsteady = Floats();
         _a0 = Floats(); _a1 = Floats(); _a2 = Floats(); _prevDist = Floats(); _spawnDist = Floats(); _speedSum = Floats();
         _return = Floats(); _everReached = Floats(); _fencePaid = Floats();
         _steps = (int*)Pin<int>(_padded); _successSteps = (int*)Pin<int>(_padded);
@@ -394,7 +394,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _gc[i] = (float)Math.Cos(phase);
         _gs[i] = (float)Math.Sin(phase);
         _height[i] = BodyModel.StandHeight + BodyModel.BounceSpeedBase / (2 * MathF.PI * BodyModel.GaitFreqBase) * _gs[i];
-        _vz[i] = 0f;
+        _vz[i] = _unsteady[i] = 0f;
         _a0[i] = _a1[i] = _a2[i] = 0f;
         float ex = _targetX - _x[i], ey = _targetY - _y[i];
         float dist = MathF.Sqrt(ex * ex + ey * ey);
@@ -411,7 +411,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         X = Vector256.Load(_x + i), Y = Vector256.Load(_y + i), HeadingCos = Vector256.Load(_hc + i), HeadingSin = Vector256.Load(_hs + i),
         Vx = Vector256.Load(_vx + i), Vy = Vector256.Load(_vy + i), YawRate = Vector256.Load(_wz + i), Roll = Vector256.Load(_roll + i), Pitch = Vector256.Load(_pitch + i),
         RollRate = Vector256.Load(_rollRate + i), PitchRate = Vector256.Load(_pitchRate + i), GaitCos = Vector256.Load(_gc + i), GaitSin = Vector256.Load(_gs + i),
-        Height = Vector256.Load(_height + i), Vz = Vector256.Load(_vz + i),
+        Height = Vector256.Load(_height + i), Vz = Vector256.Load(_vz + i), Unsteady = Vector256.Load(_unsteady + i),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -420,7 +420,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         b.X.Store(_x + i); b.Y.Store(_y + i); b.HeadingCos.Store(_hc + i); b.HeadingSin.Store(_hs + i);
         b.Vx.Store(_vx + i); b.Vy.Store(_vy + i); b.YawRate.Store(_wz + i); b.Roll.Store(_roll + i); b.Pitch.Store(_pitch + i);
         b.RollRate.Store(_rollRate + i); b.PitchRate.Store(_pitchRate + i); b.GaitCos.Store(_gc + i); b.GaitSin.Store(_gs + i);
-        b.Height.Store(_height + i); b.Vz.Store(_vz + i);
+        b.Height.Store(_height + i); b.Vz.Store(_vz + i); b.Unsteady.Store(_unsteady + i);
     }
 
     // Random numbers: a 32-bit counter per env hashed by Wellons' lowbias32, cheap in AVX2 (no 64-bit multiply).
@@ -465,7 +465,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     {
         X = _x[i], Y = _y[i], HeadingCos = _hc[i], HeadingSin = _hs[i], Vx = _vx[i], Vy = _vy[i], YawRate = _wz[i],
         Roll = _roll[i], Pitch = _pitch[i], RollRate = _rollRate[i], PitchRate = _pitchRate[i],
-        GaitCos = _gc[i], GaitSin = _gs[i], Height = _height[i], Vz = _vz[i],
+        GaitCos = _gc[i], GaitSin = _gs[i], Height = _height[i], Vz = _vz[i], Unsteady = _unsteady[i],
     };
 
     /// <summary>Puts env i into a hand-built state and starts its episode sums afresh.</summary>
@@ -473,7 +473,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     {
         _x[i] = b.X; _y[i] = b.Y; _hc[i] = b.HeadingCos; _hs[i] = b.HeadingSin; _vx[i] = b.Vx; _vy[i] = b.Vy; _wz[i] = b.YawRate;
         _roll[i] = b.Roll; _pitch[i] = b.Pitch; _rollRate[i] = b.RollRate; _pitchRate[i] = b.PitchRate;
-        _gc[i] = b.GaitCos; _gs[i] = b.GaitSin; _height[i] = b.Height; _vz[i] = b.Vz;
+        _gc[i] = b.GaitCos; _gs[i] = b.GaitSin; _height[i] = b.Height; _vz[i] = b.Vz; _unsteady[i] = b.Unsteady;
         float ex = _targetX - b.X, ey = _targetY - b.Y;
         _prevDist[i] = MathF.Sqrt(ex * ex + ey * ey);
         if (spawnDistance is float s) _spawnDist[i] = s;
