@@ -153,9 +153,9 @@ public static class BodyModel
         V pitchTarget = ax * Vector256.Create(-LeanPerG / Gravity);
         b.RollRate += (w2 * (rollTarget - b.Roll) - c * b.RollRate + kick * kickRoll) * Vector256.Create(dt);
         b.PitchRate += (w2 * (pitchTarget - b.Pitch) - c * b.PitchRate + kick * kickPitch) * Vector256.Create(dt);
-        // a stumble this step with probability rate(speed) * dt: P(draw01 < p) = p
+        // a stumble this step with probability rate(speed) * unsteady * dt: P(draw01 < p) = p. A stumble takes a few
+        // strides of the fast gait: unsteady builds up towards 1 over UnsteadyBuildUp above the comfortable speed, back to 0 below
         V over = speed - Vector256.Create(ComfortSpeed);
-        // a stumble takes a few strides of the bound: the rate builds up over UnsteadyBuildUp above the comfortable speed
         V above = Vector256.GreaterThan(over, V.Zero);
         b.Unsteady += ((above & V.One) - b.Unsteady) * Vector256.Create(dt / UnsteadyBuildUp);
         V stumbleChance = above & ((Vector256.Create(StumbleRateAboveComfort) + over *
