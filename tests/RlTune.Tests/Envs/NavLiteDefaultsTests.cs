@@ -80,6 +80,13 @@ public sealed class NavLiteDefaultsTests : IDisposable
             $"sprint-crash weights, reward per step at 1.5 / 2.0 / 2.5 m/s: {string.Join(" / ", sprinter.Select(x => x.ToString("F4")))}");
     }
 
+    /// <summary>Eight bodies walking straight ahead at a steady speed, upright, at standing height.</summary>
+    private static BodyBlock SteadyBody(float speed) =>
+        new() { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create(speed), Height = Vector256.Create(BodyModel.StandHeight) };
+
+    /// <summary>Eight uniform draws in [-1, 1), as the env feeds the body model's kicks and stumble draw.</summary>
+    private static V UniformDraws(Random random) => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
+
     [Theory]
     [InlineData(1.6, 0.0)]    // a trot
     [InlineData(1.75, 0.5)]   // halfway from trot to bound
@@ -88,7 +95,7 @@ public sealed class NavLiteDefaultsTests : IDisposable
     [InlineData(2.1, 0.0)]    // a gallop
     public void TheBoundBouncesFasterThanTheTrotAndTheGallopAtTheSameSpeed(double speed, double boundShare)
     {
-        var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create((float)speed), Height = Vector256.Create(BodyModel.StandHeight) };
+        var body = SteadyBody((float)speed);
         V command = Vector256.Create((float)(speed / BodyModel.MaxForwardSpeed));
         float peak = 0;
         for (int s = 0; s < 200; s++) // two seconds at a steady speed: several gait cycles, no squat
@@ -108,8 +115,8 @@ public sealed class NavLiteDefaultsTests : IDisposable
     public void TheGaitStumblesAboveTheComfortableSpeedAtTheStatedRate(double speed, double perSecond)
     {
         var random = new Random(5);
-        V Draw() => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
-        var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create((float)speed), Height = Vector256.Create(BodyModel.StandHeight) };
+        V Draw() => UniformDraws(random);
+        var body = SteadyBody((float)speed);
         V command = Vector256.Create((float)(speed / BodyModel.MaxForwardSpeed));
         int steps = 25_000, stumbles = 0;
         for (int s = 0; s < steps; s++)
@@ -130,14 +137,13 @@ public sealed class NavLiteDefaultsTests : IDisposable
         // 0.3 s at the speed cap from a comfortable gait: the rate builds up over UnsteadyBuildUp (0.3 s), so a burst
         // stumbles at tau * (T/tau - 1 + e^(-T/tau)) / T = 37 % of the held rate; a gait already unsteady at the full rate
         var random = new Random(7);
-        V Draw() => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
+        V Draw() => UniformDraws(random);
         int Burst(float unsteadyAtStart)
         {
             int stumbles = 0;
             for (int trial = 0; trial < 5_000; trial++)
             {
-                var body = new BodyBlock { HeadingCos = V.One, GaitCos = V.One, Vx = Vector256.Create(BodyModel.MaxPlanarSpeed),
-                    Height = Vector256.Create(BodyModel.StandHeight), Unsteady = Vector256.Create(unsteadyAtStart) };
+                var body = SteadyBody(BodyModel.MaxPlanarSpeed) with { Unsteady = Vector256.Create(unsteadyAtStart) };
                 for (int s = 0; s < 30; s++)
                 {
                     body.Roll = body.Pitch = body.RollRate = body.PitchRate = V.Zero;
