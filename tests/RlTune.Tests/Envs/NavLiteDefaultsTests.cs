@@ -88,8 +88,8 @@ public sealed class NavLiteDefaultsTests : IDisposable
     private static V UniformDraws(Random random) => Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray());
 
     [Theory]
-    [InlineData(1.6, 0.0)]    // a trot
-    [InlineData(1.75, 0.5)]   // halfway from trot to bound
+    [InlineData(1.5, 0.0)]    // a trot
+    [InlineData(1.7, 0.5)]    // halfway from trot to bound
     [InlineData(1.8, 1.0)]    // a bound
     [InlineData(1.9, 0.5)]    // halfway from bound to gallop
     [InlineData(2.1, 0.0)]    // a gallop

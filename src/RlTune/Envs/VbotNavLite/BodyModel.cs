@@ -43,7 +43,10 @@ public struct BodyBlock
 /// kick (a foot catching). Between <see cref="BoundFromSpeed"/> and the comfortable speed the trot
 /// gives way to a bound, whose bounce is <see cref="BoundBounceSpeed"/> faster (a dense price
 /// that warns of the edge before any stumble; without it policies overshot into stumbles while
-/// speeding up); the bound settles into a gallop by <see cref="GallopSpeed"/>, whose bounce has no
+/// speeding up). The price starts 0.2 m/s short of the edge: learned policies hold their speed
+/// by switching the command between full and none a few times a second, so their speed wanders
+/// by about 0.15 m/s, and a price that began only 0.1 m/s short let them cruise at the edge and
+/// wander over it); the bound settles into a gallop by <see cref="GallopSpeed"/>, whose bounce has no
 /// such extra (so a fast gait costs about speed cubed and no more: a five-times forward reward
 /// buys the gallop instead of stopping at the edge). Past the comfortable speed the gait stumbles
 /// at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
@@ -86,8 +89,8 @@ public static class BodyModel
     public const float TiltDamping = 0.7f;          // damping ratio (a balancing gait is well damped)
     public const float GaitDisturbanceAtMaxSpeed = 71.0f; // rad/s^2 rms at the speed cap, growing as speed^1.5
     public const float ComfortSpeed = 1.8f;         // m/s: no stumbles at or below this planar speed
-    public const float BoundFromSpeed = 1.7f;       // m/s: from here to ComfortSpeed the trot stiffens into a bound
-    public const float BoundBounceSpeed = 0.25f;    // m/s added to the bounce's vertical speed amplitude by the bound
+    public const float BoundFromSpeed = 1.6f;       // m/s: from here to ComfortSpeed the trot stiffens into a bound
+    public const float BoundBounceSpeed = 0.45f;    // m/s added to the bounce's vertical speed amplitude by the bound
     public const float GallopFromSpeed = 1.8f;      // m/s: from here the bound settles into a gallop, its extra bounce fading linearly
     public const float GallopSpeed = 2.0f;          // m/s: a gallop: the bounce is the trot's law again, with no bound extra
     public const float StumbleRateAboveComfort = 0.1f; // stumbles per second just past ComfortSpeed (the bound's edge)
