@@ -81,6 +81,7 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit");
         if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));
         if (timeout > 0) Console.WriteLine(TimeoutState.Summary(paths.Where(p => p.Timeout is not null).Select(p => p.Timeout!).ToList()));
+        Console.WriteLine(SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList()));
         Console.WriteLine($"wrote {Path.GetFullPath(settings.Out)}");
         return 0;
     }

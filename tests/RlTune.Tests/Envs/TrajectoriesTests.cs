@@ -62,4 +62,28 @@ public class TrajectoriesTests
         Assert.StartsWith("8 hit the episode limit: 4 had reached the target (first at step 0 on average) and never stopped there", summary);
         Assert.Contains("4 never reached it, in their last second 5.00 m from the target, 0.00 m/s", summary);
     }
+
+    [Fact]
+    public void EachPathCarriesItsCruisingSpeedAndTheStepsItSpentAboveTheStumblingSpeed()
+    {
+        using var env = Create(8, overrides: """{"max_episode_steps": 100, "noise_level": 0}""");
+        // robots 0-3 hold 1.5 m/s from 8 m out; robots 4-7 hold 2.0 m/s (past the stumbling edge) for the first half
+        // second and 1.5 m/s after; the target is never within 2 m, so every step is cruising
+        void Policy(ReadOnlySpan<float> obs, Span<float> actions)
+        {
+            actions.Clear();
+            for (int e = 0; e < 8; e++) actions[3 * e] = 1.5f / BodyModel.MaxForwardSpeed;
+        }
+        env.Reset(3);
+        for (int e = 0; e < 8; e++) env.SetBody(e, Body(-8f, 0, 0, vx: e < 4 ? 1.5f : 2.0f), spawnDistance: 8f);
+        var paths = Trajectories.RecordFromCurrentState(env, Policy, 8);
+        Assert.All(paths, p => Assert.True(p.Speed is { Steps: > 0 } s && s.CruiseSteps == s.Steps, $"{p.Speed}"));
+        Assert.All(paths.Take(4), p => Assert.True(p.Speed!.StepsAboveComfort == 0
+            && Math.Abs(p.Speed.CruiseSpeedSum / p.Speed.CruiseSteps - 1.5) < 0.01, $"{p.Speed}"));
+        // from 2.0 m/s the lag brings the robot under 1.8 m/s within a few tenths of a second
+        Assert.All(paths.Skip(4), p => Assert.True(p.Speed!.StepsAboveComfort is > 5 and < 40, $"{p.Speed}"));
+        string summary = SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList());
+        Assert.StartsWith("speed: 1.5", summary);
+        Assert.EndsWith("above the 1.8 m/s stumbling speed, by 4 of 8 robots", summary);
+    }
 }

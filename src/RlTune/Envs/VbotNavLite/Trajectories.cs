@@ -10,7 +10,34 @@ public enum EpisodeOutcome { Running, Success, Fall, LeftPlatform, Timeout }
 /// One robot's path over its first episode, from spawn to where it ended; for a fall, the body just
 /// before it; for an episode that hit the limit, what the robot was doing in its last second.
 /// </summary>
-public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null, TimeoutState? Timeout = null);
+public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null, TimeoutState? Timeout = null,
+    SpeedState? Speed = null);
+
+/// <summary>
+/// How fast a robot walked over its episode: steps and summed planar speed while at least
+/// <see cref="SpeedState.CruiseDistance"/> from the target (its cruise), and steps above the
+/// comfortable speed where the gait stumbles (anywhere).
+/// </summary>
+public sealed record SpeedState(int CruiseSteps, double CruiseSpeedSum, int Steps, int StepsAboveComfort)
+{
+    /// <summary>Metres from the target beyond which a robot counts as cruising (outside the near-target zone).</summary>
+    public const float CruiseDistance = BodyModel.NearTargetRadius;
+
+    /// <summary>
+    /// One line about the robots' speed, e.g. for `rltune play`: the mean cruising speed and how
+    /// much of the walking was above the stumbling speed (a policy that holds its speed close to
+    /// the edge wanders over it and falls now and then).
+    /// </summary>
+    public static string Summary(IReadOnlyList<SpeedState> speeds)
+    {
+        if (speeds.Count == 0) return "no robots";
+        int cruise = speeds.Sum(s => s.CruiseSteps), steps = speeds.Sum(s => s.Steps), above = speeds.Sum(s => s.StepsAboveComfort);
+        double mean = cruise == 0 ? 0 : speeds.Sum(s => s.CruiseSpeedSum) / cruise;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"speed: {mean:0.00} m/s on average while {CruiseDistance} m or more from the target; {100.0 * above / Math.Max(1, steps):0.0} % of all steps " +
+            $"above the {BodyModel.ComfortSpeed} m/s stumbling speed, by {speeds.Count(s => s.StepsAboveComfort > 0)} of {speeds.Count} robots");
+    }
+}
 
 /// <summary>
 /// The body on the step before a fall: planar speed, the episode's top speed, and the tilt split
@@ -81,6 +108,7 @@ public static class Trajectories
         var falls = new FallState?[robots];
         var timeouts = new TimeoutState?[robots];
         var firstReach = new int?[robots];
+        var speeds = new (int CruiseSteps, double CruiseSpeedSum, int Steps, int StepsAboveComfort)[robots];
         var lastSecond = new (double Distance, double Speed, double YawRate, int Steps)[robots];
         int lastSecondFrom = env.MaxEpisodeSteps - (int)MathF.Round(1f / BodyModel.ControlDt);
         float targetX = (float)env.Settings.TargetX, targetY = (float)env.Settings.TargetY;
@@ -97,10 +125,15 @@ public static class Trajectories
             {
                 if (outcome[r] != EpisodeOutcome.Running) continue;
                 before[r] = env.GetBody(r);
-                topSpeed[r] = MathF.Max(topSpeed[r], Speed(before[r]));
                 float distance = MathF.Sqrt((before[r].X - targetX) * (before[r].X - targetX) + (before[r].Y - targetY) * (before[r].Y - targetY));
                 int episodeStep = env.EpisodeSteps(r); // the env's own count: recording may start mid-episode
                 if (firstReach[r] is null && distance < BodyModel.SuccessRadius) firstReach[r] = episodeStep;
+                float speed = Speed(before[r]);
+                topSpeed[r] = MathF.Max(topSpeed[r], speed);
+                ref var sp = ref speeds[r];
+                if (distance >= SpeedState.CruiseDistance) { sp.CruiseSteps++; sp.CruiseSpeedSum += speed; }
+                sp.Steps++;
+                if (speed > BodyModel.ComfortSpeed) sp.StepsAboveComfort++;
                 if (episodeStep >= lastSecondFrom)
                 {
                     var l = lastSecond[r];
@@ -127,7 +160,8 @@ public static class Trajectories
                 else if (step % everySteps == 0) points[r].Add(env.Position(r));
             }
         }
-        return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r], timeouts[r])).ToArray();
+        return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r], timeouts[r],
+            new SpeedState(speeds[r].CruiseSteps, speeds[r].CruiseSpeedSum, speeds[r].Steps, speeds[r].StepsAboveComfort))).ToArray();
     }
 
     private static float Speed(BodyLane b) => MathF.Sqrt(b.Vx * b.Vx + b.Vy * b.Vy);
