@@ -67,8 +67,8 @@ public class TrajectoriesTests
     public void EachPathCarriesItsCruisingSpeedAndTheStepsItSpentAboveTheStumblingSpeed()
     {
         using var env = Create(8, overrides: """{"max_episode_steps": 100, "noise_level": 0}""");
-        // robots 0-3 hold 1.5 m/s from 8 m out; robots 4-7 hold 2.0 m/s (past the stumbling edge) for the first half
-        // second and 1.5 m/s after; the target is never within 2 m, so every step is cruising
+        // every robot is commanded 1.5 m/s from 8 m out: robots 0-3 start at 1.5 m/s, robots 4-7 at 2.0 m/s (past the
+        // stumbling edge) and slow down; in the episode's second the target is never within 2 m, so every step is cruising
         void Policy(ReadOnlySpan<float> obs, Span<float> actions)
         {
             actions.Clear();

@@ -43,7 +43,7 @@ public struct BodyBlock
 /// kick (a foot catching). Between <see cref="BoundFromSpeed"/> and the comfortable speed the trot
 /// gives way to a bound, whose bounce is <see cref="BoundBounceSpeed"/> faster (a dense price
 /// that warns of the edge before any stumble; without it policies overshot into stumbles while
-/// speeding up). The price starts 0.2 m/s short of the edge: learned policies hold their speed
+/// speeding up; it starts 0.2 m/s short of the edge because learned policies hold their speed
 /// by switching the command between full and none a few times a second, so their speed wanders
 /// by about 0.15 m/s, and a price that began only 0.1 m/s short let them cruise at the edge and
 /// wander over it); the bound settles into a gallop by <see cref="GallopSpeed"/>, whose bounce has no

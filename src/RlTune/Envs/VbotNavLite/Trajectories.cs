@@ -137,7 +137,7 @@ public static class Trajectories
                 if (episodeStep >= lastSecondFrom)
                 {
                     var l = lastSecond[r];
-                    lastSecond[r] = (l.Distance + distance, l.Speed + Speed(before[r]), l.YawRate + MathF.Abs(before[r].YawRate), l.Steps + 1);
+                    lastSecond[r] = (l.Distance + distance, l.Speed + speed, l.YawRate + MathF.Abs(before[r].YawRate), l.Steps + 1);
                 }
             }
             env.Step(actions, rewards, terminated, truncated);
