@@ -1,3 +1,4 @@
+using RlTune.Envs.VbotNavLite;
 using RlTune.Search;
 
 namespace RlTune.Tests.Search;
@@ -7,7 +8,7 @@ public class PresetsTests
     [Fact]
     public void EveryPresetIsEmbeddedAndLoads()
     {
-        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
+        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
         foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
     }
 
@@ -25,6 +26,24 @@ public class PresetsTests
         Assert.Equal(19, s.Params.Count(p => p.Section == ParamSection.RewardWeights));
         Assert.All(s.Params.Where(p => p.Section == ParamSection.RewardWeights), p => Assert.Contains(p.Category, new[] { "navigation", "stability", "efficiency", "terminal" }));
         Assert.True(s.IsFeasible(s.Defaults()));
+    }
+
+    [Fact]
+    public void NavLiteRewardsIsCentredOnTheEnvsOwnDefaultTable()
+    {
+        var s = Presets.Load("nav_lite_rewards");
+        var weights = s.Params.Where(p => p.Section == ParamSection.RewardWeights).ToDictionary(p => p.Name);
+        Assert.Equal(RewardTerms.All.Select(t => t.Name).Order(), weights.Keys.Order());
+        foreach (var term in RewardTerms.All)
+        {
+            var p = weights[term.Name];
+            Assert.Equal(term.DefaultWeight, Convert.ToDouble(p.DefaultValue), 12);
+            Assert.Equal(term.Category, p.Category);
+            // from about a third to about three times the default, whichever its sign
+            double lo = Math.Min(Math.Abs(p.Low), Math.Abs(p.High)), hi = Math.Max(Math.Abs(p.Low), Math.Abs(p.High));
+            Assert.InRange(lo / Math.Abs(term.DefaultWeight), 0.25, 0.45);
+            Assert.InRange(hi / Math.Abs(term.DefaultWeight), 2.5, 3.5);
+        }
     }
 
     [Fact]
