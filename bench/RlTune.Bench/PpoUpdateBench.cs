@@ -41,11 +41,11 @@ internal static unsafe class PpoUpdateBench
         var source = new SampleSource(states.Pointer, actions.Pointer, logProbs.Pointer, advantages.Pointer, returns.Pointer, values.Pointer);
         var indices = Enumerable.Range(0, batch).ToArray();
 
-        for (int i = 0; i < 20; i++) updater.Step(source, indices, 3e-4f);
+        for (int i = 0; i < 20; i++) updater.Step(source, indices, 3e-4f, (float)config.EntropyLossScale);
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < iters; i++) updater.Step(source, indices, 3e-4f);
+        for (int i = 0; i < iters; i++) updater.Step(source, indices, 3e-4f, (float)config.EntropyLossScale);
         double updateSeconds = clock.Elapsed.TotalSeconds;
         process.Refresh();
         double updateCpu = (process.TotalProcessorTime - cpu0).TotalSeconds;

@@ -29,6 +29,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
     private SampleSource _source;
     private int* _indices;
     private int _count;
+    private float _entropyLossScale;
     private const int MaxChunks = 8; // bounds the chunks' gradient vectors (memory) for very large mini-batches
     private readonly List<AlignedBuffer> _chunkGradients = [];
     private readonly PpoLossSums[] _chunkSums = new PpoLossSums[MaxChunks];
@@ -46,11 +47,11 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
     /// Takes one optimiser step on the samples <paramref name="indices"/> of <paramref name="source"/>.
     /// Throws <see cref="TrainingDivergedException"/> when the loss or gradient is not finite (parameters unchanged).
     /// </summary>
-    public PpoLossSums Step(in SampleSource source, ReadOnlySpan<int> indices, float learningRate)
+    public PpoLossSums Step(in SampleSource source, ReadOnlySpan<int> indices, float learningRate, float entropyLossScale)
     {
         fixed (int* idx = indices)
         {
-            _source = source; _indices = idx; _count = indices.Length;
+            _source = source; _indices = idx; _count = indices.Length; _entropyLossScale = entropyLossScale;
             _chunks = Math.Clamp((_count + ChunkRows - 1) / ChunkRows, 1, MaxChunks);
             _chunkSize = (_count + _chunks - 1) / _chunks;
             while (_chunkGradients.Count < _chunks) _chunkGradients.Add(new AlignedBuffer(_model.ParameterCount));
@@ -105,7 +106,7 @@ public sealed unsafe class MiniBatchUpdater : IParallelJob
                 LossAndGradient(_model, _config, ws, rows, _count, ref sums, _packs, gradients);
             }
             if (chunk == 0)
-                PpoLoss.Entropy(_model.LogStd, _config.EntropyLossScale, new Span<float>(gradients + _model.LogStdOffset, act));
+                PpoLoss.Entropy(_model.LogStd, _entropyLossScale, new Span<float>(gradients + _model.LogStdOffset, act));
             _chunkSums[chunk] = sums;
         }
     }

@@ -26,6 +26,8 @@ public sealed record PpoConfig
     public double ValueClip { get; init; } = 0.2;
     public bool ClipPredictedValues { get; init; } = true;
     public double EntropyLossScale { get; init; } = 1e-3;
+    /// <summary>None keeps <see cref="EntropyLossScale"/>; Linear lowers it to 0 by the last update (explore early, settle late).</summary>
+    public LearningRateSchedule EntropyLossScaleScheduler { get; init; } = LearningRateSchedule.None;
     public double ValueLossScale { get; init; } = 1.0;
     public double GradNormClip { get; init; } = 1.0;
     public bool StatePreprocessor { get; init; } = true;
@@ -49,7 +51,7 @@ public sealed record PpoConfig
     [
         "rollouts", "learning_epochs", "mini_batches", "discount_factor", "lambda", "learning_rate",
         "learning_rate_scheduler", "kl_threshold", "ratio_clip", "value_clip", "clip_predicted_values",
-        "entropy_loss_scale", "value_loss_scale", "grad_norm_clip", "state_preprocessor", "value_preprocessor",
+        "entropy_loss_scale", "entropy_loss_scale_scheduler", "value_loss_scale", "grad_norm_clip", "state_preprocessor", "value_preprocessor",
         "time_limit_bootstrap", "policy_hidden_layer_sizes", "value_hidden_layer_sizes", "activation",
         "initial_log_std", "num_envs", "max_env_steps", "seed", "checkpoint_interval",
     ];
@@ -76,6 +78,7 @@ public sealed record PpoConfig
                 "value_clip" => c with { ValueClip = Real(node, where) },
                 "clip_predicted_values" => c with { ClipPredictedValues = Bool(node, where) },
                 "entropy_loss_scale" => c with { EntropyLossScale = Real(node, where) },
+                "entropy_loss_scale_scheduler" => c with { EntropyLossScaleScheduler = EntropySchedule(node, where) },
                 "value_loss_scale" => c with { ValueLossScale = Real(node, where) },
                 "grad_norm_clip" => c with { GradNormClip = Real(node, where) },
                 "state_preprocessor" => c with { StatePreprocessor = Bool(node, where) },
@@ -173,6 +176,17 @@ public sealed record PpoConfig
         };
     }
 
+    private static LearningRateSchedule EntropySchedule(JsonNode? node, string where)
+    {
+        if (node is null) return LearningRateSchedule.None;
+        return Text(node, where).ToLowerInvariant() switch
+        {
+            "none" or "" or "constant" => LearningRateSchedule.None,
+            "linear" => LearningRateSchedule.Linear,
+            var s => throw new UserError($"{where} must be none or linear, not '{s}'."),
+        };
+    }
+
     private static string Show(JsonNode? node) => node is null ? "null" : node.ToJsonString();
 
     /// <summary>The config as rl_overrides JSON (skrl names), for checkpoints and logs.</summary>
@@ -183,6 +197,7 @@ public sealed record PpoConfig
         ["learning_rate_scheduler"] = LearningRateScheduler switch { LearningRateSchedule.KlAdaptive => "kl_adaptive", LearningRateSchedule.Linear => "linear", _ => "none" },
         ["kl_threshold"] = KlThreshold, ["ratio_clip"] = RatioClip, ["value_clip"] = ValueClip,
         ["clip_predicted_values"] = ClipPredictedValues, ["entropy_loss_scale"] = EntropyLossScale,
+        ["entropy_loss_scale_scheduler"] = EntropyLossScaleScheduler == LearningRateSchedule.Linear ? "linear" : "none",
         ["value_loss_scale"] = ValueLossScale, ["grad_norm_clip"] = GradNormClip,
         ["state_preprocessor"] = StatePreprocessor, ["value_preprocessor"] = ValuePreprocessor,
         ["time_limit_bootstrap"] = TimeLimitBootstrap,

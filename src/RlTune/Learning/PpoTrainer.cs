@@ -112,6 +112,10 @@ public sealed unsafe class PpoTrainer : IDisposable
     public double LearningRate { get; set; }
     public long EnvSteps { get; private set; }
     public int Updates { get; private set; }
+    /// <summary>The entropy bonus's scale for the next update (falls linearly to 0 under the linear scheduler).</summary>
+    public double EntropyLossScale => Config.EntropyLossScaleScheduler == LearningRateSchedule.Linear
+        ? Config.EntropyLossScale * Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates)
+        : Config.EntropyLossScale;
     public int TotalUpdates => (int)Math.Max(1, Config.MaxEnvSteps / ((long)_steps * _envs));
     public bool Done => Updates >= TotalUpdates;
     public WorkerPool Pool => _pool;
@@ -132,8 +136,8 @@ public sealed unsafe class PpoTrainer : IDisposable
             UpdateSeconds = Stopwatch.GetElapsedTime(rolled).TotalSeconds,
         };
         Updates++;
-        if (Config.LearningRateScheduler == LearningRateSchedule.Linear)
-            LearningRate = Config.LearningRate * Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
+        double left = Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
+        if (Config.LearningRateScheduler == LearningRateSchedule.Linear) LearningRate = Config.LearningRate * left;
         return report;
     }
 
@@ -261,7 +265,7 @@ public sealed unsafe class PpoTrainer : IDisposable
                 PpoLossSums sums;
                 try
                 {
-                    sums = _updater.Step(source, _permutation.AsSpan(mb * batch, batch), (float)LearningRate);
+                    sums = _updater.Step(source, _permutation.AsSpan(mb * batch, batch), (float)LearningRate, (float)EntropyLossScale);
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -288,7 +292,7 @@ public sealed unsafe class PpoTrainer : IDisposable
         return new UpdateReport(EnvSteps, Updates + 1,
             PolicyLoss: total.PolicyLoss * perSample,
             ValueLoss: Config.ValueLossScale * total.ValueError * perSample,
-            EntropyLoss: -Config.EntropyLossScale * GaussianPolicy.Entropy(logStd),
+            EntropyLoss: -EntropyLossScale * GaussianPolicy.Entropy(logStd),
             PolicyStd: stdMean, LearningRate: LearningRate, ApproxKl: klSum / Config.LearningEpochs,
             ClipFraction: total.ClippedRatios * perSample, InstantRewardMean: instantReward, Episodes: episodes);
     }

@@ -28,7 +28,7 @@ public sealed unsafe class MiniBatchUpdaterTests
         var logProbs = Randn(rows); var advantages = Randn(rows); var returns = Randn(rows); var values = Randn(rows);
         var source = new SampleSource(states.Pointer, actions.Pointer, logProbs.Pointer, advantages.Pointer, returns.Pointer, values.Pointer);
         var indices = Enumerable.Range(0, rows).Reverse().ToArray();
-        for (int step = 0; step < 4; step++) updater.Step(source, indices, 1e-3f);
+        for (int step = 0; step < 4; step++) updater.Step(source, indices, 1e-3f, (float)config.EntropyLossScale);
         return model.Parameters.Span.ToArray();
     }
 }

@@ -20,10 +20,12 @@ public sealed class PpoConfigTests
     [Fact]
     public void OverridesApplyWithSkrlNames()
     {
-        var c = Apply("""{"rollouts": 48, "lambda": 0.9, "learning_rate_scheduler": "linear", "policy_hidden_layer_sizes": [128, 64], "max_env_steps": 1000000, "seed": 7, "num_envs": 256}""");
+        var c = Apply("""{"rollouts": 48, "lambda": 0.9, "learning_rate_scheduler": "linear", "entropy_loss_scale_scheduler": "linear", "policy_hidden_layer_sizes": [128, 64], "max_env_steps": 1000000, "seed": 7, "num_envs": 256}""");
         Assert.Equal(48, c.Rollouts);
         Assert.Equal(0.9, c.Lambda);
         Assert.Equal(LearningRateSchedule.Linear, c.LearningRateScheduler);
+        Assert.Equal(LearningRateSchedule.Linear, c.EntropyLossScaleScheduler);
+        Assert.Equal(LearningRateSchedule.None, new PpoConfig().EntropyLossScaleScheduler);
         Assert.Equal([128, 64], c.PolicyHiddenLayerSizes);
         Assert.Equal((1_000_000L, 7, 256), (c.MaxEnvSteps, c.Seed, c.NumEnvs));
         Assert.Equal(c, new PpoConfig().With(c.ToJson(), "round trip") with { PolicyHiddenLayerSizes = c.PolicyHiddenLayerSizes, ValueHiddenLayerSizes = c.ValueHiddenLayerSizes });
@@ -37,6 +39,7 @@ public sealed class PpoConfigTests
     [InlineData("""{"policy_hidden_layer_sizes": []}""", "rl_overrides.policy_hidden_layer_sizes must be a non-empty list")]
     [InlineData("""{"value_hidden_layer_sizes": 64}""", "rl_overrides.value_hidden_layer_sizes must be a list of layer sizes")]
     [InlineData("""{"learning_rate_scheduler": "cosine"}""", "must be none, kl_adaptive or linear")]
+    [InlineData("""{"entropy_loss_scale_scheduler": "kl_adaptive"}""", "entropy_loss_scale_scheduler must be none or linear")]
     [InlineData("""{"mini_batches": 100000, "num_envs": 4, "rollouts": 2}""", "rl_overrides.mini_batches must be at most rollouts x num_envs")]
     [InlineData("""{"clip_predicted_values": 1}""", "must be true or false")]
     public void BadValuesGiveOneClearSentence(string json, string expected)
