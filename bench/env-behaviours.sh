@@ -4,7 +4,7 @@
 # lines). Only the reward weights differ between the cases; nothing in the env knows which case it is in:
 #   default       the shipped default weights                          (target: success >= 0.90, falls <= 0.02)
 #   lazy-robot    alive_bonus 1.0 against arrival_bonus 10             (target: success < 0.20, episodes at the limit)
-#   sprint-crash  forward_velocity x5 of its default, termination -10  (target: falls >= 0.30)
+#   sprint-crash  forward_velocity x5 of its default, termination -5   (target: falls >= 0.30)
 # PPO settings are the env's recommended defaults (`rltune train --help`) unless PPO_OVERRIDES.json is given.
 # Usage: [SEEDS="1 2 3"] [PARALLEL=2] [CASES="default lazy-robot sprint-crash"] \
 #        bench/env-behaviours.sh [STEPS] [OUTDIR] [PPO_OVERRIDES.json]
@@ -33,11 +33,11 @@ forward = next(float(l.split("default")[1].split()[0]) for l in envs.splitlines(
 scales = {
     "default": {},
     "lazy-robot": {"alive_bonus": 1.0, "arrival_bonus": 10.0},
-    "sprint-crash": {"forward_velocity": round(5 * forward, 6), "termination": -10.0},
+    "sprint-crash": {"forward_velocity": round(5 * forward, 6), "termination": -5.0},
 }
 rl = json.load(open(ppo)) if ppo else {}
 json.dump({c: {"reward_scales": scales[c], "rl_overrides": rl} for c in cases}, open(path, "w"), indent=2)
-print(f"sprint-crash: forward_velocity {5 * forward:g} (5 x {forward:g}), termination -10")
+print(f"sprint-crash: forward_velocity {5 * forward:g} (5 x {forward:g}), termination -5")
 PY
 
 python3 bench/env-tune.py "$out/cases.json" --seeds "$(echo $seeds | tr ' ' ,)" --steps "$steps" \
