@@ -114,8 +114,10 @@ public sealed unsafe class PpoTrainer : IDisposable
     public int Updates { get; private set; }
     /// <summary>The entropy bonus's scale for the next update (falls linearly to 0 under the linear scheduler).</summary>
     public double EntropyLossScale => Config.EntropyLossScaleScheduler == LearningRateSchedule.Linear
-        ? Config.EntropyLossScale * Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates)
+        ? Config.EntropyLossScale * TrainingLeft
         : Config.EntropyLossScale;
+    /// <summary>The fraction of the updates still to run (1 before the first, 0 after the last): the linear schedules' factor.</summary>
+    private double TrainingLeft => Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
     public int TotalUpdates => (int)Math.Max(1, Config.MaxEnvSteps / ((long)_steps * _envs));
     public bool Done => Updates >= TotalUpdates;
     public WorkerPool Pool => _pool;
@@ -136,8 +138,7 @@ public sealed unsafe class PpoTrainer : IDisposable
             UpdateSeconds = Stopwatch.GetElapsedTime(rolled).TotalSeconds,
         };
         Updates++;
-        double left = Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
-        if (Config.LearningRateScheduler == LearningRateSchedule.Linear) LearningRate = Config.LearningRate * left;
+        if (Config.LearningRateScheduler == LearningRateSchedule.Linear) LearningRate = Config.LearningRate * TrainingLeft;
         return report;
     }
 
