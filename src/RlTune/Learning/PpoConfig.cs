@@ -78,7 +78,7 @@ public sealed record PpoConfig
                 "value_clip" => c with { ValueClip = Real(node, where) },
                 "clip_predicted_values" => c with { ClipPredictedValues = Bool(node, where) },
                 "entropy_loss_scale" => c with { EntropyLossScale = Real(node, where) },
-                "entropy_loss_scale_scheduler" => c with { EntropyLossScaleScheduler = EntropySchedule(node, where) },
+                "entropy_loss_scale_scheduler" => c with { EntropyLossScaleScheduler = Schedule(node, where, klAdaptive: false) },
                 "value_loss_scale" => c with { ValueLossScale = Real(node, where) },
                 "grad_norm_clip" => c with { GradNormClip = Real(node, where) },
                 "state_preprocessor" => c with { StatePreprocessor = Bool(node, where) },
@@ -164,28 +164,21 @@ public sealed record PpoConfig
         return a.Select((n, i) => Int(n, $"{where}[{i}]")).ToArray();
     }
 
-    private static LearningRateSchedule Schedule(JsonNode? node, string where)
+    /// <summary>A schedule's name; <paramref name="klAdaptive"/> false for a scale with no KL rule (the entropy bonus).</summary>
+    private static LearningRateSchedule Schedule(JsonNode? node, string where, bool klAdaptive = true)
     {
         if (node is null) return LearningRateSchedule.None;
         return Text(node, where).ToLowerInvariant().Replace("-", "_") switch
         {
             "none" or "" or "constant" => LearningRateSchedule.None,
-            "kl_adaptive" or "kladaptivelr" or "kladaptive" => LearningRateSchedule.KlAdaptive,
+            "kl_adaptive" or "kladaptivelr" or "kladaptive" when klAdaptive => LearningRateSchedule.KlAdaptive,
             "linear" => LearningRateSchedule.Linear,
-            var s => throw new UserError($"{where} must be none, kl_adaptive or linear, not '{s}'."),
+            var s => throw new UserError($"{where} must be {(klAdaptive ? "none, kl_adaptive or linear" : "none or linear")}, not '{s}'."),
         };
     }
 
-    private static LearningRateSchedule EntropySchedule(JsonNode? node, string where)
-    {
-        if (node is null) return LearningRateSchedule.None;
-        return Text(node, where).ToLowerInvariant() switch
-        {
-            "none" or "" or "constant" => LearningRateSchedule.None,
-            "linear" => LearningRateSchedule.Linear,
-            var s => throw new UserError($"{where} must be none or linear, not '{s}'."),
-        };
-    }
+    private static string ScheduleName(LearningRateSchedule schedule) =>
+        schedule switch { LearningRateSchedule.KlAdaptive => "kl_adaptive", LearningRateSchedule.Linear => "linear", _ => "none" };
 
     private static string Show(JsonNode? node) => node is null ? "null" : node.ToJsonString();
 
@@ -194,10 +187,10 @@ public sealed record PpoConfig
     {
         ["rollouts"] = Rollouts, ["learning_epochs"] = LearningEpochs, ["mini_batches"] = MiniBatches,
         ["discount_factor"] = DiscountFactor, ["lambda"] = Lambda, ["learning_rate"] = LearningRate,
-        ["learning_rate_scheduler"] = LearningRateScheduler switch { LearningRateSchedule.KlAdaptive => "kl_adaptive", LearningRateSchedule.Linear => "linear", _ => "none" },
+        ["learning_rate_scheduler"] = ScheduleName(LearningRateScheduler),
         ["kl_threshold"] = KlThreshold, ["ratio_clip"] = RatioClip, ["value_clip"] = ValueClip,
         ["clip_predicted_values"] = ClipPredictedValues, ["entropy_loss_scale"] = EntropyLossScale,
-        ["entropy_loss_scale_scheduler"] = EntropyLossScaleScheduler == LearningRateSchedule.Linear ? "linear" : "none",
+        ["entropy_loss_scale_scheduler"] = ScheduleName(EntropyLossScaleScheduler),
         ["value_loss_scale"] = ValueLossScale, ["grad_norm_clip"] = GradNormClip,
         ["state_preprocessor"] = StatePreprocessor, ["value_preprocessor"] = ValuePreprocessor,
         ["time_limit_bootstrap"] = TimeLimitBootstrap,
