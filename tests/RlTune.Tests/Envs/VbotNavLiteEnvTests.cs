@@ -161,12 +161,38 @@ public class VbotNavLiteEnvTests
         Assert.Equal(1f, final[NavLiteObservation.ReachedFlag]);
         Assert.Equal(1f, final[NavLiteObservation.StopReadyFlag]);
         Assert.Equal(0f, env.Observations[NavLiteObservation.ReachedFlag]); // the new episode's first observation
+        Assert.Equal(0f, env.Observations[NavLiteObservation.StopReadyFlag]);
         var report = env.DrainEpisodes();
         Assert.Equal(1.0, report.MetricMeans["success"]);
         Assert.Equal(1.0, report.MetricMeans["reached_fraction"]);
         Assert.Equal(50.0, report.MetricMeans["episode_length"]);
         Assert.InRange(report.MetricMeans["distance_to_target"], 0, 0.3);
         Assert.Equal(1.0, report.TermMeans["stop_scale"], 3);
+    }
+
+    [Fact]
+    public void TheStopReadyFlagRisesWithTheHoldAndStaysUpWhenTheRobotMovesOn()
+    {
+        using var env = UnitWeights();
+        // moving through the success radius above the stop speed starts no hold
+        env.SetBody(0, Body(0.25f, 0, Toward, vx: 1f), everReached: true, fencePaid: true);
+        Step(env, Hold(1f));
+        Assert.True(env.GetBody(0).X < 0.3f && env.GetBody(0).X > -0.3f);
+        Assert.Equal(0f, env.Observations[NavLiteObservation.StopReadyFlag]);
+
+        // one stopped step inside the radius starts it; walking off again does not end it, nor lowers the flag
+        env.SetBody(0, Body(0.1f, 0, Toward), everReached: true, fencePaid: true);
+        Step(env, (0, 0, 0));
+        Assert.Equal(1f, env.Observations[NavLiteObservation.StopReadyFlag]);
+        for (int s = 2; s < 50; s++)
+        {
+            var r = Step(env, Hold(1.5f));
+            Assert.False(r.Terminated[0] || r.Truncated[0], $"ended early at step {s}");
+            Assert.Equal(1f, env.Observations[NavLiteObservation.StopReadyFlag]);
+        }
+        Assert.True(env.GetBody(0).Vx > 1f && env.GetBody(0).X < 0, "the robot is walking on, past the target");
+        Assert.True(Step(env, Hold(1.5f)).Terminated[0]);
+        Assert.Equal(0f, env.Observations[NavLiteObservation.StopReadyFlag]); // the new episode's first observation
     }
 
     [Fact]

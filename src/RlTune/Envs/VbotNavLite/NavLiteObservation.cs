@@ -17,7 +17,7 @@ public static class NavLiteObservation
     public const int HeadingError = 14;   // sin and cos of the angle from the body's heading to the target
     public const int NormalisedDistance = 16; // d / d_spawn, at most 2
     public const int ReachedFlag = 17;    // 1 once the robot has been within the success radius
-    public const int StopReadyFlag = 18;  // 1 while within the success radius and stopped
+    public const int StopReadyFlag = 18;  // 1 once the success hold has begun (stopped within the success radius), to the episode's end
 
     public const float LinVelScale = 0.5f;
     public const float GyroScale = 0.25f;

@@ -361,10 +361,10 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         o[15] = Vector256.ConditionalSelect(far, bx * inv, V.One);
         o[16] = Vector256.Min(dist / Vector256.Load(_spawnDist + i), Vector256.Create(2f));
         o[17] = Vector256.Load(_everReached + i);
-        V stopReady = Vector256.LessThan(dist, Vector256.Create(BodyModel.SuccessRadius))
-                      & Vector256.LessThan(vx * vx + vy * vy, Vector256.Create(BodyModel.StopSpeed * BodyModel.StopSpeed))
-                      & Vector256.LessThan(Vector256.Abs(wz), Vector256.Create(BodyModel.StopYawRate));
-        o[18] = stopReady & V.One;
+        // up from the first stopped step inside the success radius to the episode's end: the hold ends the
+        // episode whatever the robot does next, so the policy and critic must see that it has begun
+        var holding = Vector256.GreaterThan(Vector256.Load(_successSteps + i), Vector256<int>.Zero);
+        o[18] = holding.AsSingle() & V.One;
 
         float* lanes = (float*)o;
         int count = Math.Min(Lanes, _n - i);
