@@ -4,8 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace RlTune.Learning;
 
-/// <summary>How the learning rate moves during training.</summary>
-public enum LearningRateSchedule { None, KlAdaptive, Linear }
+/// <summary>How a PPO setting changes over training: the learning rate takes any of them, the entropy bonus none or linear.</summary>
+public enum ScheduleKind { None, KlAdaptive, Linear }
 
 /// <summary>
 /// PPO settings with skrl's names (as the seed's search spaces use them) and the seed's defaults.
@@ -19,7 +19,7 @@ public sealed record PpoConfig
     public double DiscountFactor { get; init; } = 0.99;
     public double Lambda { get; init; } = 0.95;
     public double LearningRate { get; init; } = 3e-4;
-    public LearningRateSchedule LearningRateScheduler { get; init; } = LearningRateSchedule.KlAdaptive;
+    public ScheduleKind LearningRateScheduler { get; init; } = ScheduleKind.KlAdaptive;
     /// <summary>KL-adaptive target: lr /= 1.5 above 2x this KL, lr *= 1.5 below half of it (skrl's KLAdaptiveLR).</summary>
     public double KlThreshold { get; init; } = 0.008;
     public double RatioClip { get; init; } = 0.2;
@@ -27,7 +27,7 @@ public sealed record PpoConfig
     public bool ClipPredictedValues { get; init; } = true;
     public double EntropyLossScale { get; init; } = 1e-3;
     /// <summary>None keeps <see cref="EntropyLossScale"/>; Linear lowers it to 0 by the last update (explore early, settle late).</summary>
-    public LearningRateSchedule EntropyLossScaleScheduler { get; init; } = LearningRateSchedule.None;
+    public ScheduleKind EntropyLossScaleScheduler { get; init; } = ScheduleKind.None;
     public double ValueLossScale { get; init; } = 1.0;
     public double GradNormClip { get; init; } = 1.0;
     public bool StatePreprocessor { get; init; } = true;
@@ -165,20 +165,20 @@ public sealed record PpoConfig
     }
 
     /// <summary>A schedule's name; <paramref name="klAdaptive"/> false for a scale with no KL rule (the entropy bonus).</summary>
-    private static LearningRateSchedule Schedule(JsonNode? node, string where, bool klAdaptive = true)
+    private static ScheduleKind Schedule(JsonNode? node, string where, bool klAdaptive = true)
     {
-        if (node is null) return LearningRateSchedule.None;
+        if (node is null) return ScheduleKind.None;
         return Text(node, where).ToLowerInvariant().Replace("-", "_") switch
         {
-            "none" or "" or "constant" => LearningRateSchedule.None,
-            "kl_adaptive" or "kladaptivelr" or "kladaptive" when klAdaptive => LearningRateSchedule.KlAdaptive,
-            "linear" => LearningRateSchedule.Linear,
+            "none" or "" or "constant" => ScheduleKind.None,
+            "kl_adaptive" or "kladaptivelr" or "kladaptive" when klAdaptive => ScheduleKind.KlAdaptive,
+            "linear" => ScheduleKind.Linear,
             var s => throw new UserError($"{where} must be {(klAdaptive ? "none, kl_adaptive or linear" : "none or linear")}, not '{s}'."),
         };
     }
 
-    private static string ScheduleName(LearningRateSchedule schedule) =>
-        schedule switch { LearningRateSchedule.KlAdaptive => "kl_adaptive", LearningRateSchedule.Linear => "linear", _ => "none" };
+    private static string ScheduleName(ScheduleKind schedule) =>
+        schedule switch { ScheduleKind.KlAdaptive => "kl_adaptive", ScheduleKind.Linear => "linear", _ => "none" };
 
     private static string Show(JsonNode? node) => node is null ? "null" : node.ToJsonString();
 

@@ -113,7 +113,7 @@ public sealed unsafe class PpoTrainer : IDisposable
     public long EnvSteps { get; private set; }
     public int Updates { get; private set; }
     /// <summary>The entropy bonus's scale for the next update (falls linearly to 0 under the linear scheduler).</summary>
-    public double EntropyLossScale => Config.EntropyLossScaleScheduler == LearningRateSchedule.Linear
+    public double EntropyLossScale => Config.EntropyLossScaleScheduler == ScheduleKind.Linear
         ? Config.EntropyLossScale * TrainingLeft
         : Config.EntropyLossScale;
     /// <summary>The fraction of the updates still to run (1 before the first, 0 after the last): the linear schedules' factor.</summary>
@@ -138,7 +138,7 @@ public sealed unsafe class PpoTrainer : IDisposable
             UpdateSeconds = Stopwatch.GetElapsedTime(rolled).TotalSeconds,
         };
         Updates++;
-        if (Config.LearningRateScheduler == LearningRateSchedule.Linear) LearningRate = Config.LearningRate * TrainingLeft;
+        if (Config.LearningRateScheduler == ScheduleKind.Linear) LearningRate = Config.LearningRate * TrainingLeft;
         return report;
     }
 
@@ -278,7 +278,7 @@ public sealed unsafe class PpoTrainer : IDisposable
             }
             epochKl /= Config.MiniBatches;
             klSum += epochKl;
-            if (Config.LearningRateScheduler == LearningRateSchedule.KlAdaptive)
+            if (Config.LearningRateScheduler == ScheduleKind.KlAdaptive)
             {
                 // skrl's KLAdaptiveLR with kl_factor 2, lr_factor 1.5, bounds [1e-6, 1e-2]
                 if (epochKl > Config.KlThreshold * 2) LearningRate = Math.Max(LearningRate / 1.5, 1e-6);

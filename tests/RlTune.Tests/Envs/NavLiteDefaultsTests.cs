@@ -167,7 +167,7 @@ public sealed class NavLiteDefaultsTests : IDisposable
         Assert.Equal([128, 64], defaults.PolicyHiddenLayerSizes);
         Assert.Equal([256, 128], defaults.ValueHiddenLayerSizes);
         Assert.Equal(0.004, defaults.KlThreshold);
-        Assert.Equal((0.005, LearningRateSchedule.Linear), (defaults.EntropyLossScale, defaults.EntropyLossScaleScheduler));
+        Assert.Equal((0.005, ScheduleKind.Linear), (defaults.EntropyLossScale, defaults.EntropyLossScaleScheduler));
         Assert.Equal(EnvRegistry.DefaultRlOverrides(VbotNavLiteEnv.EnvName)!["num_envs"]!.GetValue<int>(), defaults.NumEnvs);
         Assert.Equal(new PpoConfig().DiscountFactor, defaults.DiscountFactor); // a key the env leaves alone keeps the seed's default
 

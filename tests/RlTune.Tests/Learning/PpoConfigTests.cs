@@ -23,9 +23,9 @@ public sealed class PpoConfigTests
         var c = Apply("""{"rollouts": 48, "lambda": 0.9, "learning_rate_scheduler": "linear", "entropy_loss_scale_scheduler": "linear", "policy_hidden_layer_sizes": [128, 64], "max_env_steps": 1000000, "seed": 7, "num_envs": 256}""");
         Assert.Equal(48, c.Rollouts);
         Assert.Equal(0.9, c.Lambda);
-        Assert.Equal(LearningRateSchedule.Linear, c.LearningRateScheduler);
-        Assert.Equal(LearningRateSchedule.Linear, c.EntropyLossScaleScheduler);
-        Assert.Equal(LearningRateSchedule.None, new PpoConfig().EntropyLossScaleScheduler);
+        Assert.Equal(ScheduleKind.Linear, c.LearningRateScheduler);
+        Assert.Equal(ScheduleKind.Linear, c.EntropyLossScaleScheduler);
+        Assert.Equal(ScheduleKind.None, new PpoConfig().EntropyLossScaleScheduler);
         Assert.Equal([128, 64], c.PolicyHiddenLayerSizes);
         Assert.Equal((1_000_000L, 7, 256), (c.MaxEnvSteps, c.Seed, c.NumEnvs));
         Assert.Equal(c, new PpoConfig().With(c.ToJson(), "round trip") with { PolicyHiddenLayerSizes = c.PolicyHiddenLayerSizes, ValueHiddenLayerSizes = c.ValueHiddenLayerSizes });

@@ -35,7 +35,7 @@ public sealed class PpoTrainerTests(ITestOutputHelper output)
     {
         var config = PointMassConfig(1) with
         {
-            EntropyLossScale = 0.5, EntropyLossScaleScheduler = LearningRateSchedule.Linear, MaxEnvSteps = 64 * 16 * 4,
+            EntropyLossScale = 0.5, EntropyLossScaleScheduler = ScheduleKind.Linear, MaxEnvSteps = 64 * 16 * 4,
         };
         using var env = new PointMassEnv(config.NumEnvs);
         using var trainer = new PpoTrainer(config, env, threads: 1);
@@ -53,7 +53,7 @@ public sealed class PpoTrainerTests(ITestOutputHelper output)
         // a bonus this large widens the policy while it lasts
         Assert.True(stds[1] > 1.0, $"std after the first update {stds[1]:F4}");
 
-        var constant = config with { EntropyLossScaleScheduler = LearningRateSchedule.None };
+        var constant = config with { EntropyLossScaleScheduler = ScheduleKind.None };
         using var env2 = new PointMassEnv(constant.NumEnvs);
         using var flat = new PpoTrainer(constant, env2, threads: 1);
         flat.Iterate();
