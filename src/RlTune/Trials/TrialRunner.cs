@@ -56,7 +56,7 @@ public sealed record TrialTimeout(TimeSpan StartUp, double MinStepsPerSecond)
 /// <summary>
 /// Runs a trial's trainer as a child process (crash isolation: one trial cannot take the study
 /// down), captures its stdout/stderr into the log dir, follows its progress lines, enforces the
-/// timeout by killing the whole process tree, and reads the metrics it left in its run dir.
+/// timeout by stopping the whole process tree (SIGTERM, a grace, then SIGKILL), and reads the metrics it left in its run dir.
 /// </summary>
 public sealed partial class TrialRunner(TrainerCommand command)
 {
@@ -67,6 +67,9 @@ public sealed partial class TrialRunner(TrainerCommand command)
     public const string PidFile = "trainer.pid";
 
     public TrainerCommand Command { get; } = command;
+
+    /// <summary>How long a trainer told to stop (SIGTERM to its process tree: a pruned, cancelled or timed-out trial) has to exit before the tree is killed.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
 
     public async Task<TrialRunResult> RunAsync(TrialRunRequest request, Action<TrialProgress>? onProgress = null, CancellationToken cancellationToken = default)
     {
@@ -104,7 +107,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         }
         process.StandardInput.Close();
         var pidFile = Path.Combine(request.LogDir, PidFile);
-        File.WriteAllText(pidFile, $"{process.Id} {ProcessStartTicks(process.Id)}");
+        File.WriteAllText(pidFile, $"{process.Id} {ProcessTree.StartTicks(process.Id)}");
 
         await using var stdoutLog = new StreamWriter(Path.Combine(request.LogDir, StdoutFile)) { AutoFlush = true };
         await using var stderrLog = new StreamWriter(Path.Combine(request.LogDir, StderrFile)) { AutoFlush = true };
@@ -142,11 +145,10 @@ public sealed partial class TrialRunner(TrainerCommand command)
             catch (OperationCanceledException)
             {
                 outcome = cancellationToken.IsCancellationRequested ? TrialRunOutcome.Cancelled : TrialRunOutcome.TimedOut;
-                KillTree(process);
-                await process.WaitForExitAsync(CancellationToken.None);
+                await StopTreeAsync(process);
             }
         }
-        // A grandchild that escaped the tree kill may hold the pipes open: do not wait on it forever.
+        // A grandchild that escaped the tree's stop may hold the pipes open: do not wait on it forever.
         await Task.WhenAny(Task.WhenAll(stdoutPump, stderrPump), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         var elapsed = clock.Elapsed;
         var exitCode = process.ExitCode;
@@ -159,7 +161,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         switch (outcome)
         {
             case TrialRunOutcome.TimedOut:
-                return Result(outcome, $"timed out after {request.Timeout.TotalSeconds:F0} s{ProgressText(lastProgress)}; the process tree was killed");
+                return Result(outcome, $"timed out after {request.Timeout.TotalSeconds:F0} s{ProgressText(lastProgress)}; the process tree was stopped");
             case TrialRunOutcome.Cancelled:
                 return Result(outcome, $"cancelled after {elapsed.TotalSeconds:F0} s{ProgressText(lastProgress)}");
         }
@@ -219,7 +221,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         var parts = File.ReadAllText(pidFile).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         File.Delete(pidFile);
         if (parts.Length != 2 || !int.TryParse(parts[0], out var pid)) return false;
-        if (ProcessStartTicks(pid) is not { } ticks || ticks.ToString(CultureInfo.InvariantCulture) != parts[1]) return false;
+        if (ProcessTree.StartTicks(pid) is not { } ticks || ticks.ToString(CultureInfo.InvariantCulture) != parts[1]) return false;
         try
         {
             using var p = Process.GetProcessById(pid);
@@ -233,19 +235,28 @@ public sealed partial class TrialRunner(TrainerCommand command)
         }
     }
 
-    // Field 22 of /proc/PID/stat: start time in clock ticks since boot (Linux); null elsewhere or when gone.
-    private static long? ProcessStartTicks(int pid)
+    /// <summary>
+    /// SIGTERM to the trainer and every process it started, <see cref="StopGrace"/> for the trainer to
+    /// exit (to flush its logs, free a device, write what it has), then SIGKILL to whatever of that tree
+    /// still runs, orphans of the trainer's exit included.
+    /// </summary>
+    private async Task StopTreeAsync(Process process)
     {
-        try
+        var tree = ProcessTree.Of(process.Id);
+        ProcessTree.Signal(tree, ProcessTree.SigTerm);
+        using (var grace = new CancellationTokenSource(StopGrace))
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
-        }
+        KillTree(process);
+        ProcessTree.Signal(tree, ProcessTree.SigKill);
+        await process.WaitForExitAsync(CancellationToken.None);
     }
 
     private static void KillTree(Process process)

@@ -11,7 +11,8 @@ public sealed class TrialRunnerTests : IDisposable
 
     internal static TrainerCommand Fake(string mode) => new($"/usr/bin/python3 {TrainerCommand.ShellQuote(FakeTrainer)} {mode} {{config}} {{run_dir}}");
 
-    private async Task<TrialRunResult> Run(string mode, TimeSpan? timeout = null, CancellationToken ct = default, List<TrialProgress>? progress = null)
+    private async Task<TrialRunResult> Run(string mode, TimeSpan? timeout = null, CancellationToken ct = default, List<TrialProgress>? progress = null,
+        TimeSpan? stopGrace = null)
     {
         var config = new TrialConfig
         {
@@ -21,7 +22,7 @@ public sealed class TrialRunnerTests : IDisposable
         };
         var configPath = Path.Combine(_dir, "configs", "trial_0001.json");
         config.Save(configPath);
-        var runner = new TrialRunner(Fake(mode));
+        var runner = new TrialRunner(Fake(mode)) { StopGrace = stopGrace ?? TimeSpan.FromSeconds(5) };
         var request = new TrialRunRequest(configPath, Path.Combine(_dir, "run"), Path.Combine(_dir, "logs"), 1, 4, timeout ?? TimeSpan.FromSeconds(30));
         return await runner.RunAsync(request, p => progress?.Add(p), ct);
     }
@@ -87,6 +88,45 @@ public sealed class TrialRunnerTests : IDisposable
         Assert.Equal(TrialRunOutcome.Cancelled, r.Outcome);
         var grandchild = int.Parse(File.ReadAllText(Path.Combine(_dir, "run", "grandchild.pid")));
         Assert.False(IsAlive(grandchild));
+    }
+
+    [Fact]
+    public async Task AStoppedTrainerIsToldFirstAndGivenTimeToFlush()
+    {
+        var (cts, _) = CancelOnceTheTrainerRuns();
+        var r = await Run("graceful", ct: cts.Token, stopGrace: TimeSpan.FromSeconds(30));
+        Assert.Equal(TrialRunOutcome.Cancelled, r.Outcome);
+        Assert.Equal("flushed", File.ReadAllText(Path.Combine(_dir, "run", "stopped.txt")));
+        Assert.True(r.Elapsed < TimeSpan.FromSeconds(25), $"the trainer exited on SIGTERM, yet the stop took {r.Elapsed.TotalSeconds:F1} s");
+        var grandchild = int.Parse(File.ReadAllText(Path.Combine(_dir, "run", "grandchild.pid")));
+        Assert.False(IsAlive(grandchild), $"grandchild {grandchild} outlived the trainer's stop");
+    }
+
+    [Fact]
+    public async Task ATrainerThatIgnoresTheStopIsKilledWithItsTreeAfterTheGrace()
+    {
+        var (cts, cancelledAt) = CancelOnceTheTrainerRuns();
+        var r = await Run("stubborn", ct: cts.Token, stopGrace: TimeSpan.FromSeconds(1));
+        var stoppedAfter = DateTime.UtcNow - await cancelledAt;
+        Assert.Equal(TrialRunOutcome.Cancelled, r.Outcome);
+        Assert.True(stoppedAfter >= TimeSpan.FromSeconds(1), $"killed {stoppedAfter.TotalSeconds:F2} s after the stop: the grace was not given");
+        var grandchild = int.Parse(File.ReadAllText(Path.Combine(_dir, "run", "grandchild.pid")));
+        Assert.False(IsAlive(grandchild), $"grandchild {grandchild} survived the kill");
+    }
+
+    /// <summary>Cancels once the fake trainer has set up its signal handling (it then writes grandchild.pid); the task gives the time of the cancel.</summary>
+    private (CancellationTokenSource, Task<DateTime>) CancelOnceTheTrainerRuns()
+    {
+        var cts = new CancellationTokenSource();
+        var ready = Path.Combine(_dir, "run", "grandchild.pid");
+        var cancelled = Task.Run(async () =>
+        {
+            while (!File.Exists(ready)) await Task.Delay(20);
+            var at = DateTime.UtcNow;
+            cts.Cancel();
+            return at;
+        });
+        return (cts, cancelled);
     }
 
     [Theory]

@@ -10,6 +10,8 @@
   run-dir      chooses its own run dir (RUN_DIR/chosen), writes metrics.json there, prints PIPELINE_RUN_DIR=
   crash        prints to stderr and exits with code 3
   hang         starts a grandchild `sleep`, records its pid in RUN_DIR/grandchild.pid, then sleeps
+  graceful     as hang, but on SIGTERM writes RUN_DIR/stopped.txt ("flushed") and exits 0
+  stubborn     as hang, but ignores SIGTERM (only SIGKILL ends it)
   nan          writes metrics.json with a NaN (as Python's json does)
   error        writes metrics.json with an "error" sentence and exits 0
   nothing      exits 0 without writing anything
@@ -17,7 +19,7 @@
                params' success (score_params), 1 s more, then metrics as in `metrics`
 Every other mode prints two PROGRESS lines first.
 """
-import json, math, os, subprocess, sys, time
+import json, math, os, signal, subprocess, sys, time
 
 sys.dont_write_bytecode = True
 
@@ -84,10 +86,16 @@ def main():
     elif mode == "crash":
         print("Traceback: something broke in the trainer", file=sys.stderr, flush=True)
         sys.exit(3)
-    elif mode == "hang":
+    elif mode in ("hang", "graceful", "stubborn"):
+        if mode == "graceful":
+            def flush_and_exit(signum, frame):
+                write_text(os.path.join(run_dir, "stopped.txt"), "flushed")
+                sys.exit(0)
+            signal.signal(signal.SIGTERM, flush_and_exit)
+        elif mode == "stubborn":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         child = subprocess.Popen(["sleep", "300"])
-        with open(os.path.join(run_dir, "grandchild.pid"), "w") as f:
-            f.write(str(child.pid))
+        write_text(os.path.join(run_dir, "grandchild.pid"), str(child.pid))
         time.sleep(300)
     elif mode == "nan":
         metrics["episode_reward_mean"] = float("nan")
@@ -99,6 +107,12 @@ def main():
         pass
     else:
         sys.exit("unknown mode " + mode)
+
+
+def write_text(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 def write_json(path, obj):
