@@ -60,27 +60,20 @@ public sealed class NavLiteDefaultsTests : IDisposable
     [Fact]
     public void TheDefaultWeightsPayMostPerStepForATrotWhileFiveTimesTheForwardRewardPaysMostAtTheCap()
     {
-        // the gait's bounce (lin_vel_z) and body rates (ang_vel_xy) cost about speed cubed and the bound's
-        // bounce adds a price from 1.6 m/s, so under the default weights the dense reward per step is
-        // highest at the trot's top speed, with a dip through the bound that warns of the stumbling edge;
-        // past it only the gallop pays about as much, and its stumbles make it a loss. With forward_velocity
-        // x5 (the sprint-crash case) it still grows up to the speed cap instead of hitting a wall.
-        double PerStep(float speed, Dictionary<string, double>? scales = null, bool falls = false)
+        // the gait's bounce (lin_vel_z) and body rates (ang_vel_xy) cost about speed cubed, so under
+        // the default weights the dense reward per step peaks at a trot, and with forward_velocity x5 (the
+        // sprint-crash case) it still grows up to the speed cap instead of hitting a wall (falls are
+        // switched off here: this is the per-step trade-off alone, before any stumble's cost)
+        double PerStep(float speed, Dictionary<string, double>? scales = null)
         {
-            // falls switched off isolates the per-step trade-off; on, a stumble's fall pays termination
-            string overrides = falls ? """{"noise_level": 0}""" : """{"noise_level": 0, "fall_threshold": 1.5}""";
-            using var env = NavLiteTestKit.Create(256, scales, overrides: overrides);
+            using var env = NavLiteTestKit.Create(256, scales, overrides: """{"noise_level": 0, "fall_threshold": 1.5}""");
             for (int e = 0; e < env.NumEnvs; e++) env.SetBody(e, NavLiteTestKit.Body(-11f, 0, 0, vx: speed), spawnDistance: 11f);
             double sum = 0;
             for (int step = 0; step < 150; step++) sum += NavLiteTestKit.Step(env, NavLiteTestKit.Hold(speed)).Rewards.Sum();
             return sum / (150.0 * env.NumEnvs);
         }
-        double slow = PerStep(1.0f), trot = PerStep(1.6f), bound = PerStep(1.8f), gallop = PerStep(2.1f);
-        Assert.True(trot > slow && trot > bound, $"reward per step at 1.0 / 1.6 / 1.8 m/s: {slow:F4} / {trot:F4} / {bound:F4}");
-        Assert.True(gallop < trot * 1.1, $"a gallop (2.1 m/s) pays {gallop:F4} per step before stumbles, the trot (1.6 m/s) {trot:F4}");
-        double trotWithFalls = PerStep(1.6f, falls: true), gallopWithFalls = PerStep(2.1f, falls: true);
-        Assert.True(gallopWithFalls < trotWithFalls / 2,
-            $"with stumbles: {gallopWithFalls:F4} per step at 2.1 m/s against {trotWithFalls:F4} at 1.6 m/s");
+        double slow = PerStep(1.0f), trot = PerStep(1.5f), fast = PerStep(2.2f);
+        Assert.True(trot > slow && trot > fast, $"reward per step at 1.0 / 1.5 / 2.2 m/s: {slow:F4} / {trot:F4} / {fast:F4}");
         var sprint = new Dictionary<string, double> { ["forward_velocity"] = 5 * RewardTerms.All[RewardTerms.ForwardVelocity].DefaultWeight };
         double[] sprinter = [PerStep(1.5f, sprint), PerStep(2.0f, sprint), PerStep(2.5f, sprint)];
         Assert.True(sprinter[0] < sprinter[1] && sprinter[1] < sprinter[2],

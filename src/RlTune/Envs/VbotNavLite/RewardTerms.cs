@@ -37,7 +37,7 @@ public static class RewardTerms
             "exp(-d/0.5), paid only after the target was reached and while d < 2.5 m"),
         new("heading_tracking", RewardTermKind.PerStepPositive, 0.001, 1.0, "navigation",
             "(1 + cos(heading error))/2, facing the target; 1 inside the success radius"),
-        new("forward_velocity", RewardTermKind.PerStepPositive, 0.07, BodyModel.ForwardVelocityCap, "navigation",
+        new("forward_velocity", RewardTermKind.PerStepPositive, 0.05, BodyModel.ForwardVelocityCap, "navigation",
             "planar velocity toward the target, clipped to +-2.5 m/s (the speed cap); 0 once the target was reached"),
         new("distance_progress", RewardTermKind.PerStepPositive, 0.001, 1.0, "navigation",
             "clip(1 - d/d_spawn, -0.5, 1)"),
