@@ -14,9 +14,10 @@ public static class ProcessTree
     public const int SigTerm = 15;
     public const int SigKill = 9;
 
-    /// <summary>(pid, start time) of <paramref name="root"/> and every descendant now alive, root first; empty if the root is gone.</summary>
+    /// <summary>(pid, start time) of <paramref name="root"/> and every descendant now alive, root first; empty if the root is gone or there is no /proc.</summary>
     public static IReadOnlyList<(int Pid, long StartTicks)> Of(int root)
     {
+        if (!Directory.Exists("/proc")) return [];
         var children = new Dictionary<int, List<(int, long)>>();
         long? rootTicks = null;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

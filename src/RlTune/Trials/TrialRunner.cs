@@ -244,7 +244,8 @@ public sealed partial class TrialRunner(TrainerCommand command)
     {
         var tree = ProcessTree.Of(process.Id);
         ProcessTree.Signal(tree, ProcessTree.SigTerm);
-        using (var grace = new CancellationTokenSource(StopGrace))
+        // no tree read (no /proc): nothing was told to stop, so there is nothing to wait for
+        using (var grace = new CancellationTokenSource(tree.Count > 0 ? StopGrace : TimeSpan.Zero))
         {
             try
             {
