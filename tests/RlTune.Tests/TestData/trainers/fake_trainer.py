@@ -116,9 +116,7 @@ def write_text(path, text):
 
 
 def write_json(path, obj):
-    with open(path + ".tmp", "w") as f:
-        json.dump(obj, f)
-    os.replace(path + ".tmp", path)
+    write_text(path, json.dumps(obj))
 
 
 if __name__ == "__main__":
