@@ -22,7 +22,7 @@ public sealed class TrialRunnerTests : IDisposable
         };
         var configPath = Path.Combine(_dir, "configs", "trial_0001.json");
         config.Save(configPath);
-        var runner = new TrialRunner(Fake(mode)) { StopGrace = stopGrace ?? TimeSpan.FromSeconds(5) };
+        var runner = stopGrace is { } grace ? new TrialRunner(Fake(mode)) { StopGrace = grace } : new TrialRunner(Fake(mode));
         var request = new TrialRunRequest(configPath, Path.Combine(_dir, "run"), Path.Combine(_dir, "logs"), 1, 4, timeout ?? TimeSpan.FromSeconds(30));
         return await runner.RunAsync(request, p => progress?.Add(p), ct);
     }
@@ -83,7 +83,7 @@ public sealed class TrialRunnerTests : IDisposable
     [Fact]
     public async Task CancellationKillsTheTrial()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var (cts, _) = CancelOnceTheTrainerRuns();
         var r = await Run("hang", ct: cts.Token);
         Assert.Equal(TrialRunOutcome.Cancelled, r.Outcome);
         var grandchild = int.Parse(File.ReadAllText(Path.Combine(_dir, "run", "grandchild.pid")));
@@ -114,7 +114,7 @@ public sealed class TrialRunnerTests : IDisposable
         Assert.False(IsAlive(grandchild), $"grandchild {grandchild} survived the kill");
     }
 
-    /// <summary>Cancels once the fake trainer has set up its signal handling (it then writes grandchild.pid); the task gives the time of the cancel.</summary>
+    /// <summary>Cancels once the fake trainer runs and has set up its signal handling (it then writes grandchild.pid), however slowly it started; the task gives the time of the cancel.</summary>
     private (CancellationTokenSource, Task<DateTime>) CancelOnceTheTrainerRuns()
     {
         var cts = new CancellationTokenSource();
