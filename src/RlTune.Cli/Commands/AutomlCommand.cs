@@ -21,7 +21,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public double? BudgetHours { get; init; }
         [CommandOption("--hp-trials <N>"), Description("Trials of the search (per stage in full mode).")]
         public int? HpTrials { get; init; }
-        [CommandOption("--search-method <METHOD>"), Description("grid, random or bayesian.")]
+        [CommandOption("--search-method <METHOD>"), Description("grid, random, bayesian (GP-EI, the default) or tpe.")]
         public string? SearchMethod { get; init; }
         [CommandOption("--warmup-trials <N>"), Description("Random trials before the Bayesian or TPE model is used (default: a third of --hp-trials, within 3..10).")]
         public int? WarmupTrials { get; init; }

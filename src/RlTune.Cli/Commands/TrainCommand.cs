@@ -54,7 +54,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var trial = settings.Config != null ? TrialConfig.Load(settings.Config) : null;
+        var trial = settings.Config != null ? TrialConfig.Load(settings.Config, settings.Env) : null;
         string env = settings.Env ?? trial?.EnvName ?? throw new UserError("train needs --env NAME (see `rltune envs`) or a --config naming env_name.");
         if (trial != null && settings.Env != null && trial.EnvName != settings.Env)
             throw new UserError($"{trial.Source}: env_name is '{trial.EnvName}' but --env says '{settings.Env}'.");

@@ -82,7 +82,7 @@ public sealed class PostgresStudyStore : RelationalStudyStore
         return builder;
     }
 
-    protected override string NowMsSql => "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+    protected override string DatabaseNowMsSql => "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
     protected override string LockStudyRowSql => "SELECT id FROM studies WHERE id = @study FOR UPDATE";
 

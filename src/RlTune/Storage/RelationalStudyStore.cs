@@ -28,8 +28,16 @@ public abstract class RelationalStudyStore : IStudyStore
     /// <summary>Runs one atomic statement; a store whose single statements are atomic on their own may skip the explicit transaction (one round trip fewer).</summary>
     protected virtual T InSingleStatement<T>(Func<DbConnection, DbTransaction?, T> work) => InTransaction(true, (c, t) => work(c, t));
 
-    /// <summary>SQL expression for the store clock in Unix milliseconds.</summary>
-    protected abstract string NowMsSql { get; }
+    /// <summary>SQL expression for the database's clock in Unix milliseconds.</summary>
+    protected abstract string DatabaseNowMsSql { get; }
+
+    /// <summary>The clock of heartbeats and timestamps; null (the default) uses the database's, one clock for every worker.</summary>
+    public TimeProvider? Clock { get; set; }
+
+    /// <summary>SQL for "now" in Unix milliseconds: <see cref="Clock"/>'s time when set, else the database's clock.</summary>
+    protected string NowMsSql => Clock is { } clock
+        ? clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : DatabaseNowMsSql;
 
     /// <summary>Locks the study row against concurrent number allocation (empty when the transaction already excludes other writers).</summary>
     protected abstract string LockStudyRowSql { get; }

@@ -50,7 +50,7 @@ public sealed class SqliteStudyStore : RelationalStudyStore
         }
     }
 
-    protected override string NowMsSql => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+    protected override string DatabaseNowMsSql => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
 
     protected override string LockStudyRowSql => "";
 

@@ -219,7 +219,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         if (pruner?.Settings.Metric == "reward" && space.Params.Any(p => p.Section == ParamSection.RewardWeights))
             observer.Note("pruner: the training reward of trials with different reward weights is not comparable (bench/automl_pruning.py saw it prune the best trial); success is");
         var executor = new TrialExecutor(c.Store, study, space, paths, runner, c.Objective, s.RankBy, timeout, _workerId, observer, ChildEnvironment(s), pruner);
-        var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, tpe: new TpeOptions { WarmupTrials = s.EffectiveWarmupTrials });
+        var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, warmupTrials: s.EffectiveWarmupTrials);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
             targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale);
@@ -244,6 +244,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private static string FinalText(FinalTraining f) => f.Failure is not null
         ? $"full training failed: {f.Failure}"
         : $"full training done (score {f.Score?.ToString("G4", CultureInfo.InvariantCulture)}, checkpoint {f.Checkpoint ?? "none found"})";
+
+    // a NaN or infinite metric is kept as "NaN"/"Infinity", never stored as a number it was not
+    private static readonly JsonSerializerOptions FinalMetricsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Trains the study's best configuration for full_train_steps, evaluates it and exports its checkpoint.</summary>
     private async Task<FinalTraining?> FinalTrain(Context c, StudyRecord study, StudyProjections projections, SearchLoop loop, JsonObject envOverrides, string? warmStart)
@@ -292,7 +295,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         if (final.Score is { } sc) c.Store.SetStudyAttr(study.Id, "final_score", sc.ToString("R", CultureInfo.InvariantCulture));
         if (final.Checkpoint is not null) c.Store.SetStudyAttr(study.Id, "final_checkpoint", final.Checkpoint);
         c.Store.SetStudyAttr(study.Id, "final_run_dir", final.RunDir);
-        c.Store.SetStudyAttr(study.Id, "final_metrics", JsonSerializer.Serialize(final.Metrics.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key, kv => double.IsFinite(kv.Value) ? kv.Value : 0)));
+        c.Store.SetStudyAttr(study.Id, "final_metrics", JsonSerializer.Serialize(final.Metrics.OrderBy(kv => kv.Key).ToDictionary(), FinalMetricsJson));
         return final;
     }
 

@@ -62,7 +62,7 @@ public sealed record StudySettings
     public string? Preset { get; init; }
     public string SearchMethod { get; init; } = "bayesian";
     public int HpTrials { get; init; } = 16;
-    /// <summary>Trials sampled at random before the Bayesian model is used (null: the sampler's default).</summary>
+    /// <summary>Trials sampled at random before the bayesian or tpe model is used (null: the sampler's default).</summary>
     public int? WarmupTrials { get; init; }
     /// <summary>
     /// The warm-up in use: the setting, else a third of the trials within [3, 10], so a short study
@@ -173,7 +173,7 @@ public sealed record StudySettings
         {
             if (!ok) throw new UserError($"{names[key]}: {problem}");
         }
-        Require(SearchMethod is "grid" or "random" or "bayesian", "search_method", $"'{SearchMethod}' is not known; expected grid, random or bayesian.");
+        Require(Samplers.IsKnown(SearchMethod), "search_method", $"'{SearchMethod}' is not known; expected {Samplers.NamesText}.");
         Require(HpTrials >= 1, "hp_trials", $"expected at least 1 trial, got {HpTrials}.");
         Require(StepsPerTrial >= 1, "steps_per_trial", $"expected a positive number of env steps, got {StepsPerTrial}.");
         Require(SeedsPerTrial >= 1, "seeds_per_trial", $"expected at least 1, got {SeedsPerTrial}.");

@@ -121,8 +121,10 @@ public sealed record TrialConfig
 
     // ---- JSON
 
-    public static TrialConfig Load(string path)
+    /// <summary>Reads a trial config; <paramref name="envName"/> (the command line's env) stands in for a missing env_name.</summary>
+    public static TrialConfig Load(string path, string? envName = null)
     {
+        if (Directory.Exists(path)) throw new UserError($"{path}: is a directory; expected a trial config JSON file.");
         string text;
         try
         {
@@ -132,10 +134,10 @@ public sealed record TrialConfig
         {
             throw new UserError($"{path}: cannot read the trial config ({e.Message}).");
         }
-        return Parse(text, path);
+        return Parse(text, path, envName);
     }
 
-    public static TrialConfig Parse(string json, string source = "trial config")
+    public static TrialConfig Parse(string json, string source = "trial config", string? envName = null)
     {
         JsonNode? root;
         try
@@ -158,7 +160,7 @@ public sealed record TrialConfig
         {
             Source = source,
             RunTag = OptionalString(obj, "run_tag", source) ?? "run",
-            EnvName = OptionalString(obj, "env_name", source) ?? throw new UserError($"{source}: field 'env_name' is missing; expected the environment's name, e.g. \"vbot-nav-lite\"."),
+            EnvName = OptionalString(obj, "env_name", source) ?? envName ?? throw new UserError($"{source}: field 'env_name' is missing; expected the environment's name, e.g. \"vbot-nav-lite\"."),
             RewardScales = ReadRewardScales(obj["reward_scales"], source),
             RlOverrides = ReadValueMap(obj["rl_overrides"], "rl_overrides", source),
             Checkpoint = OptionalString(obj, "checkpoint", source),

@@ -74,7 +74,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData(new[] { "--mode", "nope" }, "--mode: 'nope' is not a mode; expected hp-search, stage, full or eval.")]
     [InlineData(new[] { "--hp-trials", "0" }, "--hp-trials: expected at least 1 trial, got 0.")]
-    [InlineData(new[] { "--search-method", "magic" }, "--search-method: 'magic' is not known; expected grid, random or bayesian.")]
+    [InlineData(new[] { "--search-method", "magic" }, "--search-method: 'magic' is not known; expected grid, random, bayesian or tpe.")]
     [InlineData(new[] { "--env-overrides", "{oops" }, "--env-overrides: not valid JSON")]
     [InlineData(new[] { "--direction", "up" }, "--direction: 'up' is not known; expected maximize or minimize.")]
     [InlineData(new[] { "--audit", "loud" }, "--audit: 'loud' is not a policy; expected warn, skip or off.")]

@@ -15,7 +15,7 @@ public sealed class FlagMessagesTests : IDisposable
     public static TheoryData<AutomlCommand.Settings, string> BadFlags() => new()
     {
         { new() { HpTrials = 0 }, "--hp-trials: expected at least 1 trial, got 0." },
-        { new() { SearchMethod = "magic" }, "--search-method: 'magic' is not known; expected grid, random or bayesian." },
+        { new() { SearchMethod = "magic" }, "--search-method: 'magic' is not known; expected grid, random, bayesian or tpe." },
         { new() { Steps = 0 }, "--steps: expected a positive number of env steps, got 0." },
         { new() { SeedsPerTrial = 0 }, "--seeds-per-trial: expected at least 1, got 0." },
         { new() { Parallel = 0 }, "--parallel: expected at least 1, got 0." },

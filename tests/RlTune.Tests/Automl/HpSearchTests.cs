@@ -13,6 +13,7 @@ public sealed class HpSearchTests : IDisposable
     [Theory]
     [InlineData("random")]
     [InlineData("bayesian")]
+    [InlineData("tpe")]
     public async Task SearchRunsEveryTrialAndWritesTheProjections(string method)
     {
         var r = await AutomlHarness.Run(_h.Settings() with { SearchMethod = method, HpTrials = 5, WarmupTrials = 2, Parallel = 2 });

@@ -28,6 +28,16 @@ public sealed class ModesTests : IDisposable
     }
 
     [Fact]
+    public async Task StageKeepsANonFiniteFinalMetricAsItWasNotAsZero()
+    {
+        var r = await AutomlHarness.Run(_h.Settings("nan-final") with { Mode = StudyMode.Stage, HpTrials = 2, FullTrainSteps = 2000 });
+        Assert.Contains("full training failed: NaN or infinite metric: episode_reward_mean", r.StopReason);
+        var metrics = System.Text.Json.Nodes.JsonNode.Parse(_h.Read().Attrs["final_metrics"])!.AsObject();
+        Assert.Equal("Infinity", metrics["episode_reward_mean"]!.GetValue<string>());
+        Assert.True(metrics["success_rate"]!.GetValue<double>() > 0);
+    }
+
+    [Fact]
     public async Task FullRunsTheCurriculumWarmStartingEachStageFromThePreviousCheckpoint()
     {
         JsonObject Ring(double a, double b) => new() { ["spawn_ring"] = new JsonArray(a, b) };

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
@@ -225,28 +226,32 @@ public abstract class StudyStoreContract
     public void StaleRunningTrialsAreFoundAndFailedOrRequeuedButBeatingOnesAreLeftAlone()
     {
         using var store = OpenStore();
+        // the store's clock, moved by hand: staleness is decided by the clock, not by how fast the machine runs
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        ((RelationalStudyStore)store).Clock = clock;
         var study = store.CreateOrOpenStudy(NewStudyName(), "maximize", "{}");
         store.AddTrial(study.Id, TrialState.Running, P(("x", 0.0)), 0, "sampler:random", null, "dead-1");
         store.AddTrial(study.Id, TrialState.Running, P(("x", 1.0)), 0, "sampler:random", null, "dead-2");
         store.AddTrial(study.Id, TrialState.Running, P(("x", 2.0)), 0, "sampler:random", null, "alive");
         store.AddTrial(study.Id, TrialState.Waiting, P(("x", 3.0)), 0, "enqueued", null, null);
-        Assert.Empty(store.GetStaleRunningTrials(study.Id, TimeSpan.FromMinutes(10)));
-        // generous margins: a loaded machine may take a while between the heartbeat and the query
-        Thread.Sleep(1500);
+        clock.Advance(TimeSpan.FromSeconds(1.5));
+        Assert.Empty(store.GetStaleRunningTrials(study.Id, TimeSpan.FromSeconds(2)));
         Assert.True(store.Heartbeat(study.Id, 2, "alive"));
-        var stale = store.GetStaleRunningTrials(study.Id, TimeSpan.FromMilliseconds(1000));
+        clock.Advance(TimeSpan.FromSeconds(0.5));
+        var stale = store.GetStaleRunningTrials(study.Id, TimeSpan.FromSeconds(1));
         Assert.Equal([0, 1], stale.Select(t => t.Number));
         Assert.All(stale, t => Assert.Equal(TrialState.Running, t.State));
 
         Assert.Empty(store.RecoverStaleTrials(study.Id, TimeSpan.FromMinutes(10), requeue: false));
-        var failed = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(1000), requeue: false);
+        var failed = store.RecoverStaleTrials(study.Id, TimeSpan.FromSeconds(1), requeue: false);
         Assert.Equal([0, 1], failed.Select(t => t.Number));
         Assert.All(failed, t => Assert.Equal(TrialState.Failed, t.State));
         Assert.Contains("dead-1", failed[0].Error);
-        Assert.NotNull(failed[0].EndedAt);
+        Assert.Equal(clock.GetUtcNow().ToUnixTimeMilliseconds(), failed[0].EndedAt!.Value.ToUnixTimeMilliseconds());
 
-        Thread.Sleep(1500);
-        var requeued = store.RecoverStaleTrials(study.Id, TimeSpan.FromMilliseconds(1000), requeue: true);
+        Assert.Empty(store.RecoverStaleTrials(study.Id, TimeSpan.FromSeconds(1), requeue: true));
+        clock.Advance(TimeSpan.FromSeconds(1.5));
+        var requeued = store.RecoverStaleTrials(study.Id, TimeSpan.FromSeconds(1), requeue: true);
         Assert.Equal([2], requeued.Select(t => t.Number));
         Assert.Equal(TrialState.Waiting, requeued[0].State);
         Assert.Equal([TrialState.Failed, TrialState.Failed, TrialState.Waiting, TrialState.Waiting], store.GetTrials(study.Id).Select(t => t.State));
