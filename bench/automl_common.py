@@ -11,10 +11,10 @@ def build():
 
 
 def shared_bench():
-    for d in (os.path.join(REPO, "..", "shared", "bench"), os.path.join(REPO, "..", "..", "shared", "bench")):
-        if os.path.exists(os.path.join(d, "functions.py")):
-            return os.path.abspath(d)
-    sys.exit("shared/bench/functions.py not found beside the repository")
+    d = os.path.join(REPO, "..", "shared", "bench")
+    if os.path.exists(os.path.join(d, "functions.py")):
+        return os.path.abspath(d)
+    sys.exit(f"{os.path.abspath(d)}/functions.py not found: the peers' harnesses live in ../shared/bench beside the repository")
 
 
 def trials(db, study):

@@ -2,7 +2,7 @@
 # Square SGEMM GFLOP/s of `rltune-bench gemm` against OpenBLAS (through torch) with the SAME thread count,
 # interleaved, ROUNDS times, medians and ratios. OpenBLAS gets OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
 # torch threads all set to N (bench/openblas_gemm.py), which also prints the cores its timed loop really
-# used. For comparison it also runs /work/shared/bench/gemm_peak.py as it is: its "threads=1" line only
+# used. For comparison it also runs ../shared/bench/gemm_peak.py (beside the repository) as it is: its "threads=1" line only
 # sets torch's threads, which does not bound OpenBLAS's pthread pool, so it computes on two threads.
 # Usage: [ROUNDS=3] [N=2048] bench/gemm-vs-openblas.sh; needs python3-torch and libopenblas0-pthread: scripts/install-bench-deps.
 set -euo pipefail
@@ -20,7 +20,7 @@ for _ in $(seq "$ROUNDS"); do
     OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t /usr/bin/python3 bench/openblas_gemm.py --threads $t --n "$N" >>"$tmp/blas$t"
   done
   "$BENCH" gemm --n "$N" >>"$tmp/ours"
-  /usr/bin/python3 /work/shared/bench/gemm_peak.py >>"$tmp/peak"
+  /usr/bin/python3 ../shared/bench/gemm_peak.py >>"$tmp/peak"
   env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS /usr/bin/python3 bench/openblas_gemm.py --threads 1 --n "$N" >>"$tmp/peak1"
 done
 for t in 1 2; do

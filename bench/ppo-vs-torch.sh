@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs RlTune's PPO update/inference benchmark and PyTorch's (/work/shared/bench/torch_ppo_update.py)
+# Runs RlTune's PPO update/inference benchmark and PyTorch's (../shared/bench/torch_ppo_update.py, beside the repository)
 # on the full-body and the lite shapes, interleaved, ROUNDS times each, and prints medians and ratios.
 # PyTorch runs in several thread settings, because torch.set_num_threads does not bound OpenBLAS's own
 # pthread pool (libopenblas0-pthread): "stated" is the issue's setting (--threads THREADS, environment
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
-TORCH=${TORCH:-/work/shared/bench/torch_ppo_update.py}
+TORCH=${TORCH:-../shared/bench/torch_ppo_update.py}
 SHAPES=${SHAPES:-full-body lite}
 ITERS=${ITERS:-200} # timed iterations of each side (after the same 20 warm-up ones)
 /usr/bin/python3 -c "import torch" 2>/dev/null || { echo "ppo-vs-torch: the peer needs python3-torch and libopenblas0-pthread; run scripts/install-bench-deps" >&2; exit 1; }

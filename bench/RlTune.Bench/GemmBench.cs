@@ -3,7 +3,7 @@ using RlTune.Learning;
 
 namespace RlTune.Bench;
 
-/// <summary>Large square SGEMM throughput on 1 and 2 threads, to set against /work/shared/bench/gemm_peak.py.</summary>
+/// <summary>Large square SGEMM throughput on 1 and 2 threads, to set against ../shared/bench/gemm_peak.py (beside the repository).</summary>
 internal static unsafe class GemmBench
 {
     public const string Help = "[--n 2048] [--reps 10]: square sgemm GFLOP/s on 1 and 2 threads (also per CPU-second)";

@@ -55,7 +55,7 @@ public static class ImportanceBench
                 }).ToList();
                 var optuna = root["optuna"]!["importances"]!.AsObject().ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
                 var optunaSeconds = root["optuna"]!["seconds"]!.GetValue<double>();
-                var spacePath = "/work/shared/bench/ppo_surrogate.yaml";
+                var spacePath = Path.Combine(SharedBench.Dir(), "ppo_surrogate.yaml");
                 var space = name == "ppo_surrogate" && File.Exists(spacePath) ? SearchSpace.Load(spacePath) : null;
 
                 StudyAnalysis.Analyze(name, trials, new MetricChoice("score", false), space); // warm-up (JIT)

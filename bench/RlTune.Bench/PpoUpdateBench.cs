@@ -4,7 +4,7 @@ using RlTune.Learning;
 namespace RlTune.Bench;
 
 /// <summary>
-/// The same work as /work/shared/bench/torch_ppo_update.py: PPO mini-batch updates (policy and
+/// The same work as ../shared/bench/torch_ppo_update.py (beside the repository): PPO mini-batch updates (policy and
 /// value forward, clipped surrogate, clipped value loss, entropy, backward, grad-norm clip, Adam)
 /// on random data, then batched policy+value inference over all envs. Prints one line.
 /// </summary>

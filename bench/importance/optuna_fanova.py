@@ -4,11 +4,11 @@ fANOVA importance evaluator (64 trees, depth 64) on it.
 
 usage: optuna_fanova.py CASE N SEED OUT_JSON   (needs python3-optuna and python3-sklearn: scripts/install-bench-deps)
   CASE: linear (10*x1 + x2 + 0*x3 on [0,1]^3), interaction (x1 + 3*x1*x2 + 0*x3 on [-1,1]^3),
-        ppo_surrogate (the shared bench objective over its space, /work/shared/bench)
+        ppo_surrogate (the shared bench objective over its space, ../shared/bench beside the repository)
 Writes {"trials": [{"params": {...}, "value": v}], "optuna": {"importances": {...}, "seconds": t}}.
 """
-import json, sys, time, random
-sys.path.insert(0, "/work/shared/bench")
+import json, os, sys, time, random
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "bench"))
 import optuna
 from optuna.distributions import FloatDistribution, CategoricalDistribution
 

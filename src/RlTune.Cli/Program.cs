@@ -27,7 +27,7 @@ catch (CommandParseException e)
 }
 catch (CommandRuntimeException e)
 {
-    Console.Error.WriteLine($"rltune: {e.Message}");
+    Console.Error.WriteLine($"rltune: {RlTune.Cli.FlagValueErrors.Describe(e.Message, args) ?? e.Message}");
     return 1;
 }
 catch (Exception e)

@@ -85,7 +85,7 @@ public static class SamplerQualityBench
         }
         foreach (var fn in functions)
             if (!TestFunctions.All.ContainsKey(fn)) { Console.Error.WriteLine($"unknown function {fn}"); return null; }
-        spacesDir ??= FindSharedBench();
+        spacesDir ??= SharedBench.Dir();
         return (trials, seeds, functions, samplers, history, spacesDir, tpe, gp, noise, pad);
     }
 
@@ -123,16 +123,6 @@ public static class SamplerQualityBench
             "maxpoints" => o with { MaxModelPoints = v },
             _ => throw new ArgumentException($"unknown GP option {k}"),
         };
-    }
-
-    private static string FindSharedBench()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "bench");
-            if (File.Exists(Path.Combine(candidate, "branin.yaml"))) return candidate;
-        }
-        return "/work/shared/bench";
     }
 
     private static SearchSpace LoadSpace(string dir, string fn, int pad = 0)

@@ -27,13 +27,17 @@ public class StudyOptions : CommandSettings
     public static (IStudyStore Store, StudyRecord Study) OpenStudy(string outputDir, string? storage, string? studyName)
     {
         var output = Path.GetFullPath(outputDir);
-        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null && !File.Exists(Path.Combine(output, StoreFactory.DefaultFileName)))
-            throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
+        var defaultStore = Path.Combine(output, StoreFactory.DefaultFileName);
+        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null)
+        {
+            if (Directory.Exists(defaultStore)) throw new UserError($"--output: {defaultStore} is a directory, not a study store (the SQLite file rltune automl writes).");
+            if (!File.Exists(defaultStore)) throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
+        }
         var store = StoreFactory.Open(storage, output);
         try
         {
             var record = (studyName is null ? store.ListStudies().MaxBy(x => x.CreatedAt) : store.FindStudy(studyName))
-                         ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}.");
+                         ?? throw new UserError(studyName is null ? $"--output: the store in {output} holds no study yet." : $"--study: there is no study '{studyName}' in {output}; {StudiesThere(store)}.");
             return (store, record);
         }
         catch
@@ -42,6 +46,10 @@ public class StudyOptions : CommandSettings
             throw;
         }
     }
+
+    /// <summary>"its studies are a, b" (or that it holds none), for a message about a missing study.</summary>
+    public static string StudiesThere(IStudyStore store) =>
+        store.ListStudies() is { Count: > 0 } all ? "its studies are " + string.Join(", ", all.Select(x => x.Name).Order(StringComparer.Ordinal)) : "it holds no study yet";
 }
 
 /// <summary>The flags of the commands that run a study's trials (automl and worker), declared once.</summary>

@@ -23,6 +23,7 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
         if (f.ThreadsPerTrial is < 1) throw new UserError($"--threads-per-trial: expected at least 1, got {f.ThreadsPerTrial}.");
         var (staleAfter, requeue) = f.StaleHandling();
         var output = f.OutputDir;
+        StudyOptions.OpenStudy(output, f.Storage, f.Study).Store.Dispose(); // an unknown store or study is named before anything is created
         var stored = AutomlPipeline.LoadStoredSettings(output, f.Storage, f.Study)
                      ?? throw new UserError($"--study: there is no study '{f.Study}' in {Describe(f.Storage, output)}; create it with rltune automl --study {f.Study}.");
         var s = stored with

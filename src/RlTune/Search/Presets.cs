@@ -37,6 +37,7 @@ public static class Presets
     {
         if (File.Exists(pathOrPreset)) return SearchSpace.Load(pathOrPreset);
         if (Names.Contains(pathOrPreset)) return Load(pathOrPreset);
+        if (Directory.Exists(pathOrPreset)) throw new UserError($"{pathOrPreset}: is a directory; expected a search-space YAML file or a preset ({string.Join(", ", Names)}).");
         throw new UserError($"{pathOrPreset}: no such search-space file, and not a preset (presets: {string.Join(", ", Names)}).");
     }
 }

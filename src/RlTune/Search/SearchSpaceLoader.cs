@@ -16,6 +16,7 @@ internal static partial class SearchSpaceLoader
 
     public static SearchSpace LoadFile(string path)
     {
+        if (Directory.Exists(path)) throw new UserError($"{path}: is a directory; expected a search-space YAML file.");
         if (!File.Exists(path)) throw new UserError($"{path}: the search-space file does not exist.");
         return Parse(File.ReadAllText(path), path);
     }
@@ -30,6 +31,11 @@ internal static partial class SearchSpaceLoader
         catch (YamlException e)
         {
             throw new UserError($"{source}:{e.Start.Line}: the file is not valid YAML ({OneLine(e.InnerException?.Message ?? e.Message)}).");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up this way on some unclosed flow collections
+            throw new UserError($"{source}: the file is not valid YAML (the parser stopped; check that every '{{' and '[' is closed).");
         }
         catch (ArgumentException e)
         {

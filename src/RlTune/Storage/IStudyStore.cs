@@ -18,6 +18,9 @@ public interface IStudyStore : IDisposable
 {
     /// <summary>Opens the study, creating it with these settings when it does not exist yet.</summary>
     StudyRecord CreateOrOpenStudy(string name, string direction, string settingsJson);
+
+    /// <summary>Creates the study; null when one of that name exists already (decided atomically, so of two creators at the same instant one gets null).</summary>
+    StudyRecord? CreateStudy(string name, string direction, string settingsJson);
     StudyRecord? FindStudy(string name);
     IReadOnlyList<StudyRecord> ListStudies();
 

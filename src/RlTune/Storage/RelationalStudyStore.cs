@@ -48,15 +48,17 @@ public abstract class RelationalStudyStore : IStudyStore
     /// <summary>UPDATE that moves the oldest waiting trial of @study to running for @worker (the caller appends RETURNING).</summary>
     protected abstract string ClaimSql { get; }
 
-    public StudyRecord CreateOrOpenStudy(string name, string direction, string settingsJson)
+    public StudyRecord CreateOrOpenStudy(string name, string direction, string settingsJson) =>
+        CreateStudy(name, direction, settingsJson) ?? FindStudy(name)!;
+
+    public StudyRecord? CreateStudy(string name, string direction, string settingsJson)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new UserError("The study name is empty; give --study a name.");
         return InTransaction(true, (c, t) =>
-        {
             Exec(c, t, $"INSERT INTO studies(name, direction, settings_json, created_ms) VALUES (@name, @direction, @settings, {NowMsSql}) ON CONFLICT (name) DO NOTHING",
-                ("name", name), ("direction", direction), ("settings", settingsJson));
-            return FindStudy(c, t, name)!;
-        });
+                ("name", name), ("direction", direction), ("settings", settingsJson)) == 1
+                ? FindStudy(c, t, name)
+                : null);
     }
 
     public StudyRecord? FindStudy(string name) => InTransaction(false, (c, t) => FindStudy(c, t, name));

@@ -96,13 +96,15 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         using var store = StoreFactory.Open(s.Storage, output);
         var name = ResolveStudyName(store, s, output);
         var existing = store.FindStudy(name);
-        if (existing is not null && !s.Resume)
-            throw new UserError($"--study: study '{name}' already exists in {output}; add --resume to continue it, or choose another --study name.");
+        UserError Exists() => new($"--study: study '{name}' already exists in {output}; add --resume to continue it, or choose another --study name.");
+        if (existing is not null && !s.Resume) throw Exists();
         if (existing is null && s.Resume)
             throw new UserError($"--resume: there is no study '{name}' in {output} to resume.");
 
         var objective = s.BuildObjective();
-        var study = store.CreateOrOpenStudy(name, objective.Direction.ToText(), SerializeSettings(s));
+        Preflight(s);
+        // created atomically: of two runs starting one new study at the same instant, the second is refused
+        var study = existing ?? store.CreateStudy(name, objective.Direction.ToText(), SerializeSettings(s)) ?? throw Exists();
         store.SetStudyAttr(study.Id, "settings", SerializeSettings(s));
         store.SetStudyAttr(study.Id, "mode", StudySettings.ModeText(s.Mode));
         if (s.Space is not null && File.Exists(s.Space)) store.SetStudyAttr(study.Id, SpaceYamlAttr, File.ReadAllText(s.Space));
@@ -155,6 +157,29 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         }
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
             best is null ? null : projections.Paths.TrialSummaryFile(best.Number), best?.Score, html);
+    }
+
+    /// <summary>
+    /// What every trial would trip over, checked before the study is stored (so the corrected command
+    /// is not refused as "already exists"): the space and that it has a feasible point, the seed
+    /// configs, and for the built-in trainer the env, its overrides and the space's reward terms.
+    /// </summary>
+    private void Preflight(StudySettings s)
+    {
+        var space = LoadSpace(s);
+        new RandomSampler().Suggest(space, [], new SamplerContext(s.Seed, 0));
+        foreach (var f in s.SeedConfigs) SeedConfigs.Load(f, space);
+        if (s.TrainerCommand is not null) return;
+        var scales = space.ToTrialSections(space.Defaults()).RewardScales
+            .Where(kv => ParamValues.AsDouble(kv.Value) is not null).ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value)!.Value, StringComparer.Ordinal);
+        try
+        {
+            Envs.EnvRegistry.Create(s.Env, new Envs.EnvOptions(1, scales, s.EnvOverrides)).Dispose();
+        }
+        catch (UserError e) when (e.Message.StartsWith("reward_scales.", StringComparison.Ordinal))
+        {
+            throw new UserError($"{space.Source}: {e.Message}");
+        }
     }
 
     private SearchSpace LoadSpace(StudySettings s) =>
@@ -225,7 +250,16 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale);
         observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", targetTrials, c.Budget);
         var loop = new SearchLoop(round);
-        var reason = await loop.RunAsync(c.Cancel);
+        string reason;
+        try
+        {
+            reason = await loop.RunAsync(c.Cancel);
+        }
+        catch (UserError e)
+        {
+            projections.Refresh("stopped", e.Message); // not left "running"
+            throw;
+        }
         return (reason, projections, loop);
     }
 

@@ -38,6 +38,11 @@ public static class StudySettingsLoader
         {
             throw new UserError($"{source}:{e.Start.Line}: not valid YAML ({e.Message}).");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up this way on some unclosed flow collections
+            throw new UserError($"{source}: not valid YAML (the parser stopped; check that every '{{' and '[' is closed).");
+        }
         if (stream.Documents.Count == 0) return new StudySettings();
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new UserError($"{source}:1: expected a mapping of study settings (study, mode, hp_trials, ...).");

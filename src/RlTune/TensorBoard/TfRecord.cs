@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 
 namespace RlTune.TensorBoard;
 
@@ -11,13 +12,30 @@ public static class TfRecord
     public const int HeaderBytes = 12;
     public const int FooterBytes = 4;
 
+    /// <summary>CRC-32C (Castagnoli) of the data through the base library's <see cref="BitOperations.Crc32C(uint, ulong)"/> (the CPU's instruction where present).</summary>
+    public static uint Crc32C(ReadOnlySpan<byte> data)
+    {
+        var crc = ~0u;
+        var i = 0;
+        for (; i + 8 <= data.Length; i += 8) crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
+        for (; i < data.Length; i++) crc = BitOperations.Crc32C(crc, data[i]);
+        return ~crc;
+    }
+
+    /// <summary>TFRecord's masked CRC: a rotation plus a constant, so CRCs of CRCs stay well spread.</summary>
+    public static uint MaskedCrc32C(ReadOnlySpan<byte> data)
+    {
+        var crc = Crc32C(data);
+        return ((crc >> 15) | (crc << 17)) + 0xA282EAD8u;
+    }
+
     public static void Write(Stream stream, ReadOnlySpan<byte> data)
     {
         Span<byte> header = stackalloc byte[HeaderBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Crc32C.MaskedCompute(header[..8]));
+        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], MaskedCrc32C(header[..8]));
         Span<byte> footer = stackalloc byte[FooterBytes];
-        BinaryPrimitives.WriteUInt32LittleEndian(footer, Crc32C.MaskedCompute(data));
+        BinaryPrimitives.WriteUInt32LittleEndian(footer, MaskedCrc32C(data));
         stream.Write(header);
         stream.Write(data);
         stream.Write(footer);
@@ -41,7 +59,7 @@ public static class TfRecord
                 break;
             }
             var header = span.Slice(pos, HeaderBytes);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) != Crc32C.MaskedCompute(header[..8]))
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[8..]) != MaskedCrc32C(header[..8]))
             {
                 problem = $"bad length checksum at byte {pos} after {records.Count} records";
                 break;
@@ -54,7 +72,7 @@ public static class TfRecord
             }
             var data = file.Slice(pos + HeaderBytes, (int)length);
             var footer = span.Slice(pos + HeaderBytes + (int)length, FooterBytes);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(footer) != Crc32C.MaskedCompute(data.Span))
+            if (BinaryPrimitives.ReadUInt32LittleEndian(footer) != MaskedCrc32C(data.Span))
             {
                 problem = $"bad data checksum at byte {pos} after {records.Count} records";
                 break;

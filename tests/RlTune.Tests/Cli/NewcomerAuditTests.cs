@@ -43,4 +43,67 @@ public sealed class NewcomerAuditTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "cfgdir"));
         AssertOneSentence(Run("train", "--env", "vbot-nav-lite", "--config", "cfgdir"), "cfgdir: is a directory; expected a trial config JSON file.");
     }
+
+    [Theory]
+    [InlineData("--hp-trials", "abc", "--hp-trials: 'abc' is not a whole number up to 2147483647.")]
+    [InlineData("--hp-trials", "99999999999", "--hp-trials: '99999999999' is not a whole number up to 2147483647.")]
+    [InlineData("--steps", "99999999999999999999", "--steps: '99999999999999999999' is not a whole number up to 9223372036854775807.")]
+    [InlineData("--hp-trials", null, "--hp-trials: expected a whole number up to 2147483647 after it, got nothing.")]
+    public void AFlagValueThatIsNotANumberNamesTheFlag(string flag, string? value, string expected)
+    {
+        string[] args = value is null ? ["automl", "--output", "runs", flag] : ["automl", flag, value, "--output", "runs"];
+        AssertOneSentence(Run(args), expected);
+        AssertOneSentence(Run(value is null ? ["train", "--steps"] : ["train", "--steps", "99999999999999999999"]), "--steps: ");
+    }
+
+    [Fact]
+    public void AnUnclosedBraceInASpaceIsNamedAsYamlNotAnInternalError()
+    {
+        var space = Write("b.yaml", "ppo_params:\n  learning_rate: { type: uniform, low: 0, high: 1\nreward_weights: {}\n");
+        AssertOneSentence(Run("space", space), "b.yaml: the file is not valid YAML (the parser stopped; check that every '{' and '[' is closed).");
+        var study = Write("s.yaml", "study: x\nenv_overrides: { spawn_ring: [2, 5]\nhp_trials: 2\n");
+        AssertOneSentence(Run("automl", "--config", study), "s.yaml: ");
+    }
+
+    [Fact]
+    public void ADirectoryGivenAsTheSpaceIsNamedAsADirectory()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "spacedir"));
+        AssertOneSentence(Run("space", "spacedir"), "spacedir: is a directory; expected a search-space YAML file or a preset");
+        AssertOneSentence(Run("automl", "--space", "spacedir", "--output", "runs"), "spacedir: is a directory; expected a search-space YAML file.");
+    }
+
+    [Theory]
+    [InlineData("--env-overrides", """{"spawn_ring": "far"}""", "env_overrides.spawn_ring: expected [inner, outer] radii")]
+    [InlineData("--space", "lacking.yaml", "lacking.yaml: reward_scales.no_such_term: environment 'vbot-nav-lite' has no reward term 'no_such_term'")]
+    [InlineData("--space", "infeasible.yaml", "infeasible.yaml: constraints: no feasible configuration")]
+    public void AStudyThatCannotRunIsRefusedBeforeItIsStoredSoTheCorrectedCommandRuns(string flag, string value, string expected)
+    {
+        Write("lacking.yaml", "search_space_id: t\nppo_params: {}\nreward_weights:\n  no_such_term: { type: uniform, low: 0, high: 1 }\n");
+        Write("infeasible.yaml", "search_space_id: t\nppo_params:\n  learning_rate: { type: uniform, low: 0.1, high: 0.2 }\nreward_weights: {}\nconstraints:\n  - \"learning_rate > 0\"\n");
+        AssertOneSentence(Run("automl", "--study", "nav", "--output", "runs", flag, value), expected);
+        // nothing was stored: the study name is still free
+        AssertOneSentence(Run("status", "--study", "nav", "--output", "runs"), "--study: there is no study 'nav' in ");
+    }
+
+    [Fact]
+    public void AWorkerForAMissingStoreCreatesNothingAndAMissingStudyListsTheStudiesThere()
+    {
+        AssertOneSentence(Run("worker", "--study", "x", "--output", "newdir"), "--output: there is no study store in ");
+        Assert.False(Directory.Exists(Path.Combine(_root, "newdir")));
+        using (var store = RlTune.Storage.StoreFactory.Open(null, Path.Combine(_root, "runs")))
+        {
+            store.CreateOrOpenStudy("beta", "maximize", "{}");
+            store.CreateOrOpenStudy("alpha", "maximize", "{}");
+        }
+        AssertOneSentence(Run("worker", "--study", "x", "--output", "runs"), "--study: there is no study 'x' in " + Path.Combine(_root, "runs") + "; its studies are alpha, beta.");
+        AssertOneSentence(Run("status", "--study", "x", "--output", "runs"), "; its studies are alpha, beta.");
+    }
+
+    [Fact]
+    public void AStoreFileThatIsADirectoryIsNamedAsSuch()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "runs", "rltune.db"));
+        AssertOneSentence(Run("status", "--output", "runs"), "rltune.db is a directory, not a study store");
+    }
 }

@@ -223,6 +223,25 @@ public abstract class StudyStoreContract
     }
 
     [Fact]
+    public void OfManyCreatorsOfOneNewStudyAtOnceExactlyOneCreatesIt()
+    {
+        var name = NewStudyName();
+        var stores = Enumerable.Range(0, 4).Select(_ => OpenStore()).ToList();
+        try
+        {
+            using var start = new Barrier(stores.Count);
+            var created = stores.AsParallel().WithDegreeOfParallelism(stores.Count)
+                .Select(store => { start.SignalAndWait(); return store.CreateStudy(name, "maximize", "{}"); }).ToList();
+            Assert.Single(created, c => c is not null);
+            Assert.Null(stores[0].CreateStudy(name, "maximize", "{}"));
+        }
+        finally
+        {
+            foreach (var s in stores) s.Dispose();
+        }
+    }
+
+    [Fact]
     public void StaleRunningTrialsAreFoundAndFailedOrRequeuedButBeatingOnesAreLeftAlone()
     {
         using var store = OpenStore();
