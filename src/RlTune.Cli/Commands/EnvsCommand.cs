@@ -15,7 +15,15 @@ public sealed class EnvsCommand : Command
         }
         foreach (var name in EnvRegistry.Names.Order())
         {
-            using var env = EnvRegistry.Create(name, new EnvOptions(1));
+            IVecEnv env;
+            try { env = EnvRegistry.Create(name, new EnvOptions(1)); }
+            catch (UserError e)
+            {
+                // an env this machine cannot run (vbot-nav without MuJoCo) is listed with the reason
+                Console.WriteLine($"{name}: unavailable here: {e.Message}");
+                continue;
+            }
+            using var _ = env;
             AnsiConsole.WriteLine($"{name}: obs {env.ObsDim}, actions {env.ActDim}, episode limit {env.MaxEpisodeSteps} steps");
             if (EnvRegistry.DefaultRlOverrides(name) is { } rl)
                 Console.WriteLine($"  recommended PPO settings (under a trial's rl_overrides): {rl.ToJsonString()}"); // one line, never wrapped

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RlTune.Envs.VbotNav;
 using RlTune.Envs.VbotNavLite;
 
 namespace RlTune.Envs;
@@ -28,8 +29,23 @@ public static class BuiltinEnvs
         ["entropy_loss_scale_scheduler"] = "linear",
     };
 
+    /// <summary>vbot-nav's recommended PPO settings: MotrixLab's navigation1 PPO config (rl_cfgs.py, VBotSection001PPOConfig) for what RlTune's trainer has.</summary>
+    public static JsonObject VbotNavRlDefaults() => new()
+    {
+        ["policy_hidden_layer_sizes"] = new JsonArray(256, 128, 64),
+        ["value_hidden_layer_sizes"] = new JsonArray(512, 256, 128),
+        ["num_envs"] = 2048,
+        ["rollouts"] = 32,
+        ["learning_epochs"] = 5,
+        ["mini_batches"] = 16,
+        ["learning_rate"] = 5e-4,
+        ["learning_rate_scheduler"] = "linear",
+        ["entropy_loss_scale"] = 0.01,
+    };
+
     public static void RegisterAll()
     {
         EnvRegistry.Register(VbotNavLiteEnv.EnvName, options => new VbotNavLiteEnv(options), NavLiteRlDefaults());
+        EnvRegistry.Register(VbotNavEnv.EnvName, options => new VbotNavEnv(options), VbotNavRlDefaults());
     }
 }

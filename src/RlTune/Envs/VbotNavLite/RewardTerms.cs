@@ -94,26 +94,7 @@ public static class RewardTerms
     /// The weight vector in index order: defaults, replaced by any entry of <paramref name="scales"/>.
     /// A name the env lacks is the user's mistake and lists the env's names.
     /// </summary>
-    public static float[] ResolveWeights(IReadOnlyDictionary<string, double>? scales, string envName)
-    {
-        var weights = All.Select(t => (float)t.DefaultWeight).ToArray();
-        if (scales is null) return weights;
-        foreach (var (name, value) in scales)
-        {
-            int index = IndexOf(name);
-            if (index < 0)
-                throw new UserError($"reward_scales.{name}: environment '{envName}' has no reward term '{name}'; its terms are: {string.Join(", ", Names)}.");
-            if (!double.IsFinite(value))
-                throw new UserError($"reward_scales.{name}: expected a finite number, got {value}.");
-            weights[index] = (float)value;
-        }
-        return weights;
-    }
+    public static float[] ResolveWeights(IReadOnlyDictionary<string, double>? scales, string envName) => RewardWeights.Resolve(All, scales, envName);
 
-    public static int IndexOf(string name)
-    {
-        for (int i = 0; i < Count; i++)
-            if (string.Equals(All[i].Name, name, StringComparison.Ordinal)) return i;
-        return -1;
-    }
+    public static int IndexOf(string name) => RewardWeights.IndexOf(All, name);
 }

@@ -86,8 +86,8 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _chunkStart = new int[chunks + 1];
         for (int c = 0; c <= chunks; c++) _chunkStart[c] = (int)((long)blocks * c / chunks) * Lanes;
         _tallies = new EpisodeTally[chunks];
-        for (int c = 0; c < chunks; c++) _tallies[c] = new EpisodeTally();
-        if (chunks > 1) _workers = new ChunkWorkers(chunks, RunChunk);
+        for (int c = 0; c < chunks; c++) _tallies[c] = new EpisodeTally(Terms.Names);
+        if (chunks > 1) _workers = new ChunkWorkers(chunks, RunChunk, EnvName);
         Reset(0);
     }
 
@@ -156,7 +156,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
     public EpisodeReport DrainEpisodes()
     {
-        var total = new EpisodeTally();
+        var total = new EpisodeTally(Terms.Names);
         foreach (var t in _tallies) { total.Add(t); t.Clear(); }
         return total.ToReport();
     }

@@ -1,14 +1,17 @@
-namespace RlTune.Envs.VbotNavLite;
+namespace RlTune.Envs;
 
-/// <summary>Running sums over the episodes that ended (one per worker chunk, merged when drained).</summary>
-internal sealed unsafe class EpisodeTally
+/// <summary>
+/// Running sums over the episodes that ended (one per worker chunk, merged when drained), for an
+/// env with these reward terms and the navigation metrics below.
+/// </summary>
+internal sealed unsafe class EpisodeTally(IReadOnlyList<string> termNames)
 {
     public static readonly IReadOnlyList<string> MetricNames =
         ["success", "fall", "left_platform", "termination", "timeout", "reached_fraction", "distance_to_target", "mean_speed", "episode_length"];
 
     private int _episodes;
     private double _return, _returnSq, _length;
-    private readonly double[] _terms = new double[RewardTerms.Count];
+    private readonly double[] _terms = new double[termNames.Count];
     private readonly double[] _metrics = new double[9];
 
     public void Clear()
@@ -42,7 +45,7 @@ internal sealed unsafe class EpisodeTally
         _return += episodeReturn;
         _returnSq += (double)episodeReturn * episodeReturn;
         _length += length;
-        for (int k = 0; k < RewardTerms.Count; k++) _terms[k] += termSums[(long)k * stride] / length;
+        for (int k = 0; k < _terms.Length; k++) _terms[k] += termSums[(long)k * stride] / length;
         for (int k = 0; k < _metrics.Length; k++) _metrics[k] += metrics[k];
     }
 
@@ -60,7 +63,7 @@ internal sealed unsafe class EpisodeTally
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         if (_episodes == 0) return new EpisodeReport(0, 0, 0, 0, terms, metrics);
         double n = _episodes;
-        for (int k = 0; k < RewardTerms.Count; k++) terms[RewardTerms.All[k].Name] = _terms[k] / n;
+        for (int k = 0; k < _terms.Length; k++) terms[termNames[k]] = _terms[k] / n;
         for (int k = 0; k < MetricNames.Count; k++) metrics[MetricNames[k]] = _metrics[k] / n;
         double mean = _return / n;
         double var = Math.Max(0, _returnSq / n - mean * mean);

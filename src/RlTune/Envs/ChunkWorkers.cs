@@ -1,4 +1,4 @@
-namespace RlTune.Envs.VbotNavLite;
+namespace RlTune.Envs;
 
 /// <summary>
 /// Persistent threads that each step one range of envs; the caller's thread runs chunk 0.
@@ -12,7 +12,7 @@ internal sealed class ChunkWorkers : IDisposable
     private volatile bool _stopping;
     private Exception? _failure;
 
-    public ChunkWorkers(int chunks, Action<int> work)
+    public ChunkWorkers(int chunks, Action<int> work, string envName)
     {
         _work = work;
         _start = new Barrier(chunks);
@@ -21,7 +21,7 @@ internal sealed class ChunkWorkers : IDisposable
         for (int c = 1; c < chunks; c++)
         {
             int chunk = c;
-            _threads[c - 1] = new Thread(() => Loop(chunk)) { IsBackground = true, Name = $"vbot-nav-lite chunk {chunk}" };
+            _threads[c - 1] = new Thread(() => Loop(chunk)) { IsBackground = true, Name = $"{envName} chunk {chunk}" };
             _threads[c - 1].Start();
         }
     }
