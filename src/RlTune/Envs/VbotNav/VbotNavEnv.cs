@@ -44,13 +44,7 @@ public sealed unsafe class VbotNavEnv : IVecEnv
     private readonly double[] _finalMetrics;
     private readonly double[] _qpos = new double[VbotSimulation.Nq], _qvel = new double[VbotSimulation.Nv];
 
-    private readonly EpisodeTally[] _tallies;
-    private readonly ChunkWorkers? _workers;
-    private readonly int[] _chunkStart;
-
-    // the current Step's arguments, for the worker threads
-    private float* _stepActions, _stepRewards;
-    private bool* _stepTerminated, _stepTruncated;
+    private readonly ChunkedSteps _chunks;
 
     public VbotNavEnv(EnvOptions options)
     {
@@ -83,12 +77,7 @@ public sealed unsafe class VbotNavEnv : IVecEnv
         _finalOutcome = new EpisodeOutcome[_n];
         _finalMetrics = new double[_n * EpisodeTally.MetricNames.Count];
 
-        int chunks = Math.Clamp(options.Threads, 1, _n);
-        _chunkStart = new int[chunks + 1];
-        for (int c = 0; c <= chunks; c++) _chunkStart[c] = (int)((long)_n * c / chunks);
-        _tallies = new EpisodeTally[chunks];
-        for (int c = 0; c < chunks; c++) _tallies[c] = new EpisodeTally(T.Names);
-        if (chunks > 1) _workers = new ChunkWorkers(chunks, RunChunk, EnvName);
+        _chunks = new ChunkedSteps(_n, J, _n, 1, options.Threads, T.Names, EnvName, StepRange);
         Reset(0);
     }
 
@@ -130,40 +119,18 @@ public sealed unsafe class VbotNavEnv : IVecEnv
             _rng[i] = Mix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ Mix((ulong)i + 0x632BE59BD9B4E019UL));
             ResetEnv(i);
         }
-        foreach (var t in _tallies) t.Clear();
+        _chunks.ClearTallies();
     }
 
-    public void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
-    {
-        if (actions.Length < _n * J || rewards.Length < _n || terminated.Length < _n || truncated.Length < _n)
-            throw new ArgumentException($"Step needs {_n * J} actions and {_n} rewards and flags.");
-        fixed (float* pa = actions)
-        fixed (float* pr = rewards)
-        fixed (bool* pt = terminated)
-        fixed (bool* pu = truncated)
-        {
-            if (_workers is null)
-            {
-                StepRange(0, _n, pa, pr, pt, pu, _tallies[0]);
-                return;
-            }
-            _stepActions = pa; _stepRewards = pr; _stepTerminated = pt; _stepTruncated = pu;
-            _workers.Run();
-        }
-    }
+    public void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated) =>
+        _chunks.Step(actions, rewards, terminated, truncated);
 
-    private void RunChunk(int chunk) =>
-        StepRange(_chunkStart[chunk], _chunkStart[chunk + 1], _stepActions, _stepRewards, _stepTerminated, _stepTruncated, _tallies[chunk]);
+    public EpisodeReport DrainEpisodes() => _chunks.Drain();
 
-    public EpisodeReport DrainEpisodes()
+    private void StepRange(int begin, int end, in StepBuffers buffers, EpisodeTally tally)
     {
-        var total = new EpisodeTally(T.Names);
-        foreach (var t in _tallies) { total.Add(t); t.Clear(); }
-        return total.ToReport();
-    }
-
-    private void StepRange(int begin, int end, float* actions, float* rewards, bool* terminated, bool* truncated, EpisodeTally tally)
-    {
+        float* actions = buffers.Actions, rewards = buffers.Rewards;
+        bool* terminated = buffers.Terminated, truncated = buffers.Truncated;
         if (begin >= end) return;
         var pose = VbotNavTask.DefaultPose;
         for (int i = begin; i < end; i++)
@@ -424,7 +391,7 @@ public sealed unsafe class VbotNavEnv : IVecEnv
 
     public void Dispose()
     {
-        _workers?.Dispose();
+        _chunks.Dispose();
         _sim.Dispose();
     }
 

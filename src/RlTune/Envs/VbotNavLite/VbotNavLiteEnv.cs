@@ -43,13 +43,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     private readonly double[] _finalMetrics; // [env * metric count], their episode metrics (EpisodeTally.MetricNames)
     private readonly List<Array> _pins = new();
 
-    private readonly EpisodeTally[] _tallies;
-    private readonly ChunkWorkers? _workers;
-    private readonly int[] _chunkStart;
-
-    // the current Step's arguments, for the worker threads
-    private float* _stepActions, _stepRewards;
-    private bool* _stepTerminated, _stepTruncated;
+    private readonly ChunkedSteps _chunks;
 
     public VbotNavLiteEnv(EnvOptions options)
     {
@@ -81,13 +75,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         _finalOutcome = (int*)Pin<int>(_padded);
         _finalMetrics = new double[_n * EpisodeTally.MetricNames.Count];
 
-        int blocks = _padded / Lanes;
-        int chunks = Math.Clamp(options.Threads, 1, blocks);
-        _chunkStart = new int[chunks + 1];
-        for (int c = 0; c <= chunks; c++) _chunkStart[c] = (int)((long)blocks * c / chunks) * Lanes;
-        _tallies = new EpisodeTally[chunks];
-        for (int c = 0; c < chunks; c++) _tallies[c] = new EpisodeTally(Terms.Names);
-        if (chunks > 1) _workers = new ChunkWorkers(chunks, RunChunk, EnvName);
+        _chunks = new ChunkedSteps(_n, 3, _padded, Lanes, options.Threads, Terms.Names, EnvName, StepRange);
         Reset(0);
     }
 
@@ -129,40 +117,18 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
             ResetEnv(i);
         }
         for (int i = 0; i < _padded; i += Lanes) WriteObservations(i, 0xFF);
-        foreach (var t in _tallies) t.Clear();
+        _chunks.ClearTallies();
     }
 
-    public void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
-    {
-        if (actions.Length < _n * 3 || rewards.Length < _n || terminated.Length < _n || truncated.Length < _n)
-            throw new ArgumentException($"Step needs {_n * 3} actions and {_n} rewards and flags.");
-        fixed (float* pa = actions)
-        fixed (float* pr = rewards)
-        fixed (bool* pt = terminated)
-        fixed (bool* pu = truncated)
-        {
-            if (_workers is null)
-            {
-                StepRange(0, _padded, pa, pr, pt, pu, _tallies[0]);
-                return;
-            }
-            _stepActions = pa; _stepRewards = pr; _stepTerminated = pt; _stepTruncated = pu;
-            _workers.Run();
-        }
-    }
+    public void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated) =>
+        _chunks.Step(actions, rewards, terminated, truncated);
 
-    private void RunChunk(int chunk) =>
-        StepRange(_chunkStart[chunk], _chunkStart[chunk + 1], _stepActions, _stepRewards, _stepTerminated, _stepTruncated, _tallies[chunk]);
+    public EpisodeReport DrainEpisodes() => _chunks.Drain();
 
-    public EpisodeReport DrainEpisodes()
+    private void StepRange(int begin, int end, in StepBuffers buffers, EpisodeTally tally)
     {
-        var total = new EpisodeTally(Terms.Names);
-        foreach (var t in _tallies) { total.Add(t); t.Clear(); }
-        return total.ToReport();
-    }
-
-    private void StepRange(int begin, int end, float* actions, float* rewards, bool* terminated, bool* truncated, EpisodeTally tally)
-    {
+        float* actions = buffers.Actions, rewards = buffers.Rewards;
+        bool* terminated = buffers.Terminated, truncated = buffers.Truncated;
         V* w = stackalloc V[Terms.Count];
         for (int k = 0; k < Terms.Count; k++) w[k] = Vector256.Create(_weights[k]);
         float* cmd = stackalloc float[3 * Lanes];
@@ -457,7 +423,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
         return Unsafe.AsPointer(ref array[0]);
     }
 
-    public void Dispose() => _workers?.Dispose();
+    public void Dispose() => _chunks.Dispose();
 
     // ---- internal access for tests and the trajectory recorder: body states, hand-built states, the running episode's term sums ----
 
