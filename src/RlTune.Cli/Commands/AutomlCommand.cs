@@ -13,7 +13,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
 {
     public sealed class Settings : StudyRunOptions
     {
-        [CommandOption("--config <FILE>"), Description("Study YAML holding the same settings (flags override it).")]
+        [CommandOption("--config <FILE>"), Description("Study YAML holding the same settings (flags override it), plus sections without a flag, e.g. timeout: {startup_seconds: 120, min_steps_per_second: 250}: a trial may run startup_seconds + steps / min_steps_per_second before it is stopped as hung.")]
         public string? Config { get; init; }
         [CommandOption("--mode <MODE>"), Description("hp-search, stage, full or eval.")]
         public string? Mode { get; init; }
@@ -53,7 +53,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? EnvOverrides { get; init; }
         [CommandOption("--trainer-command <TEMPLATE>"), Description("External trainer with {config}, {run_dir}, {trial}, {seed}.")]
         public string? TrainerCommand { get; init; }
-        [CommandOption("--objective <METRIC>"), Description("Metric to optimise (default: the navigation1 score).")]
+        [CommandOption("--objective <METRIC>"), Description("Metric to optimise (default: the navigation1 score), read from the trial's RUN_DIR/metrics.json (flat name -> number), else from its TensorBoard scalars (skrl's tags, the mean of the last 20% of entries).")]
         public string? Objective { get; init; }
         [CommandOption("--direction <DIR>"), Description("minimize or maximize (with --objective).")]
         public string? Direction { get; init; }

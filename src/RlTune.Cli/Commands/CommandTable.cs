@@ -35,7 +35,7 @@ public static class CommandTable
             .WithExample("space", "my_space.yaml", "--grid-points", "3");
         config.AddCommand<EnvsCommand>("envs").WithDescription("List the built-in environments and their reward terms.")
             .WithExample("envs");
-        config.AddCommand<AnalyzeCommand>("analyze").WithDescription("Parameter importance (fANOVA), top configurations and reward-hacking flags; writes analysis/hyperparameter_importance.yaml.")
+        config.AddCommand<AnalyzeCommand>("analyze").WithDescription("Parameter importance (fANOVA), top configurations and reward-hacking flags; writes analysis/hyperparameter_importance.yaml (by another --metric: hyperparameter_importance.METRIC.yaml).")
             .WithExample("analyze", "--study", "nav")
             .WithExample("analyze", "--metric", "success_rate", "--top", "10");
         config.AddCommand<ExportBestCommand>("export-best").WithDescription("Write the best trial as the trial-config JSON train-one reads (plus a YAML copy on request), with the metrics and seeds it was measured on.")

@@ -141,5 +141,13 @@ public sealed class OpenedStudy : IDisposable
         }
     }
 
-    public MetricChoice Metric(MetricOptions s) => MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
+    /// <summary>The --metric to rank by; one no trial has is an error listing those they have.</summary>
+    public MetricChoice Metric(MetricOptions s)
+    {
+        var metric = MetricChoice.Resolve(s.Metric, s.Sort, Record.Direction);
+        if (metric.Name == MetricChoice.Score || Trials.Any(t => t.Metrics.ContainsKey(metric.Name))) return metric;
+        var known = Trials.SelectMany(t => t.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        throw new UserError($"--metric: no trial of study {Record.Name} has a metric '{metric.Name}'; " +
+                            (known.Count > 0 ? $"they have score, {string.Join(", ", known)}." : "they have none yet besides score."));
+    }
 }

@@ -27,6 +27,10 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         [CommandOption("--eval-episodes <N>")]
         [Description("Episodes of the deterministic evaluation (default: rl_overrides.eval_episodes, else num_envs up to 256).")]
         public int? EvalEpisodes { get; init; }
+
+        [CommandOption("--steps <N>")]
+        [Description("Env steps to train, in place of the config's rl_overrides.max_env_steps.")]
+        public long? Steps { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -34,6 +38,12 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         if (settings.Config is null) throw new UserError("train-one needs --config FILE (a trial config JSON).");
         var trial = TrialConfig.Load(settings.Config);
         var request = TrainingRequests.FromTrial(trial, trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag), settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
+        if (settings.Steps is { } steps)
+        {
+            if (trial.EvalOnly) throw new UserError($"--steps: {settings.Config} only evaluates (rl_overrides.eval_only), it trains no steps.");
+            request = request with { Config = request.Config with { MaxEnvSteps = steps } };
+            request.Config.Validate("--steps");
+        }
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(request.RunDir)}");
         if (trial.EvalOnly) return TrainingRequests.Finish(EvaluationRun.Run(request));
         return TrainingRequests.RunWithPlainProgress(request, cancellationToken);
@@ -58,15 +68,16 @@ internal static class TrainingRequests
             FreezePreprocessor = trial.FreezePreprocessor,
             Threads = Positive(threads, "--threads"),
             EnvThreads = Positive(envThreads, "--env-threads"),
-            EvaluationEpisodes = evalEpisodes ?? (int?)trial.EvalEpisodes ?? Math.Min(config.NumEnvs, 256),
+            EvaluationEpisodes = evalEpisodes is { } n ? Positive(n, "--eval-episodes") : trial.EvalEpisodes ?? Math.Min(config.NumEnvs, 256),
         };
     }
 
     public static int Positive(int value, string option) =>
         value >= 1 ? value : throw new UserError($"{option} must be at least 1, not {value}.");
 
+    /// <summary>runs/TAG-TIME-XXXXXX: the random tail keeps two runs started in the same second apart.</summary>
     public static string DefaultRunDir(string root, string tag) =>
-        Path.Combine(root, $"{tag}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        Path.Combine(root, $"{tag}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Guid.NewGuid().ToString("N")[..6]}");
 
     /// <summary>Runs with one PROGRESS line per update on stdout; exit 0, or 3 when training diverged.</summary>
     public static int RunWithPlainProgress(TrainingRequest request, CancellationToken cancel)

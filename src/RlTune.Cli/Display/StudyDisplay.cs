@@ -19,6 +19,7 @@ public static class StudyDisplay
         string.Join(" ", p.OrderBy(kv => kv.Key, StringComparer.Ordinal).Take(max).Select(kv => $"{kv.Key}={(kv.Value is double d ? Num(d) : ParamValues.Canonical(kv.Value))}"))
         + (p.Count > max ? $" (+{p.Count - max} more)" : "");
 
+    /// <summary>Elapsed time as 0m05s or 2h03m (no brackets: "[0m00s]" read as a broken colour code).</summary>
     public static string Clock(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
 }
 
@@ -33,7 +34,7 @@ public sealed class PlainStudyDisplay(TextWriter output, double progressInterval
     {
         lock (_lock)
         {
-            var elapsed = _budget is null ? "" : $"[{StudyDisplay.Clock(_budget.Elapsed)}] ";
+            var elapsed = _budget is null ? "" : $"{StudyDisplay.Clock(_budget.Elapsed)}  ";
             output.WriteLine(elapsed + text);
             output.Flush();
         }
@@ -123,7 +124,7 @@ public sealed class LiveStudyDisplay : IStudyObserver
 
     private void Event(string text)
     {
-        lock (_lock) _events.Add($"{(_budget is null ? "" : $"[{StudyDisplay.Clock(_budget.Elapsed)}] ")}{text}");
+        lock (_lock) _events.Add($"{(_budget is null ? "" : $"{StudyDisplay.Clock(_budget.Elapsed)}  ")}{text}");
     }
 
     public void StudyStarted(string study, string description, int targetTrials, StudyBudget budget)

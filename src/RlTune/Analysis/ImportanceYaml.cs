@@ -63,7 +63,10 @@ public static partial class ImportanceYaml
     /// <summary>Writes the YAML under <paramref name="outputRoot"/> and returns its path.</summary>
     public static string Write(string outputRoot, StudyAnalysisResult result, int top)
     {
-        var path = Path.Combine(outputRoot, RelativePath);
+        // a ranking by another metric goes beside the report's score ranking, never over it
+        var path = Path.Combine(outputRoot, result.Metric.Name == MetricChoice.Score
+            ? RelativePath
+            : RelativePath.Replace(".yaml", $".{string.Concat(result.Metric.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_'))}.yaml", StringComparison.Ordinal));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, ToYaml(result, top));
         return path;

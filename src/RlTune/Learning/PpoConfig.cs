@@ -114,7 +114,8 @@ public sealed record PpoConfig
         Need((long)Rollouts * NumEnvs <= 50_000_000, "rollouts", "small enough that rollouts x num_envs is at most 50,000,000");
         Need(DiscountFactor is >= 0 and <= 1, "discount_factor", "a number in [0, 1]");
         Need(Lambda is >= 0 and <= 1, "lambda", "a number in [0, 1]");
-        Need(LearningRate > 0 && double.IsFinite(LearningRate), "learning_rate", "a positive number");
+        // Adam steps above 1 throw the weights far outside any trained range: such a value is a typo
+        Need(LearningRate is > 0 and <= 1, "learning_rate", "a positive number of at most 1 (PPO's are about 1e-5 to 1e-3)");
         Need(KlThreshold > 0 && double.IsFinite(KlThreshold), "kl_threshold", "a positive number");
         Need(RatioClip > 0 && double.IsFinite(RatioClip), "ratio_clip", "a positive number");
         Need(ValueClip > 0 && double.IsFinite(ValueClip), "value_clip", "a positive number");
@@ -139,7 +140,8 @@ public sealed record PpoConfig
     private static long Long(JsonNode? node, string where)
     {
         double d = Real(node, where);
-        if (d != Math.Floor(d) || Math.Abs(d) > 9e15) throw new UserError($"{where} must be an integer, not {Show(node)}.");
+        if (d != Math.Floor(d)) throw new UserError($"{where} must be an integer, not {Show(node)}.");
+        if (Math.Abs(d) > 9e15) throw new UserError($"{where} is too large: {Show(node)}; expected an integer of at most 9e15.");
         return (long)d;
     }
 

@@ -175,6 +175,17 @@ public static class TrainingRun
         return m;
     }
 
+    /// <summary>The metrics a training run on <paramref name="env"/> writes to metrics.json (what an objective may name).</summary>
+    public static IReadOnlyList<string> MetricNames(IVecEnv env)
+    {
+        var names = new List<string> { "episode_reward_mean", "episode_reward_std" };
+        if (env.EpisodeMetricNames.Contains("success")) names.Add("success_rate");
+        names.AddRange(["termination_rate", "episode_length_mean", "evaluation_episodes"]);
+        names.AddRange(env.EpisodeMetricNames.Where(n => !names.Contains(n)));
+        names.AddRange(["train_episode_reward_mean", "train_env_steps", "train_seconds", "train_steps_per_s"]);
+        return names;
+    }
+
     /// <summary>The evaluation's entries of metrics.json (shared by training runs and evaluation-only runs).</summary>
     public static void AddEvaluation(JsonObject m, EvaluationResult evaluation)
     {

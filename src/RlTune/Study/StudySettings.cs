@@ -108,7 +108,8 @@ public sealed record StudySettings
     public long PrunerWarmupSteps { get; init; }
     public double TimeoutStartupSeconds { get; init; } = 120;
     public double TimeoutMinStepsPerSecond { get; init; } = 250;
-    public double ProgressIntervalSeconds { get; init; } = 15;
+    /// <summary>Seconds between a running trial's progress lines (at least every 10 s by default).</summary>
+    public double ProgressIntervalSeconds { get; init; } = 10;
     public bool Resume { get; init; }
 
     /// <summary>The seed's curriculum for the built-in env: spawn ring 2-5 m, 5-8 m, 8-11 m.</summary>
@@ -200,6 +201,12 @@ public sealed record StudySettings
         if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), "checkpoint", $"'{Checkpoint}' does not exist.");
         foreach (var f in SeedConfigs) Require(File.Exists(f), "seed_configs", $"file '{f}' does not exist.");
         if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(names["trainer_command"]);
+        else if (ObjectiveMetric is { } metric && metric != "navigation1" && Envs.EnvRegistry.Names.Contains(Env))
+        {
+            using var env = Envs.EnvRegistry.Create(Env, new Envs.EnvOptions(1));
+            var written = Learning.TrainingRun.MetricNames(env);
+            Require(written.Contains(metric), "objective", $"the built-in trainer writes no metric '{metric}' for {Env}; it writes {string.Join(", ", written)}.");
+        }
         if (Direction == ObjectiveDirection.Minimize && ObjectiveMetric is null or "navigation1")
             throw new UserError($"{names["direction"]}: the navigation1 score is maximised; minimise a metric instead with {(names.ByFlag("direction") ? "--objective METRIC" : "objective: METRIC")}.");
         return this;

@@ -70,6 +70,7 @@ public sealed record TrialConfig
         {
             case long l: n = l; break;
             case double d when double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 9e15: n = (long)d; break;
+            case double d when double.IsFinite(d) && d == Math.Floor(d): throw Bad(name, RangeText("an integer", min, max) + " below 9e15 (it is too large)", v);
             default: throw Bad(name, RangeText("an integer", min, max), v);
         }
         if (n < min || n > max) throw Bad(name, RangeText("an integer", min, max), v);

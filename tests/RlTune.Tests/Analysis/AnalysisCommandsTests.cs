@@ -160,6 +160,27 @@ public sealed class AnalysisCommandsTests : IDisposable
     }
 
     [Fact]
+    public void AnalyzeByAnUnknownMetricListsTheMetricsAndAnotherMetricLeavesTheReportsRankingAlone()
+    {
+        MakeStudy("m", 12);
+        Assert.Equal(0, Run("analyze", "--output", Output, "--study", "m").Code);
+        var reportFile = Path.Combine(Output, "m", "analysis", "hyperparameter_importance.yaml");
+        var byScore = File.ReadAllText(reportFile);
+
+        var unknown = Run("analyze", "--output", Output, "--study", "m", "--metric", "no_such_metric");
+        Assert.Equal(1, unknown.Code);
+        Assert.Single(unknown.Err.Trim().Split('\n'));
+        Assert.Contains("--metric: no trial of study m has a metric 'no_such_metric'; they have score, ", unknown.Err);
+        Assert.Contains("success_rate", unknown.Err);
+        Assert.Equal(byScore, File.ReadAllText(reportFile));
+
+        var bySuccess = Run("analyze", "--output", Output, "--study", "m", "--metric", "success_rate");
+        Assert.True(bySuccess.Code == 0, bySuccess.Err);
+        Assert.Equal(byScore, File.ReadAllText(reportFile));
+        Assert.Contains("metric: success_rate", File.ReadAllText(Path.Combine(Output, "m", "analysis", "hyperparameter_importance.success_rate.yaml")));
+    }
+
+    [Fact]
     public void EmptyStudyAndBadInputGiveOneClearSentence()
     {
         MakeStudy("empty", 0);

@@ -29,6 +29,18 @@ public sealed class HelpTests
         Section(help, "OPTIONS").Select(l => Regex.Match(l, @"^\s+(?:-\w, )?(--[\w-]+)")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet();
 
     [Fact]
+    public void AutomlHelpSaysHowMetricsAreReadAndNamesTheTimeoutKeys()
+    {
+        var help = RltuneProcess.Run("automl", "--help");
+        Assert.True(help.Code == 0, help.Err);
+        var text = Regex.Replace(help.Out, @"\s+", " ");
+        Assert.Contains("metrics.json", text);
+        Assert.Contains("TensorBoard scalars", text);
+        Assert.Contains("startup_seconds", text);
+        Assert.Contains("min_steps_per_second", text);
+    }
+
+    [Fact]
     public void EveryCommandsHelpPrintsAndItsExamplesUseItsOptions()
     {
         var top = RltuneProcess.Run("--help");

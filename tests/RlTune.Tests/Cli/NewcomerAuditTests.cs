@@ -106,4 +106,40 @@ public sealed class NewcomerAuditTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "runs", "rltune.db"));
         AssertOneSentence(Run("status", "--output", "runs"), "rltune.db is a directory, not a study store");
     }
+
+    [Theory]
+    [InlineData("""{ "env_name": "vbot-nav-lite", "rl_overrides": { "learning_rate": 1e6 } }""", "rl_overrides.learning_rate must be a positive number of at most 1")]
+    [InlineData("""{ "env_name": "vbot-nav-lite", "rl_overrides": { "max_env_steps": 1e18 } }""", "field 'rl_overrides.max_env_steps' must be a positive integer below 9e15 (it is too large)")]
+    public void ATrialConfigValueNoTrainingCanUseIsRefused(string json, string expected)
+    {
+        var config = Write("c.json", json);
+        AssertOneSentence(Run("train-one", "--config", config, "--threads", "1", "--env-threads", "1"), expected);
+    }
+
+    [Fact]
+    public void ZeroEvaluationEpisodesAreRefused()
+    {
+        AssertOneSentence(Run("train", "--env", "vbot-nav-lite", "--steps", "512", "--num-envs", "16", "--eval-episodes", "0"), "--eval-episodes must be at least 1, not 0.");
+        Assert.False(Directory.Exists(Path.Combine(_root, "runs")));
+    }
+
+    [Fact]
+    public void AnObjectiveTheBuiltInTrainerDoesNotWriteIsRefusedBeforeAnyTrial()
+    {
+        AssertOneSentence(Run("automl", "--objective", "value", "--output", "runs", "--study", "x"),
+            "--objective: the built-in trainer writes no metric 'value' for vbot-nav-lite; it writes episode_reward_mean, episode_reward_std, success_rate,");
+    }
+
+    [Fact]
+    public void TrainOneTakesStepsAndTwoRunsInTheSameSecondGetTheirOwnRunDirs()
+    {
+        var config = Write("c.json", """{ "env_name": "vbot-nav-lite", "run_tag": "same", "rl_overrides": { "num_envs": 16, "max_env_steps": 100000000 } }""");
+        var runs = Enumerable.Range(0, 2).AsParallel()
+            .Select(_ => Run("train-one", "--config", config, "--steps", "512", "--threads", "1", "--env-threads", "1", "--eval-episodes", "2")).ToList();
+        Assert.All(runs, r => Assert.True(r.Code == 0, r.Out + r.Err));
+        var dirs = runs.Select(r => r.Out.Split('\n').First(l => l.StartsWith("PIPELINE_RUN_DIR=", StringComparison.Ordinal))["PIPELINE_RUN_DIR=".Length..].Trim()).ToList();
+        Assert.NotEqual(dirs[0], dirs[1]);
+        foreach (var dir in dirs)
+            Assert.InRange(RlTune.Trials.MetricsReader.Read(dir)!.Values["train_env_steps"], 1, 2048); // whole rollouts of 16 envs, not the config's 100M
+    }
 }
