@@ -42,7 +42,7 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
         var written = BestConfigExport.IsYaml(s.Out) ? $"{Path.GetFullPath(s.Out)} and {jsonPath}" : jsonPath;
         Console.WriteLine($"wrote {written}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? DisplayText.Number(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
                           (config.Source.EndsWith(".json", StringComparison.Ordinal) ? " (from the config it ran with)" : " (rebuilt from the search space)"));
-        Console.WriteLine($"train it: rltune train-one --config {jsonPath}");
+        Console.WriteLine($"train it: {measured.TrainCommand(jsonPath)}");
         return 0;
     }
 }

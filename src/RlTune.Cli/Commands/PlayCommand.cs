@@ -45,15 +45,21 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         string envName = checkpoint.Header["env_name"]?.GetValue<string>() ?? VbotNavLiteEnv.EnvName;
         if (envName != VbotNavLiteEnv.EnvName)
             throw new UserError($"{settings.Checkpoint}: play draws {VbotNavLiteEnv.EnvName} paths; this checkpoint was trained on '{envName}'.");
-        JsonObject? overrides = null;
+        // the env the policy was trained in (its checkpoint records the env_overrides), unless --env-overrides says otherwise
+        var overrides = checkpoint.Header["env_overrides"] as JsonObject;
+        var overridesFrom = overrides is null ? "the env's defaults: the checkpoint records no env_overrides" : "the checkpoint's env_overrides";
         if (settings.EnvOverrides is { } text)
         {
+            overrides = null;
             try { overrides = JsonNode.Parse(text) as JsonObject; }
             catch (System.Text.Json.JsonException) { }
             if (overrides is null) throw new UserError($"--env-overrides must be a JSON object such as '{{\"spawn_ring\": [2, 5]}}', not '{text}'.");
+            overridesFrom = "--env-overrides";
         }
 
         using var env = new VbotNavLiteEnv(new EnvOptions(settings.Robots, null, overrides));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"spawn ring {env.Settings.SpawnInnerRadius:0.##}-{env.Settings.SpawnOuterRadius:0.##} m, episode limit {env.Settings.MaxEpisodeSteps} steps ({overridesFrom})"));
         var model = checkpoint.Model;
         if (env.ObsDim != model.Observations || env.ActDim != model.Actions)
             throw new UserError($"{settings.Checkpoint}: the model takes {model.Observations} observations and gives {model.Actions} actions; {envName} has {env.ObsDim} and {env.ActDim}.");

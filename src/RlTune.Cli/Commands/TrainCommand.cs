@@ -16,7 +16,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Env { get; init; }
 
         [CommandOption("--config <FILE>")]
-        [Description("Optional trial config JSON (reward_scales, rl_overrides, env_overrides, checkpoint). PPO settings: the seed's defaults, then the env's recommended ones (`rltune envs` lists them), then rl_overrides, whose values win.")]
+        [Description("Optional trial config JSON (reward_scales, rl_overrides, env_overrides, checkpoint). PPO settings: MotrixLab's defaults, then the env's recommended ones (`rltune envs` lists them), then rl_overrides, whose values win.")]
         public string? Config { get; init; }
 
         [CommandOption("--steps <N>")]

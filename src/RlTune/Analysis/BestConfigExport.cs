@@ -16,6 +16,12 @@ public sealed record MeasuredSeed(int Seed, double? Score, IReadOnlyDictionary<s
 /// <summary>What an exported config was measured on: its study and trial, the score and metrics (mean over seeds) and each seed's.</summary>
 public sealed record Measurement(string Study, int Trial, double? Score, double? ScoreStd, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<MeasuredSeed> Seeds)
 {
+    /// <summary>The built-in trainer's network threads the trial ran with (metrics.json's train_threads), when recorded.</summary>
+    public int? Threads => Metrics.TryGetValue("train_threads", out var t) && t >= 1 && t == Math.Floor(t) ? (int)t : null;
+
+    /// <summary>The command that retrains the exported config as it was measured (same network threads: they change the run).</summary>
+    public string TrainCommand(string jsonPath) => $"rltune train-one --config {jsonPath}" + (Threads is { } t ? $" --threads {t}" : "");
+
     public JsonObject ToJson()
     {
         var obj = new JsonObject { ["study"] = Study, ["trial"] = Trial };
@@ -130,7 +136,7 @@ public static class BestConfigExport
         File.WriteAllText(jsonPath, obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         if (IsYaml(path))
             File.WriteAllText(path, $"# {config.Study} trial {config.Trial}, exported by rltune export-best. Trainers read the JSON beside it:\n" +
-                                    $"#   rltune train-one --config {Path.GetFileName(jsonPath)}\n" + ToYaml(obj));
+                                    $"#   {measured.TrainCommand(Path.GetFileName(jsonPath))}\n" + ToYaml(obj));
         return jsonPath;
     }
 

@@ -8,7 +8,7 @@ using YamlDotNet.RepresentationModel;
 namespace RlTune.Analysis;
 
 /// <summary>
-/// <c>analysis/hyperparameter_importance.yaml</c> in the seed's format: a header naming the study
+/// <c>analysis/hyperparameter_importance.yaml</c> in MotrixLab's format: a header naming the study
 /// and metric, <c>importance_ranking</c> (parameter, importance, best_value) and
 /// <c>top_5_configs</c> (config_id, every parameter, the metric), the latter keyed
 /// <c>top_N_configs</c> when another count is asked for.

@@ -9,7 +9,10 @@ namespace RlTune.Analysis;
 /// <summary>How an episode ended.</summary>
 public enum EpisodeOutcome
 {
-    Reached,
+    /// <summary>Reached the target and held still there: an episode the success rate counts.</summary>
+    ReachedAndStopped,
+    /// <summary>Reached the target but did not stop on it (no success).</summary>
+    ReachedOnly,
     FellOrLeft,
     TimedOut,
 }
@@ -64,6 +67,9 @@ public static unsafe class PolicyTrajectories
         var rewards = new float[episodes];
         var terminated = new bool[episodes];
         var truncated = new bool[episodes];
+        var metricNames = env.EpisodeMetricNames;
+        var successIndex = metricNames.ToList().IndexOf("success");
+        var episodeMetrics = new double[metricNames.Count];
         env.Reset(seed);
         for (var step = 0; step <= env.MaxEpisodeSteps && outcomes.Any(o => o is null); step++)
         {
@@ -80,7 +86,10 @@ public static unsafe class PolicyTrajectories
             {
                 if (outcomes[i] is not null || !(terminated[i] || truncated[i])) continue;
                 var reached = env.FinalObservations[i * env.ObsDim + NavLiteObservation.ReachedFlag] > 0.5f;
-                outcomes[i] = reached ? EpisodeOutcome.Reached : terminated[i] ? EpisodeOutcome.FellOrLeft : EpisodeOutcome.TimedOut;
+                env.FinalEpisodeMetrics(i, episodeMetrics);
+                var success = successIndex >= 0 && episodeMetrics[successIndex] > 0.5;
+                outcomes[i] = success ? EpisodeOutcome.ReachedAndStopped : reached ? EpisodeOutcome.ReachedOnly
+                    : terminated[i] ? EpisodeOutcome.FellOrLeft : EpisodeOutcome.TimedOut;
             }
         }
         env.DrainEpisodes();
@@ -112,8 +121,9 @@ public static unsafe class PolicyTrajectories
         }
         var colors = new Dictionary<EpisodeOutcome, (Color Color, string Label)>
         {
-            [EpisodeOutcome.Reached] = (Color.FromHex("#2ca02c"), "reached the target"),
-            [EpisodeOutcome.FellOrLeft] = (Color.FromHex("#d62728"), "fell or left the platform"),
+            [EpisodeOutcome.ReachedAndStopped] = (Color.FromHex("#2ca02c"), "reached and stopped"),
+            [EpisodeOutcome.ReachedOnly] = (Color.FromHex("#ff7f0e"), "reached only (did not stop)"),
+            [EpisodeOutcome.FellOrLeft] = (Color.FromHex("#d62728"), "fell (or left the platform)"),
             [EpisodeOutcome.TimedOut] = (Color.FromHex("#7f7f7f"), "timed out"),
         };
         var labelled = new HashSet<EpisodeOutcome>();

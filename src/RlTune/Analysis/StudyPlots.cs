@@ -170,7 +170,7 @@ public static class StudyPlots
     {
         var names = ranking.Where(r => r.Importance > 0).Take(maxParams).Select(r => r.Parameter)
             .Where(n => topTrials.All(t => t.Params.ContainsKey(n))).ToList();
-        var plt = NewPlot($"Top {topTrials.Count} trials across the {names.Count} most important parameters", $"thick line: best (trial {topTrials[0].Number}); brighter lines rank higher", "");
+        var plt = NewPlot($"Top {topTrials.Count} trials across the {names.Count} most important parameters", $"thick line: best (trial {topTrials[0].Number}); colour: {metric.Name} (bar on the right)", "");
         var axes = names.Select(n => ValueAxis.For(n, topTrials.Select(t => t.Params[n]).ToList(), space?.Find(n))).ToList();
         var values = topTrials.Select(t => metric.ValueOf(t) ?? double.NaN).ToList();
         double vMin = values.Min(), vMax = values.Max();
@@ -192,7 +192,7 @@ public static class StudyPlots
             title.LabelBold = true;
         }
 
-        // best last so it is drawn on top
+        // best last so it is drawn on top; a line's colour is its metric value, read off the colour bar
         var colormap = new ScottPlot.Colormaps.Viridis();
         for (var i = topTrials.Count - 1; i >= 0; i--)
         {
@@ -200,8 +200,7 @@ public static class StudyPlots
             var ys = new double[columns];
             for (var c = 0; c < names.Count; c++) ys[c] = axes[c].Normalized(t.Params[names[c]], t.Number);
             ys[^1] = vMax > vMin ? (values[i] - vMin) / (vMax - vMin) : 0.5;
-            var rankShare = topTrials.Count > 1 ? 1 - i / (double)(topTrials.Count - 1) : 1;
-            var color = colormap.GetColor(0.15 + 0.75 * rankShare);
+            var color = colormap.GetColor(ys[^1]);
             var s = plt.Add.ScatterLine(Enumerable.Range(0, columns).Select(x => (double)x).ToArray(), ys, color);
             s.LineWidth = i == 0 ? 4 : 2;
             s.MarkerShape = MarkerShape.FilledCircle;
@@ -211,10 +210,36 @@ public static class StudyPlots
         plt.Axes.Left.TickGenerator = new EmptyTickGenerator();
         plt.Axes.SetLimits(-0.5, columns - 0.5, -0.3, 1.1);
         plt.HideGrid();
+        var bar = new ScottPlot.Panels.ColorBar(new MetricColorAxis(colormap, vMin, vMax), Edge.Right) { Label = metric.Name };
+        plt.Axes.AddPanel(bar);
         plt.SavePng(path, Math.Max(700, 150 * columns), 560);
     }
 
-    /// <summary>Learning curves of the top trials: every seed of a trial in that trial's colour.</summary>
+    private sealed class MetricColorAxis(IColormap colormap, double min, double max) : IHasColorAxis
+    {
+        public IColormap Colormap => colormap;
+        public ScottPlot.Range GetRange() => new(min, max);
+    }
+
+    /// <summary>
+    /// Mean over a centred window of about a tenth of the curve: per-update values of a rate jump between
+    /// 0 and 1 while few episodes end, so the raw points are drawn faint and the trend over them.
+    /// </summary>
+    public static double[] Smoothed(IReadOnlyList<double> values)
+    {
+        var half = Math.Max(0, values.Count / 20);
+        var result = new double[values.Count];
+        for (var i = 0; i < values.Count; i++)
+        {
+            int from = Math.Max(0, i - half), to = Math.Min(values.Count - 1, i + half);
+            double sum = 0;
+            for (var j = from; j <= to; j++) sum += values[j];
+            result[i] = sum / (to - from + 1);
+        }
+        return result;
+    }
+
+    /// <summary>Learning curves of the top trials: every seed of a trial in that trial's colour, smoothed over its raw points; the legend beside the plot.</summary>
     public static void LearningCurves(IReadOnlyList<TrialCurves> trials, string title, string yLabel, string path)
     {
         var plt = NewPlot(title, "environment steps", yLabel);
@@ -227,17 +252,18 @@ public static class StudyPlots
                 // values logged before any episode ended are NaN; they are gaps, not points
                 var points = curve.Points.Where(p => double.IsFinite(p.Value)).ToList();
                 if (points.Count == 0) continue;
-                var s = plt.Add.ScatterLine(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.Value).ToArray(), color.WithAlpha(trials[i].Seeds.Count > 1 ? 0.75 : 1));
-                s.LineWidth = 2;
-                s.MarkerShape = MarkerShape.FilledCircle;
-                s.MarkerSize = points.Count < 25 ? 6 : 0; // few points: show each one
+                var xs = points.Select(p => (double)p.Step).ToArray();
+                var raw = plt.Add.ScatterPoints(xs, points.Select(p => p.Value).ToArray(), color.WithAlpha(0.25));
+                raw.MarkerSize = 4;
+                var s = plt.Add.ScatterLine(xs, Smoothed(points.Select(p => p.Value).ToList()), color.WithAlpha(trials[i].Seeds.Count > 1 ? 0.8 : 1));
+                s.LineWidth = 2.5f;
                 if (first) s.LegendText = trials[i].Label + (trials[i].Seeds.Count > 1 ? $" ({trials[i].Seeds.Count} seeds)" : "");
                 first = false;
             }
         }
         plt.Axes.Bottom.TickGenerator = new NumericAutomatic { LabelFormatter = Steps };
-        plt.ShowLegend(Alignment.LowerRight);
-        plt.SavePng(path, 900, 480);
+        plt.ShowLegend(Edge.Right); // beside the plot, never over the curves
+        plt.SavePng(path, 1100, 480);
     }
 
     private static string Steps(double x) =>

@@ -8,9 +8,8 @@ namespace RlTune.Envs;
 public static class BuiltinEnvs
 {
     /// <summary>
-    /// vbot-nav-lite's recommended PPO settings (issue 3's built-in env shapes; measured with
-    /// bench/env-tune.py and bench/env-behaviours.sh, see the README). Keys the trial config's
-    /// rl_overrides does not set keep these; the rest keep PpoConfig's (the seed's) defaults.
+    /// vbot-nav-lite's recommended PPO settings (how they were measured: docs/vbot-nav-lite.md). Keys the
+    /// trial config's rl_overrides does not set keep these; the rest keep PpoConfig's (MotrixLab's) defaults.
     /// </summary>
     public static JsonObject NavLiteRlDefaults() => new()
     {
@@ -19,12 +18,9 @@ public static class BuiltinEnvs
         ["num_envs"] = 1024,
         ["learning_epochs"] = 4,
         ["mini_batches"] = 16,
-        // half the seed's 0.008: at 0.008 the KL-adaptive rate climbed to 1.5e-3 and some seeds
-        // learned to stop by 2M steps and then lost it for good (bench/env-tune.py, seed 3)
+        // half MotrixLab's 0.008: at 0.008 the KL-adaptive rate climbed high enough that policies unlearned stopping
         ["kl_threshold"] = 0.004,
-        // wide exploration early, settled late: with the seed's fixed 0.001 one seed in four settled
-        // early on a walk too slow to arrive in time (seed 8: 1.08 m/s, 27 % timeouts), and a fixed
-        // 0.003 kept the lazy robot and the sprinter exploring to the end (bench/env-tune.py)
+        // wide exploration early, settled late: a fixed bonus either settled on a walk too slow or never settled
         ["entropy_loss_scale"] = 0.005,
         ["entropy_loss_scale_scheduler"] = "linear",
     };

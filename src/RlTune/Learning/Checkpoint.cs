@@ -23,7 +23,8 @@ public sealed class Checkpoint
     public required JsonObject Header { get; init; }
 
     /// <summary>Writes the trainer's state to <paramref name="path"/> (via a temporary file, so a crash never leaves half a checkpoint).</summary>
-    public static void Save(string path, PpoTrainer trainer, string envName)
+    /// <summary>Writes the checkpoint; <paramref name="envOverrides"/> (the env settings it was trained under) go into its header, so play can rebuild that env.</summary>
+    public static void Save(string path, PpoTrainer trainer, string envName, JsonObject? envOverrides = null)
     {
         var model = trainer.Model;
         var header = new JsonObject
@@ -41,6 +42,7 @@ public sealed class Checkpoint
             ["learning_rate"] = trainer.LearningRate,
             ["adam_steps"] = trainer.Optimizer.Steps,
             ["config"] = trainer.Config.ToJson(),
+            ["env_overrides"] = envOverrides?.DeepClone() ?? new JsonObject(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string temp = path + ".tmp";

@@ -8,7 +8,7 @@ namespace RlTune.Learning;
 public enum ScheduleKind { None, KlAdaptive, Linear }
 
 /// <summary>
-/// PPO settings with skrl's names (as the seed's search spaces use them) and the seed's defaults.
+/// PPO settings with skrl's names (as MotrixLab's search spaces use them) and MotrixLab's defaults.
 /// <see cref="MaxEnvSteps"/> counts env steps over all envs (num_envs per vectorised step).
 /// </summary>
 public sealed record PpoConfig

@@ -23,7 +23,7 @@ public sealed record TrainingRequest(string EnvName, PpoConfig Config, string Ru
     public string? EpisodeTracePath { get; init; }
 
     /// <summary>
-    /// The PPO settings of a run: the seed's defaults, then the env's recommended settings
+    /// The PPO settings of a run: MotrixLab's defaults, then the env's recommended settings
     /// (<see cref="EnvRegistry.DefaultRlOverrides"/>), then the trial's rl_overrides, whose values win.
     /// </summary>
     public static PpoConfig ConfigFor(string envName, JsonObject? rlOverrides, string source) =>
@@ -99,15 +99,15 @@ public static class TrainingRun
                 if (ep.Episodes > 0 && ep.ReturnMean > bestReward)
                 {
                     bestReward = ep.ReturnMean;
-                    Learning.Checkpoint.Save(Path.Combine(checkpoints, "best_agent.ckpt"), trainer, request.EnvName);
+                    Learning.Checkpoint.Save(Path.Combine(checkpoints, "best_agent.ckpt"), trainer, request.EnvName, request.EnvOverrides);
                 }
                 if (report.EnvSteps >= nextCheckpoint)
                 {
-                    Learning.Checkpoint.Save(Path.Combine(checkpoints, $"agent_{report.EnvSteps}.ckpt"), trainer, request.EnvName);
+                    Learning.Checkpoint.Save(Path.Combine(checkpoints, $"agent_{report.EnvSteps}.ckpt"), trainer, request.EnvName, request.EnvOverrides);
                     while (nextCheckpoint <= report.EnvSteps) nextCheckpoint += interval;
                 }
             }
-            Learning.Checkpoint.Save(Path.Combine(checkpoints, "final_agent.ckpt"), trainer, request.EnvName);
+            Learning.Checkpoint.Save(Path.Combine(checkpoints, "final_agent.ckpt"), trainer, request.EnvName, request.EnvOverrides);
             scalars?.Flush();
             EvaluationResult? evaluation = null;
             if (request.EvaluationEpisodes > 0)
@@ -120,7 +120,7 @@ public static class TrainingRun
             if (evaluation != null && !double.IsFinite(evaluation.RewardMean))
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
             if (request.EpisodeTracePath != null) EpisodeTrace.Write(request.EpisodeTracePath, trainer, env, config.Seed + 7);
-            WriteMetrics(metricsPath, Metrics(evaluation, trainer, clock.Elapsed.TotalSeconds, lastReward));
+            WriteMetrics(metricsPath, Metrics(evaluation, trainer, clock.Elapsed.TotalSeconds, lastReward, request.Threads));
             return new TrainingOutcome(true, null, evaluation, trainer.EnvSteps, clock.Elapsed.TotalSeconds, metricsPath)
             {
                 TimeSplit = (envSeconds, inferenceSeconds, updateSeconds),
@@ -164,7 +164,7 @@ public static class TrainingRun
         return list;
     }
 
-    private static JsonObject Metrics(EvaluationResult? evaluation, PpoTrainer trainer, double seconds, double lastTrainReward)
+    private static JsonObject Metrics(EvaluationResult? evaluation, PpoTrainer trainer, double seconds, double lastTrainReward, int threads)
     {
         var m = new JsonObject { ["status"] = "ok" };
         if (evaluation != null) AddEvaluation(m, evaluation);
@@ -172,6 +172,8 @@ public static class TrainingRun
         m["train_env_steps"] = trainer.EnvSteps;
         m["train_seconds"] = Math.Round(seconds, 3);
         m["train_steps_per_s"] = Math.Round(trainer.EnvSteps / Math.Max(1e-9, seconds), 1);
+        // the network's thread count changes the order of its sums and so the run: a retrain needs the same --threads
+        m["train_threads"] = threads;
         return m;
     }
 
@@ -182,7 +184,7 @@ public static class TrainingRun
         if (env.EpisodeMetricNames.Contains("success")) names.Add("success_rate");
         names.AddRange(["termination_rate", "episode_length_mean", "evaluation_episodes"]);
         names.AddRange(env.EpisodeMetricNames.Where(n => !names.Contains(n)));
-        names.AddRange(["train_episode_reward_mean", "train_env_steps", "train_seconds", "train_steps_per_s"]);
+        names.AddRange(["train_episode_reward_mean", "train_env_steps", "train_seconds", "train_steps_per_s", "train_threads"]);
         return names;
     }
 

@@ -6,7 +6,7 @@ namespace RlTune.Search;
 /// <summary>
 /// The unified search space: PPO parameters and reward weights searched together, fixed values
 /// passed to every trial, and constraints that mark configurations infeasible. Load one with
-/// <see cref="Load"/> or <see cref="Parse"/> (YAML, the seed's schema).
+/// <see cref="Load"/> or <see cref="Parse"/> (YAML, MotrixLab's schema).
 /// </summary>
 public sealed class SearchSpace
 {
@@ -118,7 +118,7 @@ public sealed class SearchSpace
         return result;
     }
 
-    /// <summary>The space as YAML in the seed's schema (loads back to an equal space).</summary>
+    /// <summary>The space as YAML in MotrixLab's schema (loads back to an equal space).</summary>
     public string ToYaml()
     {
         var sb = new StringBuilder();

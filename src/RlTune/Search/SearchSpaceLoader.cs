@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace RlTune.Search;
 
 /// <summary>
-/// Reads the seed's search-space schema through YamlDotNet's representation model, which keeps
+/// Reads MotrixLab's search-space schema through YamlDotNet's representation model, which keeps
 /// line numbers, so every mistake is reported as one sentence naming file, line and field.
 /// </summary>
 internal static partial class SearchSpaceLoader

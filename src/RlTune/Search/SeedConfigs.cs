@@ -17,7 +17,7 @@ public static class SeedConfigs
     /// <summary>Reads and validates the configurations of a .json, .yaml or .yml file against the space.</summary>
     public static IReadOnlyList<Dictionary<string, object>> Load(string path, SearchSpace space)
     {
-        if (!File.Exists(path)) throw new UserError($"{path}: the seed-configuration file does not exist.");
+        if (!File.Exists(path)) throw new UserError($"{path}: the file of configurations to run first does not exist.");
         var text = File.ReadAllText(path);
         var raw = Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml" ? FromYaml(text, path) : FromJson(text, path);
         var result = new List<Dictionary<string, object>>();

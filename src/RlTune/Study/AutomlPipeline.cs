@@ -161,8 +161,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
 
     /// <summary>
     /// What every trial would trip over, checked before the study is stored (so the corrected command
-    /// is not refused as "already exists"): the space and that it has a feasible point, the seed
-    /// configs, and for the built-in trainer the env, its overrides and the space's reward terms.
+    /// is not refused as "already exists"): the space and that it has a feasible point, the
+    /// configurations to run first, and for the built-in trainer the env, its overrides and the space's reward terms.
     /// </summary>
     private void Preflight(StudySettings s)
     {

@@ -39,12 +39,12 @@ public abstract record Objective
     }
 }
 
-/// <summary>Weights of the seed's navigation1 score.</summary>
+/// <summary>Weights of MotrixLab's navigation1 score.</summary>
 public sealed record NavigationScoreWeights(double Success = 0.60, double Survival = 0.25, double Reward = 0.10, double Brevity = 0.05,
     double RewardScale = 10.0, double LengthScale = 1000.0);
 
 /// <summary>
-/// The seed's navigation1 score, maximised: 0.60 success + 0.25 (1 - termination rate)
+/// MotrixLab's navigation1 score, maximised: 0.60 success + 0.25 (1 - termination rate)
 /// + 0.10 min(reward / 10, 1) + 0.05 (1 - min(length / 1000, 1)), weights configurable.
 /// Inputs: success_rate, termination_rate, episode_reward_mean, episode_length_mean.
 /// </summary>

@@ -7,7 +7,7 @@ namespace RlTune.Study;
 public sealed record AuditFinding(bool Passed, double Arrival, double PerStepPerEpisode, int EpisodeLength, string Message);
 
 /// <summary>
-/// The seed's reward-budget principle: the one-time arrival bonus must dominate what the per-step
+/// MotrixLab's reward-budget principle: the one-time arrival bonus must dominate what the per-step
 /// bonuses pay over a typical episode, or the policy learns to loiter instead of arriving.
 /// Computed from the env's reward-term metadata (weight x the term's raw per-step bound x the
 /// steps of an episode that can pay it: the episode length, or fewer where the term says so).

@@ -112,7 +112,7 @@ public sealed record StudySettings
     public double ProgressIntervalSeconds { get; init; } = 10;
     public bool Resume { get; init; }
 
-    /// <summary>The seed's curriculum for the built-in env: spawn ring 2-5 m, 5-8 m, 8-11 m.</summary>
+    /// <summary>MotrixLab's curriculum for the built-in env: spawn ring 2-5 m, 5-8 m, 8-11 m.</summary>
     public static readonly IReadOnlyList<CurriculumStage> DefaultStages =
     [
         new("ring_2_5", new JsonObject { ["spawn_ring"] = new JsonArray(2.0, 5.0) }, 0.8),

@@ -41,6 +41,33 @@ public class PolicyTrajectoriesTests
         }
     }
 
+    [Theory]
+    [InlineData(1, RlTune.Analysis.EpisodeOutcome.ReachedAndStopped)]
+    [InlineData(1000, RlTune.Analysis.EpisodeOutcome.ReachedOnly)]
+    public void ARobotOnTheTargetCountsAsReachedAndStoppedOnlyWhenItHeldThere(int holdSteps, RlTune.Analysis.EpisodeOutcome expected)
+    {
+        var dir = Directory.CreateTempSubdirectory("rltune-traj-").FullName;
+        try
+        {
+            // spawned on the target: a hold of 1 step is a success at once; a hold longer than the episode never is
+            var config = new TrialConfig
+            {
+                EnvName = "vbot-nav-lite",
+                EnvOverrides = System.Text.Json.Nodes.JsonNode.Parse($$"""{"spawn_ring": [0.0, 0.05], "success_hold_steps": {{holdSteps}}, "max_episode_steps": 50, "noise_level": 0}""")!.AsObject(),
+            };
+            var checkpoint = Path.Combine(dir, "final_agent.ckpt");
+            using (var env = EnvRegistry.Create("vbot-nav-lite", new EnvOptions(4)))
+            using (var trainer = new PpoTrainer(new PpoConfig { NumEnvs = 4 }, env, threads: 1))
+                Checkpoint.Save(checkpoint, trainer, "vbot-nav-lite");
+            var t = PolicyTrajectories.Record(checkpoint, config, episodes: 4)!;
+            Assert.All(t.Episodes, e => Assert.Equal(expected, e.Outcome));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void OtherEnvsAreNotDrawn() =>
         Assert.Null(PolicyTrajectories.Record("unused.ckpt", new TrialConfig { EnvName = "some-mujoco-env" }));

@@ -142,4 +142,31 @@ public sealed class NewcomerAuditTests : IDisposable
         foreach (var dir in dirs)
             Assert.InRange(RlTune.Trials.MetricsReader.Read(dir)!.Values["train_env_steps"], 1, 2048); // whole rollouts of 16 envs, not the config's 100M
     }
+
+    [Fact]
+    public void TheExportedCommandRetrainsWithTheTrialsThreadsAndPlayUsesTheCheckpointsRingAndLimit()
+    {
+        var config = Write("c.json", """
+            { "env_name": "vbot-nav-lite", "rl_overrides": { "num_envs": 16, "rollouts": 16, "mini_batches": 4, "max_env_steps": 1024, "seed": 3 },
+              "env_overrides": { "spawn_ring": [2, 5], "max_episode_steps": 300 } }
+            """);
+        IReadOnlyDictionary<string, double> Train(string dir, string threads)
+        {
+            var r = Run("train", "--config", config, "--output", dir, "--threads", threads, "--env-threads", "1", "--eval-episodes", "8");
+            Assert.True(r.Code == 0, r.Out + r.Err);
+            return RlTune.Trials.MetricsReader.Read(Path.Combine(_root, dir))!.Values;
+        }
+        var trial = Train("trial", "1");
+        Assert.Equal(1, trial["train_threads"]);
+        var measured = new RlTune.Analysis.Measurement("s", 0, null, null, trial, []);
+        Assert.Equal("rltune train-one --config best.json --threads 1", measured.TrainCommand("best.json"));
+        // the same threads give the same run, so the printed command reproduces the trial's score
+        var again = Train("again", "1");
+        foreach (var key in new[] { "episode_reward_mean", "success_rate", "termination_rate", "episode_length_mean" })
+            Assert.Equal(trial[key], again[key]);
+
+        var play = Run("play", "--checkpoint", Path.Combine("trial", "checkpoints", "final_agent.ckpt"), "--robots", "2", "--out", "traj.png");
+        Assert.True(play.Code == 0, play.Out + play.Err);
+        Assert.Contains("spawn ring 2-5 m, episode limit 300 steps (the checkpoint's env_overrides)", play.Out);
+    }
 }

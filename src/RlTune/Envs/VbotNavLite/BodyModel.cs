@@ -29,35 +29,12 @@ public struct BodyBlock
 }
 
 /// <summary>
-/// The body-level locomotion model of <c>vbot-nav-lite</c>. It is NOT a joint-level simulation:
-/// the policy commands a body velocity (vx, vy, yaw rate) in [-1, 1], scaled to the limits below
-/// (the planar part within the unit disc, so diagonal walking is no faster than each axis allows),
-/// which a locomotion layer tracks with a first-order lag, a limit on the planar acceleration's
-/// magnitude and a planar speed cap. Roll and pitch are a damped spring driven by the body's acceleration (speeding up,
-/// braking, and the centripetal acceleration of turning at speed) plus a gait disturbance that
-/// grows as speed^1.5; body height squats under acceleration and bounces with the gait, the
-/// bounce's vertical velocity growing as speed^1.5 too (so the stability penalties on vertical
-/// velocity and body rates cost about speed cubed: steep enough to keep a default walker at a
-/// trot, gentle enough that five times the forward reward buys a faster gait instead of hitting a wall). Above a comfortable trot
-/// (<see cref="ComfortSpeed"/>) the gait also stumbles now and then: a stumble is a forward pitch
-/// kick (a foot catching). Between <see cref="BoundFromSpeed"/> and the comfortable speed the trot
-/// gives way to a bound, whose bounce is <see cref="BoundBounceSpeed"/> faster (a dense price
-/// that warns of the edge before any stumble; without it policies overshot into stumbles while
-/// speeding up; it starts 0.2 m/s short of the edge because learned policies hold their speed
-/// by switching the command between full and none a few times a second, so their speed wanders
-/// by about 0.15 m/s, and a price that began only 0.1 m/s short let them cruise at the edge and
-/// wander over it); the bound settles into a gallop by <see cref="GallopSpeed"/>, whose bounce has no
-/// such extra (so a fast gait costs about speed cubed and no more: a five-times forward reward
-/// buys the gallop instead of stopping at the edge). Past the comfortable speed the gait stumbles
-/// at <see cref="StumbleRateAboveComfort"/> per second, rising linearly to
-/// <see cref="StumbleRateAtMaxSpeed"/> per second at the speed cap (the jump makes the edge
-/// sharp enough for a policy to learn; a rate from 0 let policies hug it). A stumble takes a few
-/// strides of the fast gait: the rate builds up with time constant <see cref="UnsteadyBuildUp"/>
-/// above the comfortable speed and fades as fast below it, so a brief overshoot while speeding up
-/// is a smaller risk than a held sprint. From upright a stumble tips the
-/// body past the default fall threshold. A tilt past the fall threshold is a fall. What it keeps
-/// of the real robot is the trade-off a reward search must find: going fast and turning hard at
-/// speed costs stability; below the comfortable speed walking is safe.
+/// The body-level locomotion model of <c>vbot-nav-lite</c> (not a joint-level simulation): the policy
+/// commands a body velocity that a locomotion layer tracks with a lag, an acceleration limit and a
+/// speed cap; roll, pitch and height respond to acceleration and the gait; above
+/// <see cref="ComfortSpeed"/> the gait stumbles. Going fast and turning hard at speed costs
+/// stability, the trade-off a reward search must find. Why each piece is shaped as it is:
+/// docs/vbot-nav-lite.md.
 /// </summary>
 public static class BodyModel
 {

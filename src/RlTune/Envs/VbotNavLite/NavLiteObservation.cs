@@ -2,8 +2,8 @@ namespace RlTune.Envs.VbotNavLite;
 
 /// <summary>
 /// The observation row of <c>vbot-nav-lite</c> (19 floats) and the sensor noise added to it,
-/// after the seed's NoiseConfig: uniform noise in [-1, 1] x scale x noise_level on the
-/// velocity, gyro and gravity sensors; the target error is exact, as in the seed.
+/// after MotrixLab's NoiseConfig: uniform noise in [-1, 1] x scale x noise_level on the
+/// velocity, gyro and gravity sensors; the target error is exact, as in MotrixLab.
 /// </summary>
 public static class NavLiteObservation
 {

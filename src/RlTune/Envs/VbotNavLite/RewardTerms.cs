@@ -1,7 +1,7 @@
 namespace RlTune.Envs.VbotNavLite;
 
 /// <summary>
-/// The seed's navigation reward terms for <c>vbot-nav-lite</c>: their order (the index the env
+/// MotrixLab's navigation reward terms for <c>vbot-nav-lite</c>: their order (the index the env
 /// uses internally), metadata for the reward-budget audit and the default weight table.
 /// Each raw term is computed once per control step (100 Hz) and multiplied by its weight.
 /// </summary>
