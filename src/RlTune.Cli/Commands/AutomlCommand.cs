@@ -27,13 +27,13 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? WarmupTrials { get; init; }
         [CommandOption("--space <FILE>"), Description("Search-space YAML.")]
         public string? Space { get; init; }
-        [CommandOption("--preset <NAME>"), Description("A built-in search space (see presets/).")]
+        [CommandOption("--preset <NAME>"), Description("A built-in search space (see presets/; default: the env's own, nav_lite_rewards for vbot-nav-lite, else full_unified).")]
         public string? Preset { get; init; }
         [CommandOption("--env <NAME>"), Description("Environment name (default vbot-nav-lite).")]
         public string? Env { get; init; }
-        [CommandOption("--steps <N>"), Description("Env steps per trial.")]
+        [CommandOption("--steps <N>"), Description("Env steps per trial (default: the env's own, 10,000,000 for vbot-nav-lite, else 200,000).")]
         public long? Steps { get; init; }
-        [CommandOption("--full-train-steps <N>"), Description("Env steps of the full training of the best configuration (stage, full).")]
+        [CommandOption("--full-train-steps <N>"), Description("Env steps of the full training of the best configuration (stage, full; default: the env's own, 10,000,000 for vbot-nav-lite, else 2,000,000).")]
         public long? FullTrainSteps { get; init; }
         [CommandOption("--num-envs <N>"), Description("Parallel envs per trial (rl_overrides.num_envs).")]
         public int? NumEnvs { get; init; }

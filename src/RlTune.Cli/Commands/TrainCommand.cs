@@ -71,6 +71,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         if (settings.EvalEpisodes is null) request = request with { EvaluationEpisodes = Math.Min(config.NumEnvs, 256) };
         request = request with { Config = config, EpisodeTracePath = settings.Render ? Path.Combine(runDir, "render", "episode_trace.csv") : null };
 
+        WritableDirectory.Ensure(runDir, settings.Output is null ? "the run dir" : "--output");
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(runDir)}");
         bool live = !Console.IsOutputRedirected;
         TrainingOutcome outcome;

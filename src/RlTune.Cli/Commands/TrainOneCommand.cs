@@ -44,6 +44,7 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
             request = request with { Config = request.Config with { MaxEnvSteps = steps } };
             request.Config.Validate("--steps");
         }
+        WritableDirectory.Ensure(request.RunDir, trial.RunDir is null ? "the run dir" : $"{trial.Source}: field 'run_dir'");
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(request.RunDir)}");
         if (trial.EvalOnly) return TrainingRequests.Finish(EvaluationRun.Run(request));
         return TrainingRequests.RunWithPlainProgress(request, cancellationToken);

@@ -42,6 +42,8 @@ public static class BuiltinEnvs
     public static void RegisterAll()
     {
         EnvRegistry.Register(VbotNavLiteEnv.EnvName, options => new VbotNavLiteEnv(options), NavLiteRlDefaults());
+        // weights searched around the env's own table; 10M steps is what one training needs to reach and stop from the 8-11 m ring
+        EnvRegistry.SetStudyDefaults(VbotNavLiteEnv.EnvName, new EnvStudyDefaults("nav_lite_rewards", 10_000_000, 10_000_000));
         EnvRegistry.Register(VbotNavEnv.EnvName, options => new VbotNavEnv(options), VbotNavRlDefaults());
     }
 }

@@ -5,11 +5,18 @@ namespace RlTune.Envs;
 /// <summary>What every env is built from: batch size, reward weights, overrides and threads.</summary>
 public sealed record EnvOptions(int NumEnvs, IReadOnlyDictionary<string, double>? RewardScales = null, JsonObject? Overrides = null, int Threads = 1);
 
+/// <summary>
+/// What a study on an env starts from when it names no space or steps: a preset on the env's own
+/// reward scale, and the env steps a trial (and the final training) needs to learn the task.
+/// </summary>
+public sealed record EnvStudyDefaults(string Preset, long StepsPerTrial, long FullTrainSteps);
+
 /// <summary>The built-in environments by name.</summary>
 public static class EnvRegistry
 {
     private static readonly Dictionary<string, Func<EnvOptions, IVecEnv>> Factories = new(StringComparer.Ordinal);
     private static readonly Dictionary<string, JsonObject> RlDefaults = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, EnvStudyDefaults> StudyDefaultsByEnv = new(StringComparer.Ordinal);
 
     static EnvRegistry() => BuiltinEnvs.RegisterAll();
 
@@ -26,6 +33,11 @@ public static class EnvRegistry
         Factories[name] = factory;
         RlDefaults[name] = defaultRlOverrides;
     }
+
+    public static void SetStudyDefaults(string name, EnvStudyDefaults defaults) => StudyDefaultsByEnv[name] = defaults;
+
+    /// <summary>The env's own study defaults; null for an env without them (or not built in).</summary>
+    public static EnvStudyDefaults? StudyDefaults(string name) => StudyDefaultsByEnv.GetValueOrDefault(name);
 
     /// <summary>A copy of the env's recommended PPO settings; null for an env without any (or not built in).</summary>
     public static JsonObject? DefaultRlOverrides(string name) =>

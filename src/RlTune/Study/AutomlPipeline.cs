@@ -47,8 +47,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     public async Task<AutomlResult> JoinAsync(CancellationToken cancel)
     {
         var s = settings.Validated("settings");
-        var output = Path.GetFullPath(s.Output);
-        Directory.CreateDirectory(output);
+        var output = WritableDirectory.Ensure(s.Output, "--output");
         using var store = StoreFactory.Open(s.Storage, output);
         var study = store.FindStudy(s.StudyName ?? "")
                     ?? throw new UserError($"--study: there is no study '{s.StudyName}' to join; create it with rltune automl --study {s.StudyName}.");
@@ -91,8 +90,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     public async Task<AutomlResult> RunAsync(CancellationToken cancel)
     {
         var s = settings.Validated("settings");
-        var output = Path.GetFullPath(s.Output);
-        Directory.CreateDirectory(output);
+        var output = WritableDirectory.Ensure(s.Output, "--output");
         using var store = StoreFactory.Open(s.Storage, output);
         var name = ResolveStudyName(store, s, output);
         var existing = store.FindStudy(name);
@@ -183,7 +181,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     }
 
     private SearchSpace LoadSpace(StudySettings s) =>
-        s.Space is not null ? SearchSpace.Load(s.Space) : Presets.Resolve(s.Preset ?? "full_unified");
+        s.Space is not null ? SearchSpace.Load(s.Space) : Presets.Resolve(s.Preset ?? s.DefaultPreset);
 
     private (TrainerCommand Command, string Text) Trainer(StudySettings s)
     {
@@ -364,7 +362,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         string reason = "curriculum finished: every stage promoted";
         StudyProjections? last = null;
         var parentProjections = new StudyProjections(c.Store, parent, paths,
-            new StudyDescription("full", c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, s.Space ?? s.Preset ?? "full_unified", s.Env,
+            new StudyDescription("full", c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, s.Space ?? s.Preset ?? s.DefaultPreset, s.Env,
                 s.TrainerCommand ?? "rltune train-one (built-in)", s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, s.HpTrials, s.Audit.ToString().ToLowerInvariant(), null, null),
             c.Budget);
         for (var i = 0; i < s.Stages.Count; i++)

@@ -60,6 +60,10 @@ public sealed record StudySettings
     /// <summary>A search-space YAML file; exclusive with <see cref="Preset"/>.</summary>
     public string? Space { get; init; }
     public string? Preset { get; init; }
+    /// <summary>The space when neither <see cref="Space"/> nor <see cref="Preset"/> is given: the env's own preset, else full_unified.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string DefaultPreset => EnvDefaults?.Preset ?? "full_unified";
+    private Envs.EnvStudyDefaults? EnvDefaults => Envs.EnvRegistry.StudyDefaults(Env);
     public string SearchMethod { get; init; } = "bayesian";
     public int HpTrials { get; init; } = 16;
     /// <summary>Trials sampled at random before the bayesian or tpe model is used (null: the sampler's default).</summary>
@@ -71,7 +75,9 @@ public sealed record StudySettings
     public int EffectiveWarmupTrials => WarmupTrials ?? Math.Clamp(HpTrials / 3, 3, 10);
     /// <summary>Points per float axis of the grid sampler.</summary>
     public int GridPoints { get; init; } = 5;
-    public long StepsPerTrial { get; init; } = 200_000;
+    /// <summary>Env steps per trial: the setting, else the env's own default, else 200,000.</summary>
+    public long StepsPerTrial { get => _stepsPerTrial ?? EnvDefaults?.StepsPerTrial ?? 200_000; init => _stepsPerTrial = value; }
+    private readonly long? _stepsPerTrial;
     public int SeedsPerTrial { get; init; } = 1;
     public SeedRanking RankBy { get; init; } = SeedRanking.Mean;
     public int Parallel { get; init; } = 1;
@@ -90,7 +96,9 @@ public sealed record StudySettings
     public ObjectiveDirection? Direction { get; init; }
     public NavigationScoreWeights ScoreWeights { get; init; } = new();
     public int? NumEnvs { get; init; }
-    public long FullTrainSteps { get; init; } = 2_000_000;
+    /// <summary>Env steps of the final training (stage, full): the setting, else the env's own default, else 2,000,000.</summary>
+    public long FullTrainSteps { get => _fullTrainSteps ?? EnvDefaults?.FullTrainSteps ?? 2_000_000; init => _fullTrainSteps = value; }
+    private readonly long? _fullTrainSteps;
     public IReadOnlyList<CurriculumStage> Stages { get; init; } = DefaultStages;
     /// <summary>Search-and-train rounds a curriculum stage gets to reach its threshold.</summary>
     public int StageAttempts { get; init; } = 2;

@@ -9,6 +9,23 @@ public sealed class AuditAndSettingsTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
+    [Fact]
+    public void AStudyNamingNoSpaceOrStepsStartsFromTheEnvsOwnSpaceWhichPassesTheAudit()
+    {
+        var s = new StudySettings { Mode = StudyMode.Stage, BudgetHours = 12, HpTrials = 8 };
+        Assert.Equal("nav_lite_rewards", s.DefaultPreset);
+        Assert.Equal(10_000_000L, s.StepsPerTrial);
+        Assert.Equal(10_000_000L, s.FullTrainSteps);
+        var space = RlTune.Search.Presets.Resolve(s.DefaultPreset);
+        var defaults = space.ToTrialSections(space.Defaults()).RewardScales.ToDictionary(kv => kv.Key, kv => RlTune.Search.ParamValues.AsDouble(kv.Value)!.Value);
+        var finding = RewardBudgetAudit.ForEnv(s.Env, s.EnvOverrides, null)!.Check(defaults);
+        Assert.True(finding.Passed, finding.Message);
+        // given values win, and an env without defaults keeps the general ones
+        Assert.Equal(5000L, (s with { StepsPerTrial = 5000 }).StepsPerTrial);
+        Assert.Equal(200_000L, new StudySettings { Env = "fake-env" }.StepsPerTrial);
+        Assert.Equal("full_unified", new StudySettings { Env = "fake-env" }.DefaultPreset);
+    }
+
     private static readonly RewardTermInfo[] Terms =
     [
         new("arrival_bonus", RewardTermKind.OneTime, 50, 1, "arrival", ""),

@@ -169,4 +169,14 @@ public sealed class NewcomerAuditTests : IDisposable
         Assert.True(play.Code == 0, play.Out + play.Err);
         Assert.Contains("spawn ring 2-5 m, episode limit 300 steps (the checkpoint's env_overrides)", play.Out);
     }
+
+    [Fact]
+    public void AnUnwritableOutputOrRunDirIsOneSentence()
+    {
+        Write("afile", "not a directory");
+        AssertOneSentence(Run("automl", "--output", Path.Combine("afile", "runs")), "--output: cannot write to ");
+        AssertOneSentence(Run("train", "--env", "vbot-nav-lite", "--steps", "256", "--num-envs", "16", "--output", "afile"), "--output: " + Path.Combine(_root, "afile") + " is a file; expected a directory to write into.");
+        var config = Write("c.json", """{ "env_name": "vbot-nav-lite", "run_dir": "afile/run", "rl_overrides": { "num_envs": 16, "max_env_steps": 256 } }""");
+        AssertOneSentence(Run("train-one", "--config", config), "c.json: field 'run_dir': cannot write to ");
+    }
 }
