@@ -52,6 +52,8 @@ public static class EnvSpeedBench
         var truncated = new bool[envs];
 
         for (int s = 0; s < 200; s++) vec.Step(actions[s % batches], rewards, terminated, truncated); // JIT tiers up
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         long steps = 0;
@@ -62,15 +64,19 @@ public static class EnvSpeedBench
         }
         double elapsed = clock.Elapsed.TotalSeconds;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         var report = vec.DrainEpisodes();
         Console.WriteLine($"env={env} envs={envs} threads={threads} steps={steps} seconds={elapsed:F2} episodes={report.Episodes} allocated_bytes={allocated}");
         Console.WriteLine($"ns_per_env_step={elapsed * 1e9 / steps:F1}");
         Console.WriteLine($"env_steps_per_s={steps / elapsed:F0}");
+        // throughput per CPU-second of the whole process: what a loaded shared machine distorts least
+        Console.WriteLine($"env_steps_per_cpu_s={steps / cpu:F0}");
         Console.WriteLine($"load_average={File.ReadAllText("/proc/loadavg").Trim()}");
         if (vec is VbotNavEnv nav)
         {
             Console.WriteLine($"mujoco_events={string.Join(",", nav.PhysicsEvents())} (warnings by kind, non-finite states, errors)");
-            MuJoCoReference.Print(nav.Settings, envs, seconds, steps / elapsed, threads);
+            MuJoCoReference.Print(nav.Settings, envs, seconds, steps / elapsed, steps / cpu, threads);
             Console.WriteLine($"load_average={File.ReadAllText("/proc/loadavg").Trim()}");
         }
         return 0;

@@ -13,7 +13,7 @@ namespace RlTune.Bench;
 /// </summary>
 internal static class MuJoCoReference
 {
-    public static void Print(VbotNavSettings settings, int envs, double seconds, double envStepsPerSecond, int threads)
+    public static void Print(VbotNavSettings settings, int envs, double seconds, double envStepsPerSecond, double envStepsPerCpuSecond, int threads)
     {
         string dir = Directory.CreateTempSubdirectory("rltune-mujoco-ref").FullName;
         try
@@ -27,9 +27,11 @@ internal static class MuJoCoReference
                 settings.Substeps.ToString(CultureInfo.InvariantCulture), settings.Timestep.ToString("R", CultureInfo.InvariantCulture),
                 ((int)settings.Cone).ToString(CultureInfo.InvariantCulture), settings.Impratio.ToString(CultureInfo.InvariantCulture)]);
             Console.Write(output);
-            if (code == 0 && Figure(output, "reference_control_steps_per_s") is double reference)
+            if (code == 0 && Figure(output, "reference_control_steps_per_s") is double reference
+                && Figure(output, "reference_control_steps_per_cpu_s") is double referencePerCpu)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"env_over_reference={envStepsPerSecond / reference:F3} (env on {threads} thread(s) / the C loop on one)"));
+                    $"env_over_reference={envStepsPerSecond / reference:F3} (wall: env on {threads} thread(s) / the C loop on one)\n" +
+                    $"env_over_reference_per_cpu_s={envStepsPerCpuSecond / referencePerCpu:F3} (steps per CPU-second of each process)"));
             // testspeed counts physics steps of one data under control noise (the robot falls and lies there)
             var (tsCode, tsOut) = Exec("mujoco-testspeed", [model, "20000", "1", "0.01"]);
             if (tsCode == 0 && tsOut.Split('\n').FirstOrDefault(l => l.Contains("Steps per second")) is { } line)

@@ -13,11 +13,12 @@
 
 static const double pose[12] = {0, 0.9, -1.8, 0, 0.9, -1.8, 0, 0.9, -1.8, 0, 0.9, -1.8};
 
-static double now(void) {
+static double clock_seconds(clockid_t id) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(id, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
+static double now(void) { return clock_seconds(CLOCK_MONOTONIC); }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static double uniform(void) { // xorshift64*, in [-1, 1)
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < n; i++) { data[i] = mj_makeData(m); start(m, data[i], filtered + 12 * i, steps + i); }
   const double tanTilt = tan(75 * M_PI / 180);
   long controlSteps = 0, episodes = 0;
-  double t0 = now(), elapsed = 0;
+  double t0 = now(), cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID), elapsed = 0;
   while ((elapsed = now() - t0) < seconds) {
     for (int i = 0; i < n; i++) {
       mjData* d = data[i];
@@ -86,8 +87,9 @@ int main(int argc, char** argv) {
     }
     controlSteps += n;
   }
-  printf("reference_control_steps_per_s=%.0f\nreference_physics_steps_per_s=%.0f\nreference_episodes=%ld\n",
-         controlSteps / elapsed, controlSteps * (double)substeps / elapsed, episodes);
+  double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+  printf("reference_control_steps_per_s=%.0f\nreference_control_steps_per_cpu_s=%.0f\nreference_physics_steps_per_s=%.0f\nreference_episodes=%ld\n",
+         controlSteps / elapsed, controlSteps / cpu, controlSteps * (double)substeps / elapsed, episodes);
   for (int i = 0; i < n; i++) mj_deleteData(data[i]);
   mj_deleteModel(m);
   return 0;
