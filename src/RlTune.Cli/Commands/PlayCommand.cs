@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RlTune.Envs;
+using RlTune.Envs.VbotNav;
 using RlTune.Envs.VbotNavLite;
 using RlTune.Learning;
 using Spectre.Console.Cli;
@@ -43,8 +44,8 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         if (settings.Robots is < 1 or > 4096) throw new UserError($"--robots must be between 1 and 4096, not {settings.Robots}.");
         var checkpoint = Learning.Checkpoint.Load(settings.Checkpoint);
         string envName = checkpoint.Header["env_name"]?.GetValue<string>() ?? VbotNavLiteEnv.EnvName;
-        if (envName != VbotNavLiteEnv.EnvName)
-            throw new UserError($"{settings.Checkpoint}: play draws {VbotNavLiteEnv.EnvName} paths; this checkpoint was trained on '{envName}'.");
+        if (envName != VbotNavLiteEnv.EnvName && envName != VbotNavEnv.EnvName)
+            throw new UserError($"{settings.Checkpoint}: play draws {VbotNavLiteEnv.EnvName} and {VbotNavEnv.EnvName} paths; this checkpoint was trained on '{envName}'.");
         // the env the policy was trained in (its checkpoint records the env_overrides), unless --env-overrides says otherwise
         var overrides = checkpoint.Header["env_overrides"] as JsonObject;
         var overridesFrom = overrides is null ? "the env's defaults: the checkpoint records no env_overrides" : "the checkpoint's env_overrides";
@@ -57,9 +58,11 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
             overridesFrom = "--env-overrides";
         }
 
-        using var env = new VbotNavLiteEnv(new EnvOptions(settings.Robots, null, overrides));
+        var options = new EnvOptions(settings.Robots, null, overrides);
+        using IVecEnv env = envName == VbotNavEnv.EnvName ? new VbotNavEnv(options) : new VbotNavLiteEnv(options);
+        var drawn = env is VbotNavEnv full ? VbotNavPaths.Drawing(full.Settings) : ((VbotNavLiteEnv)env).Settings;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"spawn ring {env.Settings.SpawnInnerRadius:0.##}-{env.Settings.SpawnOuterRadius:0.##} m, episode limit {env.Settings.MaxEpisodeSteps} steps ({overridesFrom})"));
+            $"spawn ring {drawn.SpawnInnerRadius:0.##}-{drawn.SpawnOuterRadius:0.##} m, episode limit {drawn.MaxEpisodeSteps} steps ({overridesFrom})"));
         var model = checkpoint.Model;
         if (env.ObsDim != model.Observations || env.ActDim != model.Actions)
             throw new UserError($"{settings.Checkpoint}: the model takes {model.Observations} observations and gives {model.Actions} actions; {envName} has {env.ObsDim} and {env.ActDim}.");
@@ -75,19 +78,24 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
             means.CopyTo(actions);
         }
 
-        var paths = Trajectories.Record(env, Policy, settings.Robots, settings.Seed);
+        var paths = env is VbotNavEnv fullBody
+            ? VbotNavPaths.Record(fullBody, Policy, settings.Robots, settings.Seed)
+            : Trajectories.Record((VbotNavLiteEnv)env, Policy, settings.Robots, settings.Seed);
         long steps = checkpoint.Header["env_steps"]?.GetValue<long>() ?? 0;
         string title = string.Create(CultureInfo.InvariantCulture,
             $"{envName}: {Path.GetFileName(settings.Checkpoint)} ({steps / 1e6:0.#}M steps), {settings.Robots} robots, seed {settings.Seed}");
-        Trajectories.SavePng(paths, env.Settings, settings.Out, title);
+        Trajectories.SavePng(paths, drawn, settings.Out, title);
         int success = paths.Count(p => p.Outcome == EpisodeOutcome.Success);
         int fell = paths.Count(p => p.Outcome == EpisodeOutcome.Fall);
         int left = paths.Count(p => p.Outcome == EpisodeOutcome.LeftPlatform);
         int timeout = paths.Count(p => p.Outcome == EpisodeOutcome.Timeout);
         Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit");
-        if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));
-        if (timeout > 0) Console.WriteLine(TimeoutState.Summary(paths.Where(p => p.Timeout is not null).Select(p => p.Timeout!).ToList()));
-        Console.WriteLine(SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList()));
+        if (env is VbotNavLiteEnv) // the body model's fall, timeout and speed descriptions
+        {
+            if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));
+            if (timeout > 0) Console.WriteLine(TimeoutState.Summary(paths.Where(p => p.Timeout is not null).Select(p => p.Timeout!).ToList()));
+            Console.WriteLine(SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList()));
+        }
         Console.WriteLine($"wrote {Path.GetFullPath(settings.Out)}");
         return 0;
     }
