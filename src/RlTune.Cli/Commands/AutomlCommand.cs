@@ -19,7 +19,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? Mode { get; init; }
         [CommandOption("--budget-hours <H>"), Description("Wall-clock budget; nothing starts that cannot finish, hard stop at the limit.")]
         public double? BudgetHours { get; init; }
-        [CommandOption("--hp-trials <N>"), Description("Trials of the search (per stage in full mode).")]
+        [CommandOption("--hp-trials <N>"), Description("Trials of the search, each one training run (extra seeds of intensification included; per stage in full mode).")]
         public int? HpTrials { get; init; }
         [CommandOption("--search-method <METHOD>"), Description("grid, random, bayesian (GP-EI, the default) or tpe.")]
         public string? SearchMethod { get; init; }
@@ -41,6 +41,12 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? SeedsPerTrial { get; init; }
         [CommandOption("--rank-by <HOW>"), Description("mean or mean-std.")]
         public string? RankBy { get; init; }
+        [CommandOption("--intensify <WHEN>"), Description("auto (default: on with one seed per trial, until repeats show the objective ignores the seed), on or off: run a promising configuration on further seeds, racing the incumbent, before it is crowned.")]
+        public string? Intensify { get; init; }
+        [CommandOption("--max-seeds-per-config <N>"), Description("Most seeds intensification gives one configuration (default 5).")]
+        public int? MaxSeedsPerConfig { get; init; }
+        [CommandOption("--min-seeds-for-best <N>"), Description("Seeds a configuration needs to be chosen as the best by its mean (default 3 when intensifying, else --seeds-per-trial).")]
+        public int? MinSeedsForBest { get; init; }
         [CommandOption("--seed <S>"), Description("Study seed (sampler and the first training seed).")]
         public int? Seed { get; init; }
         [CommandOption("--seed-configs <FILE>"), Description("Configurations to run first (JSON or YAML); repeat the flag or list the files after it.")]
@@ -160,6 +166,9 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.NumEnvs, "num_envs", "--num-envs")) s = s with { NumEnvs = f.NumEnvs };
         if (Given(f.SeedsPerTrial, "seeds_per_trial", "--seeds-per-trial")) s = s with { SeedsPerTrial = f.SeedsPerTrial!.Value };
         if (Given(f.RankBy, "rank_by", "--rank-by")) s = s with { RankBy = StudySettingsLoader.ParseRankBy(f.RankBy!) ?? throw new UserError($"--rank-by: '{f.RankBy}' is not known; expected mean or mean-std.") };
+        if (Given(f.Intensify, "intensify", "--intensify")) s = s with { Intensify = StudySettings.ParseIntensify(f.Intensify!) ?? throw new UserError($"--intensify: '{f.Intensify}' is not known; expected auto, on or off.") };
+        if (Given(f.MaxSeedsPerConfig, "max_seeds_per_config", "--max-seeds-per-config")) s = s with { MaxSeedsPerConfig = f.MaxSeedsPerConfig!.Value };
+        if (Given(f.MinSeedsForBest, "min_seeds_for_best", "--min-seeds-for-best")) s = s with { MinSeedsForBest = f.MinSeedsForBest };
         if (Given(f.Parallel, "parallel", "--parallel")) s = s with { Parallel = f.Parallel!.Value };
         if (Given(f.ThreadsPerTrial, "threads_per_trial", "--threads-per-trial")) s = s with { ThreadsPerTrial = f.ThreadsPerTrial };
         if (Given(f.Seed, "seed", "--seed")) s = s with { Seed = f.Seed!.Value };

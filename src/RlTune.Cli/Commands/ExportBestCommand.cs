@@ -23,24 +23,30 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
             throw new UserError($"--out: '{s.Out}' has no .json, .yaml or .yml extension, which decides the format.");
         using var study = OpenedStudy.Open(s);
         var metric = study.Metric(s);
-        TrialRecord trial;
+        var configs = ConfigEvidence.Group(study.Trials, metric.Name == MetricChoice.Score ? null : metric.Name);
+        ConfigEvidence chosen;
+        string how;
         if (s.Trial is { } n)
         {
-            trial = study.Trials.FirstOrDefault(t => t.Number == n) ?? throw new UserError($"--trial: study '{study.Record.Name}' has no trial {n}.");
+            var trial = study.Trials.FirstOrDefault(t => t.Number == n) ?? throw new UserError($"--trial: study '{study.Record.Name}' has no trial {n}.");
             if (trial.State != TrialState.Complete)
                 throw new UserError($"--trial: trial {n} of study '{study.Record.Name}' is {trial.State.ToText()}, not complete; only measured configurations can be exported.");
+            chosen = configs.First(c => c.Trials.Contains(trial));
+            how = "as asked";
         }
         else
         {
-            trial = metric.Rank(study.Trials.Where(t => t.State == TrialState.Complete)).FirstOrDefault()
-                    ?? throw new UserError($"--study: study '{study.Record.Name}' has no complete trial with '{metric.Name}' yet, so there is no best configuration to export.");
+            var rule = study.Context.Selection with { Direction = metric.Descending ? Search.ObjectiveDirection.Maximize : Search.ObjectiveDirection.Minimize };
+            var best = BestConfig.Choose(configs, rule)
+                       ?? throw new UserError($"--study: study '{study.Record.Name}' has no complete trial with '{metric.Name}' yet, so there is no best configuration to export.");
+            (chosen, how) = (best.Config, best.How);
         }
-        var config = BestConfigExport.ConfigFor(study.Record.Name, trial, study.StudyDir, study.Space, study.EnvName, study.StepsPerTrial);
-        var measured = Measurement.FromTrial(study.Record.Name, trial);
+        var config = BestConfigExport.ConfigFor(study.Record.Name, chosen.First, study.StudyDir, study.Space, study.EnvName, study.StepsPerTrial);
+        var measured = Measurement.FromConfig(study.Record.Name, chosen);
         var jsonPath = Path.GetFullPath(BestConfigExport.Write(s.Out, config, measured));
-        var value = metric.ValueOf(trial);
         var written = BestConfigExport.IsYaml(s.Out) ? $"{Path.GetFullPath(s.Out)} and {jsonPath}" : jsonPath;
-        Console.WriteLine($"wrote {written}: trial {trial.Number} of study {study.Record.Name}, {metric.Name} {(value is { } v ? DisplayText.Number(v) : "-")} over {Math.Max(1, measured.Seeds.Count)} seed(s)" +
+        var value = chosen.Aggregate is { } a ? DisplayText.MeanStd(a.Mean, a.Count > 1 ? a.Std : null) : "-";
+        Console.WriteLine($"wrote {written}: trial {chosen.First.Number}'s configuration of study {study.Record.Name}, {metric.Name} {value} over {Math.Max(1, chosen.Seeds)} seed(s), {how}" +
                           (config.Source.EndsWith(".json", StringComparison.Ordinal) ? " (from the config it ran with)" : " (rebuilt from the search space)"));
         Console.WriteLine($"train it: {measured.TrainCommand(jsonPath)}");
         return 0;

@@ -65,8 +65,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
     {
         var trials = store.GetTrials(study.Id);
         var attrs = store.GetStudyAttrs(study.Id);
-        var direction = study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize;
-        var best = StudyProjections.BestOf(trials, direction);
+        var settings = AutomlPipeline.ParseSettings(attrs.GetValueOrDefault("settings") ?? study.SettingsJson);
+        var rule = SelectionRule.Of(settings, study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize);
+        var best = BestConfig.Choose(trials, rule);
         return new Dictionary<string, object?>
         {
             ["study"] = study.Name,
@@ -82,9 +83,15 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             ["pruned"] = trials.Count(t => t.State == TrialState.Pruned),
             ["skipped_by_audit"] = trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin),
             ["audit"] = attrs.GetValueOrDefault("audit_defaults"),
-            ["best_trial"] = best?.Number,
-            ["best_score"] = best?.Score,
-            ["best_params"] = best?.Params.ToDictionary(kv => kv.Key, kv => ParamValues.ToJson(kv.Value)?.ToJsonString()),
+            ["extra_seeds"] = trials.Count(t => t.Origin == Intensification.Origin),
+            ["configurations"] = ConfigEvidence.Group(trials).Count,
+            ["best_trial"] = best?.Trial.Number,
+            ["best_score"] = best?.Config.Aggregate?.Mean,
+            ["best_score_std"] = best?.Config.Aggregate?.Std,
+            ["best_seeds"] = best?.Config.Seeds,
+            ["best_trials"] = best?.Config.Trials.Where(t => t.State == TrialState.Complete).Select(t => t.Number).ToList(),
+            ["best_chosen_by"] = best?.How,
+            ["best_params"] = best?.Trial.Params.ToDictionary(kv => kv.Key, kv => ParamValues.ToJson(kv.Value)?.ToJsonString()),
         };
     }
 
@@ -98,7 +105,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var lines = new List<string>
         {
             $"study {study.Name} ({snap["mode"] ?? "?"}, {study.Direction}): {snap["status"] ?? "unknown"}{(snap["stop_reason"] is string r ? $" - {r}" : "")}",
-            $"trials: {snap["complete"]} complete, {snap["running"]} running, {snap["waiting"]} waiting, {snap["failed"]} failed, {snap["pruned"]} pruned, {snap["skipped_by_audit"]} skipped by the audit",
+            $"trials: {snap["complete"]} complete, {snap["running"]} running, {snap["waiting"]} waiting, {snap["failed"]} failed, {snap["pruned"]} pruned, {snap["skipped_by_audit"]} skipped by the audit" +
+            (snap["extra_seeds"] is > 0 ? $"; {snap["configurations"]} configurations, {snap["extra_seeds"]} of the trials extra seeds of intensification" : ""),
             $"elapsed: {(snap["elapsed_seconds"] is double e ? StudyDisplay.Clock(TimeSpan.FromSeconds(e)) : "-")}",
             $"reward-budget audit: {snap["audit"] ?? "-"}",
         };
@@ -106,9 +114,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage_", StringComparison.Ordinal) && !kv.Key.EndsWith("_checkpoint", StringComparison.Ordinal)).OrderBy(kv => kv.Key))
             lines.Add($"{k}: {v}");
         if (attrs.GetValueOrDefault("final_status") is { } fs) lines.Add($"full training: {fs}{(attrs.GetValueOrDefault("final_checkpoint") is { } ck ? $", checkpoint {ck}" : "")}");
-        var direction = study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize;
-        if (StudyProjections.BestOf(trials, direction) is { } best)
-            lines.Add($"best: trial {best.Number}, score {StudyDisplay.Num(best.Score)}{(best.SeedRuns.Count > 1 ? $" ± {StudyDisplay.Num(best.ScoreStd)}" : "")}: {StudyDisplay.Params(best.Params, 12)}");
+        if (snap["best_trial"] is int bestTrial && trials.FirstOrDefault(t => t.Number == bestTrial) is { } best)
+            lines.Add($"best: trial {bestTrial}'s configuration, score {StudyDisplay.Num((double?)snap["best_score"])}{(snap["best_seeds"] is > 1 ? $" ± {StudyDisplay.Num((double?)snap["best_score_std"])}" : "")} over {snap["best_seeds"]} seed(s) ({snap["best_chosen_by"]}): {StudyDisplay.Params(best.Params, 12)}");
         foreach (var t in trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned))
         {
             if (!FlagCache.TryGetValue((studyDir, t.Number), out var flags))

@@ -64,6 +64,16 @@ public sealed record Measurement(string Study, int Trial, double? Score, double?
         }
     }
 
+    /// <summary>A configuration's measurement over every seed it ran (all its trials): mean score and metrics, each seed's.</summary>
+    public static Measurement FromConfig(string study, ConfigEvidence config)
+    {
+        var runs = config.Trials.Where(t => t.State == TrialState.Complete).SelectMany(t => t.SeedRuns.Where(r => r.Error is null)).ToList();
+        var scores = runs.Where(r => r.Score is { } s && double.IsFinite(s)).Select(r => r.Score!.Value).ToList();
+        var agg = scores.Count > 0 ? SeedAggregate.Of(scores) : (SeedAggregate?)null;
+        return new Measurement(study, config.First.Number, agg?.Mean ?? config.First.Score, agg is { Count: > 1 } a ? a.Std : config.First.ScoreStd,
+            config.MeanMetrics(), runs.Select(r => new MeasuredSeed(r.Seed, r.Score, r.Metrics)).ToList());
+    }
+
     public static Measurement FromTrial(string study, TrialRecord trial) => new(
         study, trial.Number, trial.Score, trial.ScoreStd, trial.Metrics,
         trial.SeedRuns.Where(r => r.Error is null).Select(r => new MeasuredSeed(r.Seed, r.Score, r.Metrics)).ToList());

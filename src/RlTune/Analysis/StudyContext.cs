@@ -20,7 +20,12 @@ public sealed record StudyContext
     public string EnvName { get; init; } = "vbot-nav-lite";
     public long? StepsPerTrial { get; init; }
     public double? EpisodeLimit { get; init; }
+    /// <summary>The settings the study was run with (null when it was not run by automl or they are unreadable).</summary>
+    public StudySettings? Settings { get; init; }
     public string StudyDir => Path.Combine(Output, Record.Name);
+
+    /// <summary>How the study chooses its best configuration.</summary>
+    public SelectionRule Selection => SelectionRule.Of(Settings, Record.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize);
 
     public static StudyContext Load(IStudyStore store, StudyRecord record, string output)
     {
@@ -35,6 +40,7 @@ public sealed record StudyContext
             EnvName = env,
             StepsPerTrial = settings is { } s && s.TryGetProperty("StepsPerTrial", out var steps) && steps.ValueKind == JsonValueKind.Number ? steps.GetInt64() : null,
             EpisodeLimit = EpisodeLimitOf(env, settings),
+            Settings = AutomlPipeline.ParseSettings(store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson),
         };
     }
 

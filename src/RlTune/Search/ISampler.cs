@@ -37,6 +37,12 @@ public interface ISampler
     string Name { get; }
 
     /// <summary>
+    /// True when the sampler should see the trials of one configuration (extra seeds) as one point with
+    /// their mean score; false when it sees each as a repeat (a model with a noise term learns from repeats).
+    /// </summary>
+    bool AveragesRepeats => false;
+
+    /// <summary>
     /// The next configuration to run, feasible under the space's constraints; null when the
     /// sampler has nothing left to propose (an exhausted grid). Throws <see cref="UserError"/>
     /// when the constraints leave no feasible configuration within a bounded number of tries.

@@ -40,6 +40,9 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
     /// <inheritdoc />
     public string Name => "tpe";
 
+    /// <summary>TPE splits trials into good and bad by rank: a configuration repeated on five seeds would count five times, so it sees one point with their mean.</summary>
+    public bool AveragesRepeats => true;
+
     /// <summary>The options in force.</summary>
     public TpeOptions Options => _o;
 

@@ -77,9 +77,17 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var record = study is null ? store.ListStudies().MaxBy(s => s.CreatedAt) : store.FindStudy(study);
         if (record is null) return null;
         var json = store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson;
+        return ParseSettings(json) is { } s ? s with { StudyName = record.Name } : null;
+    }
+
+    /// <summary>Settings as <see cref="SerializeSettings"/> stored them; null when unreadable. A study stored before intensification existed ran without it.</summary>
+    public static StudySettings? ParseSettings(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return null;
         try
         {
-            return JsonSerializer.Deserialize<StudySettings>(json, SettingsJson) is { } s ? s with { StudyName = record.Name } : null;
+            var s = JsonSerializer.Deserialize<StudySettings>(json, SettingsJson);
+            return s is null ? null : json.Contains("\"Intensify\"", StringComparison.Ordinal) ? s : s with { Intensify = IntensifyMode.Off };
         }
         catch (JsonException)
         {
@@ -154,7 +162,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             observer.Note($"analysis report not written: {e.Message}");
         }
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
-            best is null ? null : projections.Paths.TrialSummaryFile(best.Number), best?.Score, html);
+            best is null ? null : projections.Paths.TrialSummaryFile(best.Trial.Number), best?.Config.Aggregate?.Mean, html);
     }
 
     /// <summary>
@@ -234,7 +242,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
 
         var description = new StudyDescription(StudySettings.ModeText(s.Mode), c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, space.Id, s.Env,
             trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
-            s.BuildPrunerSettings()?.Describe() ?? "none");
+            s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction));
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = new TrialRunner(command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
@@ -245,7 +253,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, warmupTrials: s.EffectiveWarmupTrials);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
-            targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale);
+            targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale,
+            Intensification.For(s, c.Objective.Direction), SelectionRule.Of(s, c.Objective.Direction));
         observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", targetTrials, c.Budget);
         var loop = new SearchLoop(round);
         string reason;
@@ -260,6 +269,10 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         }
         return (reason, projections, loop);
     }
+
+    private static string IntensifyText(StudySettings s) => s.IntensifyActive
+        ? string.Create(CultureInfo.InvariantCulture, $"{(s.Intensify == IntensifyMode.Auto ? "auto (on while the objective depends on the seed)" : "on")}, up to {s.MaxSeedsPerConfig} seeds per configuration, best chosen among those with {s.EffectiveMinSeedsForBest} or more")
+        : $"off, best chosen among configurations with {s.EffectiveMinSeedsForBest} or more seed(s)";
 
     // ---------------------------------------------------------------- stage
 
@@ -284,7 +297,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private async Task<FinalTraining?> FinalTrain(Context c, StudyRecord study, StudyProjections projections, SearchLoop loop, JsonObject envOverrides, string? warmStart)
     {
         var s = c.Settings;
-        var best = projections.Best(c.Store.GetTrials(study.Id));
+        var best = projections.Best(c.Store.GetTrials(study.Id))?.Trial;
         if (best is null)
         {
             c.Store.SetStudyAttr(study.Id, "final_status", "not run: no trial completed");
@@ -441,10 +454,10 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             parameters = SeedConfigs.Load(s.SeedConfigs[0], space)[0];
             source = s.SeedConfigs[0];
         }
-        else if (StudyProjections.BestOf(c.Store.GetTrials(study.Id), c.Objective.Direction) is { } best)
+        else if (BestConfig.Choose(c.Store.GetTrials(study.Id), SelectionRule.Of(s, c.Objective.Direction)) is { } best)
         {
-            parameters = best.Params;
-            source = $"trial {best.Number} of study {study.Name}";
+            parameters = best.Trial.Params;
+            source = $"trial {best.Trial.Number}'s configuration of study {study.Name}";
         }
         else
         {

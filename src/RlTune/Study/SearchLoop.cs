@@ -27,7 +27,11 @@ public sealed record SearchRound(
     /// <summary>A running trial without a heartbeat this long lost its worker (null: <see cref="WorkerId.StaleAfter"/>).</summary>
     TimeSpan? StaleAfter = null,
     /// <summary>Whether a trial that lost its worker runs again (true) or is failed.</summary>
-    bool RequeueStale = true);
+    bool RequeueStale = true,
+    /// <summary>Extra seeds for promising configurations before the sampler is asked (null: none).</summary>
+    Intensification? Intensify = null,
+    /// <summary>How the best configuration is chosen (null: the best mean over seeds).</summary>
+    SelectionRule? Selection = null);
 
 /// <summary>
 /// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
@@ -150,7 +154,18 @@ public sealed class SearchLoop(SearchRound round)
                 Stop($"completed: {r.TargetTrials} trials");
                 return null;
             }
-            var suggestion = r.Sampler.Suggest(r.Space, history, new SamplerContext(r.StudySeed, history.Count, r.Executor.Direction));
+            if (r.Intensify?.Next(history) is { } extra)
+            {
+                var repeat = r.Store.AddTrial(r.Study.Id, TrialState.Running, extra.Params, extra.Seed, Intensification.Origin, extra.UniqueKey, r.WorkerId);
+                if (repeat is not null)
+                {
+                    r.Observer.Note($"trial {repeat.Number}: seed {extra.Seed} of a configuration already run, which {extra.Why}");
+                    return repeat;
+                }
+                continue; // another worker took that seed: read the history again
+            }
+            var seen = r.Sampler.AveragesRepeats ? ConfigEvidence.MeanPerConfiguration(history) : history;
+            var suggestion = r.Sampler.Suggest(r.Space, seen, new SamplerContext(r.StudySeed, history.Count, r.Executor.Direction));
             if (suggestion is null)
             {
                 if (OthersMayStillNeedHelp(history)) return null;
@@ -244,11 +259,9 @@ public sealed class SearchLoop(SearchRound round)
 
     private bool IsBest(TrialRecord record)
     {
-        if (record.State != TrialState.Complete || record.Score is not { } s) return false;
-        var dir = round.Executor.Direction;
-        return round.Store.GetTrials(round.Study.Id)
-            .Where(t => t.State == TrialState.Complete && t.Score is not null && t.Number != record.Number)
-            .All(t => dir == ObjectiveDirection.Maximize ? s > t.Score!.Value : s < t.Score!.Value);
+        if (record.State != TrialState.Complete) return false;
+        var best = BestConfig.Choose(ConfigEvidence.Group(round.Store.GetTrials(round.Study.Id)), round.Selection ?? new SelectionRule(round.Executor.Direction));
+        return best is not null && best.Config.Trials.Any(t => t.Number == record.Number);
     }
 
     private static string Minutes(TimeSpan? t) => t is { } v ? v.TotalMinutes.ToString("F1", CultureInfo.InvariantCulture) : "?";

@@ -40,15 +40,8 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         }
     }
 
-    public TrialRecord? Best(IReadOnlyList<TrialRecord> trials) => BestOf(trials, description.Direction);
-
-    public static TrialRecord? BestOf(IReadOnlyList<TrialRecord> trials, ObjectiveDirection direction)
-    {
-        var complete = trials.Where(t => t.State == TrialState.Complete && t.Score is not null);
-        return direction == ObjectiveDirection.Maximize
-            ? complete.OrderByDescending(t => t.Score).ThenBy(t => t.Number).FirstOrDefault()
-            : complete.OrderBy(t => t.Score).ThenBy(t => t.Number).FirstOrDefault();
-    }
+    /// <summary>The study's best configuration, chosen by evidence (<see cref="BestConfig.Choose"/>).</summary>
+    public BestConfig? Best(IReadOnlyList<TrialRecord> trials) => BestConfig.Choose(trials, description.Selection ?? new SelectionRule(description.Direction));
 
     private Dictionary<string, object?> State(IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, string> attrs)
     {
@@ -82,7 +75,9 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
                 ["running"] = trials.Count(t => t.State == TrialState.Running),
                 ["waiting"] = trials.Count(t => t.State == TrialState.Waiting),
                 ["skipped_by_audit"] = trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin),
+                ["extra_seeds"] = trials.Count(t => t.Origin == Intensification.Origin),
             },
+            ["intensify"] = description.Intensify,
             ["audit"] = new Dictionary<string, object?>
             {
                 ["policy"] = description.AuditPolicy,
@@ -95,12 +90,15 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         if (best is not null)
             state["best"] = new Dictionary<string, object?>
             {
-                ["trial"] = best.Number,
-                ["score"] = best.Score,
-                ["score_std"] = best.ScoreStd,
-                ["params"] = ParamsForYaml(best.Params),
-                ["metrics"] = best.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
-                ["summary"] = Relative(paths.TrialSummaryFile(best.Number)),
+                ["trial"] = best.Trial.Number,
+                ["trials"] = best.Config.Trials.Where(t => t.State == TrialState.Complete).Select(t => (object?)t.Number).ToList(),
+                ["score"] = best.Config.Aggregate?.Mean,
+                ["score_std"] = best.Config.Aggregate?.Std,
+                ["seeds"] = best.Config.Seeds,
+                ["chosen_by"] = best.How,
+                ["params"] = ParamsForYaml(best.Trial.Params),
+                ["metrics"] = best.Config.MeanMetrics().OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+                ["summary"] = Relative(paths.TrialSummaryFile(best.Trial.Number)),
             };
         return state;
     }
@@ -166,6 +164,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         sb.Append("- objective: ").Append(description.Objective).Append(" (").Append(description.Direction.ToText()).Append(")\n");
         sb.Append("- steps per trial: ").Append(description.StepsPerTrial).Append(", seeds per trial: ").Append(description.SeedsPerTrial).Append(", parallel: ").Append(description.Parallel).Append('\n');
         sb.Append("- pruner: ").Append(description.Pruner).Append('\n');
+        sb.Append("- intensification: ").Append(description.Intensify).Append(", ").Append(trials.Count(t => t.Origin == Intensification.Origin)).Append(" extra seed(s) run\n");
         sb.Append("- elapsed: ").Append(F(budget.Elapsed.TotalMinutes)).Append(" min");
         if (budget.Limit is { } l) sb.Append(" of ").Append(F(l.TotalMinutes)).Append(" min budget");
         sb.Append('\n');
@@ -180,12 +179,20 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
 
         if (best is not null)
         {
-            sb.Append("\n## Best: trial ").Append(best.Number).Append(", score ").Append(F(best.Score!.Value));
-            if (best.SeedRuns.Count > 1) sb.Append(" ± ").Append(F(best.ScoreStd ?? 0));
-            sb.Append("\n\n| parameter | value |\n|---|---|\n");
-            foreach (var (k, v) in best.Params.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(V(v)).Append(" |\n");
-            sb.Append("\n| metric | value |\n|---|---|\n");
-            foreach (var (k, v) in best.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(F(v)).Append(" |\n");
+            var agg = best.Config.Aggregate!.Value;
+            sb.Append("\n## Best: trial ").Append(best.Trial.Number).Append("'s configuration, score ").Append(F(agg.Mean));
+            if (agg.Count > 1) sb.Append(" ± ").Append(F(agg.Std));
+            sb.Append(" over ").Append(agg.Count).Append(" seed(s)\n\n");
+            sb.Append("Chosen by ").Append(best.How).Append(". Seeds: ")
+              .Append(string.Join(", ", best.Config.SeedScores.Select(x => $"{x.Seed}: {F(x.Score)}"))).Append(".\n");
+            if (ConfigEvidence.Luckiest(ConfigEvidence.Group(trials), description.Direction) is { } lucky && lucky.Trial.Number != best.Trial.Number)
+                sb.Append("The luckiest single run was trial ").Append(lucky.Trial.Number).Append(" (seed ").Append(lucky.Seed).Append(", score ").Append(F(lucky.Score))
+                  .Append(lucky.Config.Seeds > 1 ? $"; its configuration's mean over {lucky.Config.Seeds} seeds is {F(lucky.Config.Aggregate!.Value.Mean)}" : "; its configuration ran on that seed only").Append(").\n");
+            if (WinnersCurse.Of(trials, best, description.Direction) is { } curse) sb.Append("Winner's curse: ").Append(curse.Text()).Append('\n');
+            sb.Append("\n| parameter | value |\n|---|---|\n");
+            foreach (var (k, v) in best.Trial.Params.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(V(v)).Append(" |\n");
+            sb.Append("\n| metric (mean over seeds) | value |\n|---|---|\n");
+            foreach (var (k, v) in best.Config.MeanMetrics().OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(F(v)).Append(" |\n");
         }
 
         var ranked = trials.Where(t => t.State == TrialState.Complete && t.Score is not null)
@@ -236,4 +243,6 @@ public sealed record StudyDescription(
     string AuditPolicy,
     RewardBudgetAudit? Audit,
     Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales,
-    string Pruner = "none");
+    string Pruner = "none",
+    string Intensify = "off",
+    SelectionRule? Selection = null);

@@ -80,6 +80,15 @@ public sealed record StudySettings
     private readonly long? _stepsPerTrial;
     public int SeedsPerTrial { get; init; } = 1;
     public SeedRanking RankBy { get; init; } = SeedRanking.Mean;
+    /// <summary>Whether promising configurations earn further seeds before one is crowned (<see cref="Intensification"/>).</summary>
+    public IntensifyMode Intensify { get; init; } = IntensifyMode.Auto;
+    /// <summary>Most seeds intensification gives one configuration.</summary>
+    public int MaxSeedsPerConfig { get; init; } = 5;
+    /// <summary>Seeds a configuration needs to be chosen as the best by its mean (null: 3 when intensifying, else seeds_per_trial).</summary>
+    public int? MinSeedsForBest { get; init; }
+    /// <summary>Intensification in use: on, or auto with one seed per trial.</summary>
+    public bool IntensifyActive => Intensify == IntensifyMode.On || (Intensify == IntensifyMode.Auto && SeedsPerTrial == 1);
+    public int EffectiveMinSeedsForBest => MinSeedsForBest ?? (IntensifyActive ? Math.Min(Math.Max(3, SeedsPerTrial), MaxSeedsPerConfig) : SeedsPerTrial);
     public int Parallel { get; init; } = 1;
     /// <summary>Threads each trainer may use (parallel x threads is kept within the cores unless set explicitly).</summary>
     public int? ThreadsPerTrial { get; init; }
@@ -163,6 +172,14 @@ public sealed record StudySettings
         _ => "eval",
     };
 
+    public static IntensifyMode? ParseIntensify(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "auto" => IntensifyMode.Auto,
+        "on" or "true" or "yes" => IntensifyMode.On,
+        "off" or "false" or "no" => IntensifyMode.Off,
+        _ => null,
+    };
+
     public static StudyMode? ParseMode(string text) => text switch
     {
         "hp-search" => StudyMode.HpSearch,
@@ -186,6 +203,8 @@ public sealed record StudySettings
         Require(HpTrials >= 1, "hp_trials", $"expected at least 1 trial, got {HpTrials}.");
         Require(StepsPerTrial >= 1, "steps_per_trial", $"expected a positive number of env steps, got {StepsPerTrial}.");
         Require(SeedsPerTrial >= 1, "seeds_per_trial", $"expected at least 1, got {SeedsPerTrial}.");
+        Require(MaxSeedsPerConfig >= SeedsPerTrial, "max_seeds_per_config", $"expected at least seeds_per_trial ({SeedsPerTrial}), got {MaxSeedsPerConfig}.");
+        Require(MinSeedsForBest is null or >= 1, "min_seeds_for_best", $"expected at least 1, got {MinSeedsForBest}.");
         Require(Parallel >= 1, "parallel", $"expected at least 1, got {Parallel}.");
         Require(ThreadsPerTrial is null or >= 1, "threads_per_trial", $"expected at least 1, got {ThreadsPerTrial}.");
         Require(Seed >= 0, "seed", $"expected a non-negative integer, got {Seed}.");

@@ -65,7 +65,8 @@ public sealed class TrialExecutor(
         using var lost = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel, lost.Token);
         using var heartbeat = StartHeartbeat(trial.Number, lost, linked.Token);
-        foreach (var seed in template.Seeds)
+        var seeds = SeedsOf(trial, template);
+        foreach (var seed in seeds)
         {
             var runDir = paths.SeedRunDir(trial.Number, seed);
             TrialRunner.KillOrphan(runDir);
@@ -134,7 +135,7 @@ public sealed class TrialExecutor(
             if (error is not null)
             {
                 state = TrialState.Failed;
-                failure = template.Seeds.Count > 1 ? $"seed {seed}: {error}" : error;
+                failure = seeds.Count > 1 ? $"seed {seed}: {error}" : error;
                 break;
             }
         }
@@ -144,6 +145,10 @@ public sealed class TrialExecutor(
         var agg = SeedAggregate.Of(scores);
         return new TrialFinish(TrialState.Complete, SeedAggregate.MeanMetrics(metrics), agg.RankValue(ranking, objective.Direction), agg.Std, null, duration);
     }
+
+    /// <summary>The template's seeds, shifted to start at the trial's own seed (an extra seed of intensification starts further on).</summary>
+    public static IReadOnlyList<int> SeedsOf(TrialRecord trial, TrialTemplate template) =>
+        template.Seeds.Count == 0 || trial.Seed == template.Seeds[0] ? template.Seeds : template.Seeds.Select(s => s - template.Seeds[0] + trial.Seed).ToList();
 
     private IDisposable StartHeartbeat(int number, CancellationTokenSource lost, CancellationToken stop)
     {
