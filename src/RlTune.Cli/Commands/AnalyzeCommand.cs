@@ -23,7 +23,7 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
         if (s.Top < 1) throw new UserError($"--top: {s.Top} is not a count; expected 1 or more.");
         using var study = OpenedStudy.Open(s);
         var metric = study.Metric(s);
-        var result = StudyAnalysis.Analyze(study.Record.Name, study.Trials, metric, study.Space, s.Top);
+        var result = StudyAnalysis.Analyze(study.Record.Name, study.Trials, metric, study.Space, s.Top, selection: study.Context.Selection);
         var yamlPath = ImportanceYaml.Write(study.StudyDir, result, s.Top);
         var flags = Flags(study);
 
@@ -47,6 +47,17 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
                     ["config_id"] = c.ConfigId, ["trial"] = c.TrialNumber, [metric.Name] = c.MetricValue, ["std"] = c.MetricStd, ["seeds"] = c.Seeds,
                     ["params"] = JsonNode.Parse(ParamValues.ToJsonText(c.Params)),
                 }).ToArray()),
+                ["chosen"] = result.Chosen is { } chosen ? new JsonObject
+                {
+                    ["trial"] = chosen.Trial.Number, ["trials"] = new JsonArray(chosen.Config.Trials.Select(t => (JsonNode)t.Number).ToArray()),
+                    [metric.Name] = chosen.Config.Aggregate!.Value.Mean, ["std"] = chosen.Config.Aggregate!.Value.Std, ["seeds"] = chosen.Config.Seeds, ["chosen_by"] = chosen.How,
+                } : null,
+                ["luckiest_run"] = result.Luckiest is { } lucky ? new JsonObject { ["trial"] = lucky.Trial.Number, ["seed"] = lucky.Seed, [metric.Name] = lucky.Score } : null,
+                ["winners_curse"] = result.Curse is { } curse ? new JsonObject
+                {
+                    ["chosen_on_seeds"] = new JsonArray(curse.ChosenOn.Select(x => (JsonNode)x.Seed).ToArray()), ["chosen_on_mean"] = curse.ChosenMean,
+                    ["after_seeds"] = new JsonArray(curse.After.Select(x => (JsonNode)x.Seed).ToArray()), ["after_mean"] = curse.AfterMean,
+                } : null,
                 ["flags"] = new JsonArray(flags.SelectMany(f => f.Flags.Select(x => (JsonNode)new JsonObject
                 {
                     ["trial"] = f.TrialNumber, ["seed"] = x.Seed, ["kind"] = x.Flag.Kind, ["evidence"] = x.Flag.Evidence,
@@ -84,6 +95,12 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
                     .. shown.Select(n => Markup.Escape(DisplayText.Value(c.Params.GetValueOrDefault(n)))), Markup.Escape(TrialFlags.Text(flags, c.TrialNumber))]);
             }
             console.Write(table);
+        }
+        if (result.Chosen is { } best)
+        {
+            var agg = best.Config.Aggregate!.Value;
+            console.WriteLine($"Chosen: trial {best.Trial.Number}'s configuration, {metric.Name} {DisplayText.MeanStd(agg.Mean, agg.Count > 1 ? agg.Std : null)} over {agg.Count} seed(s) ({best.How}).");
+            foreach (var line in StudyReport.EvidenceLines(result)) console.WriteLine(line);
         }
         foreach (var f in flags)
             foreach (var (seed, flag) in f.Flags)

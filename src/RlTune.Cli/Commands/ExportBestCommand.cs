@@ -37,7 +37,7 @@ public sealed class ExportBestCommand : Command<ExportBestCommand.Settings>
         else
         {
             var rule = study.Context.Selection with { Direction = metric.Descending ? Search.ObjectiveDirection.Maximize : Search.ObjectiveDirection.Minimize };
-            var best = BestConfig.Choose(configs, rule)
+            var best = (metric.Name == MetricChoice.Score ? BestConfig.Choose(study.Trials, rule, study.Space) : BestConfig.Choose(configs, rule))
                        ?? throw new UserError($"--study: study '{study.Record.Name}' has no complete trial with '{metric.Name}' yet, so there is no best configuration to export.");
             (chosen, how) = (best.Config, best.How);
         }

@@ -25,22 +25,24 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var output = Path.GetFullPath(s.OutputDir);
         var (store, study) = StudyOptions.OpenStudy(output, s.Storage, s.Study);
         using var _ = store;
+        var loaded = Analysis.StudyContext.Load(store, study, output);
         if (s.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study)));
+            Console.WriteLine(JsonSerializer.Serialize(Snapshot(store, study, loaded.Space)));
             return 0;
         }
         // only the text shows reward-hacking flags, which need the episode limit
-        var episodeLimit = Analysis.StudyContext.Load(store, study, output).EpisodeLimit;
+        var episodeLimit = loaded.EpisodeLimit;
+        var space = loaded.Space;
         if (!s.Watch)
         {
-            Console.WriteLine(Text(store, study, Path.Combine(output, study.Name), episodeLimit));
+            Console.WriteLine(Text(store, study, Path.Combine(output, study.Name), episodeLimit, space));
             return 0;
         }
         string? last = null;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var text = Text(store, study, Path.Combine(output, study.Name), episodeLimit);
+            var text = Text(store, study, Path.Combine(output, study.Name), episodeLimit, space);
             if (text != last)
             {
                 if (StudyDisplay.IsInteractive) AnsiConsole.Clear();
@@ -61,13 +63,13 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         return 0;
     }
 
-    private static Dictionary<string, object?> Snapshot(IStudyStore store, StudyRecord study)
+    private static Dictionary<string, object?> Snapshot(IStudyStore store, StudyRecord study, SearchSpace? space)
     {
         var trials = store.GetTrials(study.Id);
         var attrs = store.GetStudyAttrs(study.Id);
         var settings = AutomlPipeline.ParseSettings(attrs.GetValueOrDefault("settings") ?? study.SettingsJson);
         var rule = SelectionRule.Of(settings, study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize);
-        var best = BestConfig.Choose(trials, rule);
+        var best = BestConfig.Choose(trials, rule, space);
         return new Dictionary<string, object?>
         {
             ["study"] = study.Name,
@@ -98,9 +100,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
     // A finished trial's curves no longer change, so its reward-hacking flags are read once per process.
     private static readonly Dictionary<(string Dir, int Trial), string> FlagCache = [];
 
-    private static string Text(IStudyStore store, StudyRecord study, string studyDir, double? episodeLimit)
+    private static string Text(IStudyStore store, StudyRecord study, string studyDir, double? episodeLimit, SearchSpace? space)
     {
-        var snap = Snapshot(store, study);
+        var snap = Snapshot(store, study, space);
         var trials = store.GetTrials(study.Id);
         var lines = new List<string>
         {

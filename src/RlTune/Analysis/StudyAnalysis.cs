@@ -70,6 +70,11 @@ public sealed record StudyAnalysisResult
     public string? ImportanceNote { get; init; }
     /// <summary>Why a computed ranking should not be trusted yet (fewer trials than parameters, shares within their spread), or null.</summary>
     public string? ImportanceCaution { get; init; }
+    /// <summary>The configuration chosen by evidence (<see cref="BestConfig.Choose"/>), or null when none completed.</summary>
+    public BestConfig? Chosen { get; init; }
+    /// <summary>The single seed run with the best value (what a search that crowns its luckiest trial would export).</summary>
+    public SingleRun? Luckiest { get; init; }
+    public WinnersCurse? Curse { get; init; }
 }
 
 /// <summary>Importance ranking and top configurations of a study.</summary>
@@ -80,12 +85,22 @@ public static class StudyAnalysis
 
     public static string ConfigId(int trialNumber) => $"trial_{trialNumber:D4}";
 
-    public static StudyAnalysisResult Analyze(string study, IReadOnlyList<TrialRecord> trials, MetricChoice metric, SearchSpace? space, int top = 5, ForestOptions? forest = null)
+    /// <param name="selection">How the study chooses its best configuration (null: the best mean over seeds); its direction is the metric's.</param>
+    public static StudyAnalysisResult Analyze(string study, IReadOnlyList<TrialRecord> trials, MetricChoice metric, SearchSpace? space, int top = 5, ForestOptions? forest = null,
+        SelectionRule? selection = null)
     {
         var complete = trials.Where(t => t.State == TrialState.Complete).ToList();
         var ranked = metric.Rank(complete);
-        var topConfigs = ranked.Take(Math.Max(0, top)).Select(t => new TopConfig(
-            ConfigId(t.Number), t.Number, t.Params, metric.ValueOf(t)!.Value, MetricStd(t, metric), Math.Max(1, t.SeedRuns.Count))).ToList();
+        var direction = metric.Descending ? ObjectiveDirection.Maximize : ObjectiveDirection.Minimize;
+        var metricName = metric.Name == MetricChoice.Score ? null : metric.Name;
+        var configs = ConfigEvidence.Group(trials, metricName);
+        // one row per configuration (its extra seeds are not configurations of their own), by its mean over seeds
+        var measured = configs.Where(c => c.Seeds > 0).Select(c => (c, agg: c.Aggregate!.Value)).ToList();
+        var topConfigs = (metric.Descending ? measured.OrderByDescending(x => x.agg.Mean) : measured.OrderBy(x => x.agg.Mean)).ThenBy(x => x.c.First.Number)
+            .Take(Math.Max(0, top))
+            .Select(x => new TopConfig(ConfigId(x.c.First.Number), x.c.First.Number, x.c.Params, x.agg.Mean, x.agg.Count > 1 ? x.agg.Std : null, x.agg.Count)).ToList();
+        var rule = (selection ?? new SelectionRule(direction)) with { Direction = direction };
+        var chosen = metricName is null ? BestConfig.Choose(trials, rule, space) : BestConfig.Choose(configs, rule);
 
         string? note = null, caution = null;
         IReadOnlyList<ParameterImportance> ranking = [];
@@ -98,16 +113,16 @@ public static class StudyAnalysis
         }
         else
         {
-            var configs = ranked.Select(t => t.Params).ToList();
-            var encoding = ParameterEncoding.Fit(configs, space);
-            var best = ranked[0];
+            var points = ranked.Select(t => t.Params).ToList();
+            var encoding = ParameterEncoding.Fit(points, space);
+            var best = chosen?.Trial ?? ranked[0];
             if (encoding.Parameters.Count == 0)
             {
                 note = "no parameter varies across the complete trials";
             }
             else
             {
-                var rows = configs.Select(encoding.Encode).ToArray();
+                var rows = points.Select(encoding.Encode).ToArray();
                 var y = ranked.Select(t => metric.ValueOf(t)!.Value).ToArray();
                 var fitted = RandomForest.Fit(rows, y, encoding.Domains, forest);
                 var effects = Fanova.MainEffects(fitted);
@@ -146,6 +161,9 @@ public static class StudyAnalysis
             TopConfigs = topConfigs,
             ImportanceNote = note,
             ImportanceCaution = caution,
+            Chosen = chosen,
+            Luckiest = ConfigEvidence.Luckiest(configs, direction),
+            Curse = chosen is null ? null : WinnersCurse.Of(trials, chosen, direction, metricName),
         };
     }
 
@@ -156,15 +174,6 @@ public static class StudyAnalysis
         if (trials < varying) reasons.Add($"{trials} trials for {varying} varying parameters");
         if (top.ImportanceStd >= top.Importance) reasons.Add($"even the top share ({top.Parameter} {top.Importance:0.000}) is within its spread over trees (± {top.ImportanceStd:0.000})");
         return reasons.Count == 0 ? null : $"this ranking is mostly noise ({string.Join("; ", reasons)}); run more trials before reading it";
-    }
-
-    // Spread of the metric over the trial's seeds (the store's ScoreStd for the score).
-    private static double? MetricStd(TrialRecord t, MetricChoice metric)
-    {
-        if (t.SeedRuns.Count < 2) return null; // one seed has no spread to speak of
-        if (metric.Name == MetricChoice.Score && t.ScoreStd is { } s) return s;
-        var values = SeedValues(t, metric.Name);
-        return values.Count >= 2 ? Summary.Of(values).Std : null;
     }
 
     /// <summary>The metric's value in each seed run of a trial (score or a named metric).</summary>

@@ -61,6 +61,7 @@ public sealed record StudyContext
         Top = top,
         EpisodeLimit = EpisodeLimit,
         EnvName = EnvName,
+        Selection = Selection,
     };
 
     // The automl loop stores its settings (space file or preset, env, steps) as JSON on the study.

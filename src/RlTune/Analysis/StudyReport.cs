@@ -19,6 +19,8 @@ public sealed record ReportInputs
     public double? EpisodeLimit { get; init; }
     /// <summary>The study's env (the best policy's trajectories are drawn for vbot-nav-lite).</summary>
     public string EnvName { get; init; } = "vbot-nav-lite";
+    /// <summary>How the study chooses its best configuration (null: the best mean over seeds).</summary>
+    public SelectionRule? Selection { get; init; }
 }
 
 /// <summary>What was written.</summary>
@@ -42,7 +44,7 @@ public static class StudyReport
         foreach (var old in Directory.EnumerateFiles(analysisDir, "*.png")) File.Delete(old); // pictures of parameters no longer shown must not linger
         var trials = input.Trials;
         var metric = input.Metric;
-        var analysis = StudyAnalysis.Analyze(input.Study, trials, metric, input.Space, input.Top);
+        var analysis = StudyAnalysis.Analyze(input.Study, trials, metric, input.Space, input.Top, selection: input.Selection);
         var yamlPath = ImportanceYaml.Write(input.StudyDir, analysis, input.Top);
 
         string? message = null;
@@ -100,7 +102,7 @@ public static class StudyReport
         string? trajectoryNote = null;
         if (complete.Count > 0)
         {
-            var best = complete[0];
+            var best = analysis.Chosen?.Trial ?? complete[0];
             var checkpoint = PolicyTrajectories.CheckpointOf(best.SeedRuns.Select(r => r.RunDir is { } d && !Path.IsPathRooted(d) && !Directory.Exists(d) ? Path.Combine(input.StudyDir, d) : r.RunDir));
             if (checkpoint is null) trajectoryNote = $"trial {best.Number} left no checkpoint, so its policy's trajectories are not drawn";
             else
@@ -165,12 +167,14 @@ public static class StudyReport
                                        $"Ranked by **{a.Metric.Name}** ({(a.Metric.Descending ? "higher is better" : "lower is better")})."));
         blocks.Add(new ReportLinks(links));
         if (message is not null) blocks.Add(new ReportParagraph(message, Note: true));
-        if (complete.Count > 0)
+        if (a.Chosen is { } chosen)
         {
-            var best = complete[0];
-            blocks.Add(new ReportHeading($"Best: trial {best.Number}, {a.Metric.Name} {MetricText(a.TopConfigs[0])} over {a.TopConfigs[0].Seeds} seed(s)"));
-            blocks.Add(new ReportParagraph($"Export it with `rltune export-best --study {input.Study} --out best.json`."));
-            blocks.Add(new ReportTable(["parameter", "value"], best.Params.Select(kv => (IReadOnlyList<string>)[kv.Key, DisplayText.Value(kv.Value)]).ToList(), new HashSet<int> { 1 }));
+            var agg = chosen.Config.Aggregate!.Value;
+            blocks.Add(new ReportHeading($"Best: trial {chosen.Trial.Number}'s configuration, {a.Metric.Name} {DisplayText.MeanStd(agg.Mean, agg.Count > 1 ? agg.Std : null)} over {agg.Count} seed(s)"));
+            blocks.Add(new ReportParagraph($"Chosen by {chosen.How}; each seed: {string.Join(", ", chosen.Config.SeedScores.Select(x => $"{x.Seed}: {DisplayText.Number(x.Score)}"))}. " +
+                                           $"Export it with `rltune export-best --study {input.Study} --out best.json`."));
+            foreach (var line in EvidenceLines(a)) blocks.Add(new ReportParagraph(line));
+            blocks.Add(new ReportTable(["parameter", "value"], chosen.Trial.Params.Select(kv => (IReadOnlyList<string>)[kv.Key, DisplayText.Value(kv.Value)]).ToList(), new HashSet<int> { 1 }));
         }
         if (a.TopConfigs.Count > 0)
         {
@@ -209,6 +213,16 @@ public static class StudyReport
         if (trajectoryNote is not null) blocks.Add(new ReportParagraph($"({trajectoryNote}.)"));
         blocks.Add(new ReportParagraph($"Written {ReportRendering.Stamp(DateTime.UtcNow)}; rebuild it with `rltune report --study {input.Study}`."));
         return new ReportDocument($"Analysis of study {input.Study}", blocks);
+    }
+
+    /// <summary>The luckiest single run beside the chosen configuration, and the winner's curse (analyze prints the same lines).</summary>
+    public static IEnumerable<string> EvidenceLines(StudyAnalysisResult a)
+    {
+        if (a.Luckiest is { } lucky && a.Chosen is { } chosen)
+            yield return $"Luckiest single run: trial {lucky.Trial.Number} (seed {lucky.Seed}), {a.Metric.Name} {DisplayText.Number(lucky.Score)}" +
+                         (lucky.Config.Key == chosen.Config.Key ? ", of the chosen configuration." :
+                             lucky.Config.Seeds > 1 ? $"; its configuration's mean over {lucky.Config.Seeds} seeds is {DisplayText.Number(lucky.Config.Aggregate!.Value.Mean)}." : "; its configuration ran on that seed only.");
+        if (a.Curse is { } curse) yield return "Winner's curse: " + curse.Text();
     }
 
     private static string MetricText(TopConfig c) => DisplayText.MeanStd(c.MetricValue, c.MetricStd);

@@ -242,7 +242,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
 
         var description = new StudyDescription(StudySettings.ModeText(s.Mode), c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, space.Id, s.Env,
             trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
-            s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction));
+            s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction), space);
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = new TrialRunner(command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
@@ -454,7 +454,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             parameters = SeedConfigs.Load(s.SeedConfigs[0], space)[0];
             source = s.SeedConfigs[0];
         }
-        else if (BestConfig.Choose(c.Store.GetTrials(study.Id), SelectionRule.Of(s, c.Objective.Direction)) is { } best)
+        else if (BestConfig.Choose(c.Store.GetTrials(study.Id), SelectionRule.Of(s, c.Objective.Direction), space) is { } best)
         {
             parameters = best.Trial.Params;
             source = $"trial {best.Trial.Number}'s configuration of study {study.Name}";

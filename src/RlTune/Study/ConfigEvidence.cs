@@ -123,9 +123,9 @@ public sealed record WinnersCurse(ConfigEvidence Config, IReadOnlyList<(int Seed
             : $"{chosen}; no seed was added after, so it is unmeasured (intensify, or re-train the exported config on fresh seeds).";
     }
 
-    public static WinnersCurse? Of(IReadOnlyList<TrialRecord> trials, BestConfig best, ObjectiveDirection direction)
+    public static WinnersCurse? Of(IReadOnlyList<TrialRecord> trials, BestConfig best, ObjectiveDirection direction, string? metric = null)
     {
-        var configs = ConfigEvidence.Group(trials);
+        var configs = ConfigEvidence.Group(trials, metric);
         var keyOf = configs.SelectMany(c => c.Trials.Select(t => (t.Number, c.Key))).ToDictionary(x => x.Number, x => x.Key);
         var sign = direction == ObjectiveDirection.Maximize ? 1 : -1;
         var sofar = new Dictionary<string, List<(int Seed, double Score)>>(StringComparer.Ordinal);
@@ -134,7 +134,7 @@ public sealed record WinnersCurse(ConfigEvidence Config, IReadOnlyList<(int Seed
         {
             var key = keyOf[t.Number];
             if (!sofar.TryGetValue(key, out var list)) sofar[key] = list = [];
-            list.AddRange(ConfigEvidence.SeedScoresOf(t));
+            list.AddRange(ConfigEvidence.SeedScoresOf(t, metric));
             if (!sofar.TryGetValue(best.Config.Key, out var mine) || mine.Count == 0) continue;
             var top = sofar.Where(kv => kv.Value.Count > 0).MaxBy(kv => sign * kv.Value.Average(s => s.Score)).Key;
             if (top == best.Config.Key)
@@ -143,7 +143,7 @@ public sealed record WinnersCurse(ConfigEvidence Config, IReadOnlyList<(int Seed
                 break;
             }
         }
-        chosenOn ??= ConfigEvidence.SeedScoresOf(best.Trial).ToList();
+        chosenOn ??= ConfigEvidence.SeedScoresOf(best.Trial, metric).ToList();
         if (chosenOn.Count == 0) return null;
         var seen = chosenOn.Select(s => s.Seed).ToHashSet();
         return new WinnersCurse(best.Config, chosenOn, best.Config.SeedScores.Where(s => !seen.Contains(s.Seed)).ToList());
@@ -172,8 +172,16 @@ public sealed record BestConfig(ConfigEvidence Config, double Value, string How)
     /// single run toward its neighbours) when given, else the best mean. An objective that does not
     /// depend on the seed needs one seed.
     /// </summary>
-    public static BestConfig? Choose(IReadOnlyList<TrialRecord> trials, SelectionRule rule, Func<ConfigEvidence, double?>? posteriorMean = null) =>
-        Choose(ConfigEvidence.Group(trials), rule, posteriorMean);
+    /// <summary>As <see cref="Choose(IReadOnlyList{ConfigEvidence}, SelectionRule, Func{ConfigEvidence, double?}?)"/>, with the surrogate fitted on the study's seed runs when <paramref name="space"/> is known.</summary>
+    public static BestConfig? Choose(IReadOnlyList<TrialRecord> trials, SelectionRule rule, SearchSpace? space = null)
+    {
+        var configs = ConfigEvidence.Group(trials);
+        if (space is null) return Choose(configs, rule);
+        // fitted only when no configuration has enough seeds
+        var belief = new Lazy<Func<IReadOnlyDictionary<string, object>, double?>?>(() =>
+            SurrogateBelief.Fit(space, configs.SelectMany(c => c.SeedScores.Select(s => (c.Params, s.Score)))));
+        return Choose(configs, rule, c => belief.Value?.Invoke(c.Params));
+    }
 
     public static BestConfig? Choose(IReadOnlyList<ConfigEvidence> configs, SelectionRule rule, Func<ConfigEvidence, double?>? posteriorMean = null)
     {

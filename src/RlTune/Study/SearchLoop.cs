@@ -260,7 +260,7 @@ public sealed class SearchLoop(SearchRound round)
     private bool IsBest(TrialRecord record)
     {
         if (record.State != TrialState.Complete) return false;
-        var best = BestConfig.Choose(ConfigEvidence.Group(round.Store.GetTrials(round.Study.Id)), round.Selection ?? new SelectionRule(round.Executor.Direction));
+        var best = BestConfig.Choose(round.Store.GetTrials(round.Study.Id), round.Selection ?? new SelectionRule(round.Executor.Direction), round.Space);
         return best is not null && best.Config.Trials.Any(t => t.Number == record.Number);
     }
 

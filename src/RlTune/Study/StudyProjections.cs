@@ -41,7 +41,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
     }
 
     /// <summary>The study's best configuration, chosen by evidence (<see cref="BestConfig.Choose"/>).</summary>
-    public BestConfig? Best(IReadOnlyList<TrialRecord> trials) => BestConfig.Choose(trials, description.Selection ?? new SelectionRule(description.Direction));
+    public BestConfig? Best(IReadOnlyList<TrialRecord> trials) => BestConfig.Choose(trials, description.Selection ?? new SelectionRule(description.Direction), description.SearchSpace);
 
     private Dictionary<string, object?> State(IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, string> attrs)
     {
@@ -245,4 +245,5 @@ public sealed record StudyDescription(
     Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales,
     string Pruner = "none",
     string Intensify = "off",
-    SelectionRule? Selection = null);
+    SelectionRule? Selection = null,
+    SearchSpace? SearchSpace = null);

@@ -51,6 +51,8 @@ public sealed class AutomlHarness : IDisposable
         ObjectiveMetric = "value",
         Direction = RlTune.Search.ObjectiveDirection.Minimize,
         TimeoutStartupSeconds = 30,
+        // one trial per configuration, so counts stay what each test sets out; IntensificationTests turn it on
+        Intensify = IntensifyMode.Off,
     };
 
     public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default) => new AutomlPipeline(s, SilentObserver.Instance).RunAsync(ct);
