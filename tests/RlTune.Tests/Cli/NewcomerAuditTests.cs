@@ -77,8 +77,10 @@ public sealed class NewcomerAuditTests : IDisposable
     [InlineData("--env-overrides", """{"spawn_ring": "far"}""", "env_overrides.spawn_ring: expected [inner, outer] radii")]
     [InlineData("--space", "lacking.yaml", "lacking.yaml: reward_scales.no_such_term: environment 'vbot-nav-lite' has no reward term 'no_such_term'")]
     [InlineData("--space", "infeasible.yaml", "infeasible.yaml: constraints: no feasible configuration")]
+    [InlineData("--seed-configs", "first.json", "first.json")]
     public void AStudyThatCannotRunIsRefusedBeforeItIsStoredSoTheCorrectedCommandRuns(string flag, string value, string expected)
     {
+        Write("first.json", """{ "learning_rate": "fast" }""");
         Write("lacking.yaml", "search_space_id: t\nppo_params: {}\nreward_weights:\n  no_such_term: { type: uniform, low: 0, high: 1 }\n");
         Write("infeasible.yaml", "search_space_id: t\nppo_params:\n  learning_rate: { type: uniform, low: 0.1, high: 0.2 }\nreward_weights: {}\nconstraints:\n  - \"learning_rate > 0\"\n");
         AssertOneSentence(Run("automl", "--study", "nav", "--output", "runs", flag, value), expected);
