@@ -23,11 +23,18 @@ public static class StudyDisplay
     public static string Clock(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
 }
 
-/// <summary>Plain lines for logs and pipes: trial starts and ends, and progress at an interval.</summary>
-public sealed class PlainStudyDisplay(TextWriter output, double progressIntervalSeconds) : IStudyObserver
+/// <summary>
+/// Plain lines for logs and pipes: trial starts and ends, and a running trial's progress at least
+/// every interval (its latest step again, with how long ago it came, when its trainer printed nothing new).
+/// </summary>
+public sealed class PlainStudyDisplay(TextWriter output, double progressIntervalSeconds, TimeProvider? clock = null) : IStudyObserver
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<(int, int), DateTime> _lastProgress = [];
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Dictionary<(int, int), DateTimeOffset> _lastProgress = [];
+    // trials started and not yet finished: when their last line was printed and their latest progress
+    private readonly Dictionary<(int Trial, int Seed), (DateTimeOffset Printed, DateTimeOffset Since, TrialProgress? Latest)> _running = [];
+    private ITimer? _ticker;
     private StudyBudget? _budget;
 
     private void Line(string text)
@@ -46,24 +53,70 @@ public sealed class PlainStudyDisplay(TextWriter output, double progressInterval
         Line($"study {study}: {description}; {targetTrials} trials{(budget.Limit is { } l ? $", budget {StudyDisplay.Clock(l)}" : "")}");
     }
 
-    public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters) =>
+    public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters)
+    {
+        lock (_lock)
+        {
+            var now = _clock.GetUtcNow();
+            _running[(number, seed)] = (now, now, null);
+            _ticker ??= _clock.CreateTimer(_ => Remind(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        }
         Line($"trial {number} seed {seed} started: {StudyDisplay.Params(parameters)}");
+    }
 
     public void TrialProgress(int number, int seed, TrialProgress p)
     {
         lock (_lock)
         {
-            var now = DateTime.UtcNow;
-            if (_lastProgress.TryGetValue((number, seed), out var last) && (now - last).TotalSeconds < progressIntervalSeconds) return;
+            var now = _clock.GetUtcNow();
+            var printed = _lastProgress.TryGetValue((number, seed), out var last) && (now - last).TotalSeconds < progressIntervalSeconds;
+            if (_running.TryGetValue((number, seed), out var r)) _running[(number, seed)] = (printed ? r.Printed : now, now, p);
+            if (printed) return;
             _lastProgress[(number, seed)] = now;
         }
-        Line($"{(number < 0 ? "full training" : $"trial {number}")} seed {seed}: step {p.Step}/{p.Of} ({p.Fraction:P0}) reward {StudyDisplay.Num(p.Reward)} success {StudyDisplay.Num(p.Success)}");
+        Line(ProgressText(number, seed, p));
     }
 
-    public void TrialFinished(TrialRecord r, bool isBest) =>
+    private static string ProgressText(int number, int seed, TrialProgress p) =>
+        $"{(number < 0 ? "full training" : $"trial {number}")} seed {seed}: step {p.Step}/{p.Of} ({p.Fraction:P0}) reward {StudyDisplay.Num(p.Reward)} success {StudyDisplay.Num(p.Success)}";
+
+    // a trial whose trainer printed nothing new for an interval still gets a line, so a log never goes quiet
+    private void Remind()
+    {
+        var lines = new List<string>();
+        lock (_lock)
+        {
+            var now = _clock.GetUtcNow();
+            foreach (var (key, r) in _running.ToList())
+            {
+                if ((now - r.Printed).TotalSeconds < progressIntervalSeconds) continue;
+                _running[key] = (now, r.Since, r.Latest);
+                if (r.Latest is not null) _lastProgress[key] = now; // counts as the interval's progress line
+                var quiet = (int)(now - r.Since).TotalSeconds;
+                var fresh = r.Since > r.Printed; // progress came but was held back by the interval
+                lines.Add(r.Latest is { } p
+                    ? ProgressText(key.Trial, key.Seed, p) + (fresh ? "" : $" (no new progress for {quiet} s)")
+                    : $"trial {key.Trial} seed {key.Seed}: running, no progress line yet after {quiet} s");
+            }
+        }
+        foreach (var line in lines) Line(line);
+    }
+
+    public void TrialFinished(TrialRecord r, bool isBest)
+    {
+        lock (_lock)
+        {
+            foreach (var key in _running.Keys.Where(k => k.Trial == r.Number).ToList()) _running.Remove(key);
+            if (_running.Count == 0)
+            {
+                _ticker?.Dispose();
+                _ticker = null;
+            }
+        }
         Line(r.State == TrialState.Complete
             ? $"trial {r.Number} complete: score {StudyDisplay.Num(r.Score)}{(r.SeedRuns.Count > 1 ? $" ± {StudyDisplay.Num(r.ScoreStd)}" : "")}{(isBest ? " (best so far)" : "")}"
             : $"trial {r.Number} {r.State.ToText()}: {r.Error}");
+    }
 
     public void Note(string message) => Line("note: " + message);
 }
