@@ -49,7 +49,7 @@ public static class SamplerQualityBench
                 var best = Median(results.Select(r => r.Best));
                 var ms = results.Average(r => r.MsPerSuggestion);
                 Console.WriteLine(noisy
-                    ? string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} {TruthSummary(results, objective)} median_best={best:F4} overhead_ms={ms:F2}")
+                    ? string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} {TruthSummary(results, objective)} median_best={best:F4} explored={results.Average(r => r.ExploreShare):F2} overhead_ms={ms:F2}")
                     : string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} median_best={best:F4} gap={best - objective.Optimum:F4} overhead_ms={ms:F2}"));
             }
         }
@@ -113,9 +113,12 @@ public static class SamplerQualityBench
 
     private static GpOptions ApplyGpOption(GpOptions o, string kv)
     {
-        var (k, v) = (kv.Split('=')[0], int.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture));
+        var (k, d) = (kv.Split('=')[0], double.Parse(kv.Split('=')[1], CultureInfo.InvariantCulture));
+        var v = (int)d;
         return k switch
         {
+            "signalr2" => o with { SignalR2 = d },
+            "explorecandidates" => o with { ExploreCandidates = v },
             "warmup" => o with { WarmupTrials = v },
             "steps" => o with { FitSteps = v },
             "random" => o with { RandomCandidates = v },
@@ -173,7 +176,7 @@ public static class SamplerQualityBench
     };
 
     /// <summary>One study: its best observed value, the true value of that (crowned) trial, the best true value it tried, ms per suggestion.</summary>
-    private sealed record StudyOutcome(double Best, double TrueOfBest, double BestTrue, double MsPerSuggestion);
+    private sealed record StudyOutcome(double Best, double TrueOfBest, double BestTrue, double MsPerSuggestion, double ExploreShare);
 
     private static StudyOutcome RunStudy(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int seed, int trials, double noise)
     {
@@ -181,19 +184,21 @@ public static class SamplerQualityBench
         var best = double.PositiveInfinity;
         var trueOfBest = double.NaN;
         var bestTrue = double.PositiveInfinity;
+        var explored = 0;
         var ticks = 0L;
         for (var n = 0; n < trials; n++)
         {
             var t0 = Stopwatch.GetTimestamp();
             var suggestion = sampler.Suggest(space, history, new SamplerContext(seed, n, ObjectiveDirection.Minimize))!;
             ticks += Stopwatch.GetTimestamp() - t0;
+            if (suggestion.Note?.StartsWith("explore", StringComparison.Ordinal) == true) explored++;
             var truth = objective.Evaluate(suggestion.Params);
             var value = truth + noise * NoiseZ(seed, n); // the same noise for every sampler of a seed, and for Optuna's
             if (value < best) (best, trueOfBest) = (value, truth);
             bestTrue = Math.Min(bestTrue, truth);
             history.Add(new TrialRecord { StudyId = 1, Number = n, State = TrialState.Complete, Params = suggestion.Params, Score = value });
         }
-        return new StudyOutcome(best, trueOfBest, bestTrue, ticks * 1000.0 / Stopwatch.Frequency / trials);
+        return new StudyOutcome(best, trueOfBest, bestTrue, ticks * 1000.0 / Stopwatch.Frequency / trials, (double)explored / trials);
     }
 
     private static (double Median, double Cpu) TimeWithHistory(SearchSpace space, TestFunctions.Objective objective, ISampler sampler, int n)

@@ -23,6 +23,7 @@ internal sealed class GaussianProcess
     private readonly double _noise;
     private readonly double[] _l;       // Cholesky factor, row-major lower triangle (n*n)
     private readonly double[] _alpha;
+    private readonly double[] _ys;      // standardized targets
     private readonly double _yMean, _yStd;
     private readonly int _n;
 
@@ -43,6 +44,7 @@ internal sealed class GaussianProcess
         var k = Gram(_noise);
         CholeskyWithJitter(k, _l, _n);
         _alpha = Solve(_l, yStd, _n);
+        _ys = yStd;
     }
 
     /// <summary>Fits the model to points (rows of columns in [0, 1]) and their targets.</summary>
@@ -70,8 +72,15 @@ internal sealed class GaussianProcess
         var smooth = new double[groups + 2];
         Array.Fill(smooth, Math.Log(2 * LengthScalePrior), 0, groups);
         smooth[groups + 1] = Math.Log(0.3);
-        var theta = Climb(interpolating) >= Climb(smooth) ? interpolating : smooth;
-        return new GaussianProcess(x, group, groups, theta[..groups], theta[groups], theta[groups + 1], ys, mean, std);
+        var interpolatingFit = Climb(interpolating);
+        var smoothFit = Climb(smooth);
+        var (chosen, other) = interpolatingFit >= smoothFit ? (interpolating, smooth) : (smooth, interpolating);
+        var model = Model(chosen);
+        // either mode can read noise as signal (an interpolating fit sometimes "predicts" pure noise): a signal must convince both
+        model.HeldOutR2 = double.IsFinite(Math.Min(interpolatingFit, smoothFit)) ? Math.Min(model.LeaveOneOutR2(), Model(other).LeaveOneOutR2()) : model.LeaveOneOutR2();
+        return model;
+
+        GaussianProcess Model(double[] th) => new(x, group, groups, th[..groups], th[groups], th[groups + 1], ys, mean, std);
 
         double Climb(double[] th)
         {
@@ -250,6 +259,28 @@ internal sealed class GaussianProcess
     }
 
     public int Count => _n;
+
+    /// <summary>
+    /// How much of the targets' variance the model predicts for points it has not seen, the lower of its two fitted
+    /// modes (interpolating, smooth plus noise): near 1 for a smooth signal, about 0 or below for noise.
+    /// </summary>
+    public double HeldOutR2 { get; private set; }
+
+    // 1 - sum of squared leave-one-out residuals / sum of squares, in closed form (residual_i = alpha_i / (K^-1)_ii).
+    private double LeaveOneOutR2()
+    {
+        var n = _n;
+        var inv = new double[n * n];
+        Inverse(_l, inv, n, new double[n * n]);
+        double residuals = 0, total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var r = _alpha[i] / inv[i * n + i];
+            residuals += r * r;
+            total += _ys[i] * _ys[i];
+        }
+        return total > 0 ? 1 - residuals / total : 0;
+    }
 
     /// <summary>Noise variance as a fraction of the signal variance.</summary>
     public double NoiseRatio => _noise / _signal;

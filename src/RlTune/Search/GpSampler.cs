@@ -21,6 +21,10 @@ public sealed record GpOptions
     public int RefineRounds { get; init; } = 3;
     /// <summary>Most trials the model is fitted on: beyond it, the best half and the most recent half (bounds the cost of a suggestion).</summary>
     public int MaxModelPoints { get; init; } = 40;
+    /// <summary>Held-out variance the model must predict (leave-one-out R^2) to count as a signal by itself.</summary>
+    public double SignalR2 { get; init; } = 0.35;
+    /// <summary>Uniform candidates a space-filling suggestion picks the farthest from the tried points among.</summary>
+    public int ExploreCandidates { get; init; } = 10;
 }
 
 /// <summary>
@@ -34,7 +38,10 @@ public sealed record GpOptions
 /// so a lucky trial whose neighbours score low stops drawing the search. Failed and pruned trials
 /// enter the model at the worst complete score, so their region reads as bad rather than unknown;
 /// trials still running elsewhere enter at the mean score, so parallel workers do not all propose
-/// the same point.
+/// the same point. EI is used only while the history shows a signal (the model predicts held-out
+/// trials, or the best trial lies well beyond the noise below the median); on a plateau of noise it
+/// would chase lucky trials, so there the sampler explores instead (TPE proposals and space-filling
+/// draws, alternately). Each suggestion's note says which it did and why.
 /// </summary>
 public sealed class GpSampler(GpOptions? options = null) : ISampler
 {
@@ -71,7 +78,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
                 bad.Add(config);
         }
         if (finished < _o.WarmupTrials || complete.Count < 2)
-            return new Suggestion(RandomSampler.DrawFeasible(space, rng));
+            return new Suggestion(RandomSampler.DrawFeasible(space, rng), Note: $"warm-up: random draw ({finished} of {_o.WarmupTrials} finished trials)");
 
         var worst = complete.Max(c => c.Loss);
         var mean = complete.Average(c => c.Loss);
@@ -93,6 +100,16 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         var rows = points.Select(p => enc.Encode(p.Config)).ToArray();
         var y = points.Select(p => p.Loss).ToArray();
         var gp = GaussianProcess.Fit(rows, y, enc.Groups, _o.FitSteps);
+        var evidence = Evidence(gp, complete.Select(c => c.Loss).ToList());
+        if (!evidence.Found)
+        {
+            // noise would decide where EI goes: explore until a trial stands out, alternating TPE proposals (they
+            // follow hints fainter than the noise) with space-filling draws (they cover what TPE neglects)
+            if (context.TrialNumber % 2 == 0)
+                return (new TpeSampler().Suggest(space, history, context) ?? new Suggestion(RandomSampler.DrawFeasible(space, rng))) with { Note = $"explore (TPE proposal): no signal yet ({evidence})" };
+            var tried = history.Select(t => enc.Normalize(t.Params)).OfType<Dictionary<string, object>>().Select(enc.Encode).ToList();
+            return new Suggestion(SpaceFilling(space, enc, tried, rng), Note: $"explore (space-filling): no signal yet ({evidence})");
+        }
         var scratch = new double[rows.Length];
         // a noisy trial's score is part luck: the incumbent is the trial the model believes best, not the luckiest one
         var believed = complete.Select(c => enc.Encode(c.Config)).Select(x => (X: x, Mean: gp.Predict(x, scratch).Mean))
@@ -136,8 +153,55 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
             var scale = 0.05 / Math.Pow(3, round);
             for (var i = 0; i < 50; i++) Consider(enc.Perturb(centre, scale, rng));
         }
-        if (bestX is null) return new Suggestion(RandomSampler.DrawFeasible(space, rng));
-        return new Suggestion(enc.Decode(bestX));
+        var exploit = $"exploit: {evidence}";
+        return new Suggestion(bestX is null ? RandomSampler.DrawFeasible(space, rng) : enc.Decode(bestX), Note: exploit);
+    }
+
+    /// <summary>What the history says about a signal: the model's held-out R^2, and how far the best trial lies below the median in robust noise units.</summary>
+    internal sealed record SignalEvidence(double HeldOutR2, double BestZ, double ZNeeded, double R2Needed, double NoiseShare)
+    {
+        public bool Found => HeldOutR2 >= R2Needed || BestZ > ZNeeded;
+
+        public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the model predicts {HeldOutR2:F2} of held-out variance, {R2Needed:F2} needed; the best trial is {BestZ:F1} noise sd below the median, {ZNeeded:F1} needed; fitted noise {NoiseShare:F3} of the variance");
+    }
+
+    // Under pure noise the best of n trials lies about sqrt(2 ln n) sd below the median; 1.5 sd more is a real outlier.
+    private SignalEvidence Evidence(GaussianProcess gp, List<double> losses)
+    {
+        var n = losses.Count;
+        var median = Median(losses);
+        var spread = 1.4826 * Median(losses.Select(l => Math.Abs(l - median)).ToList()); // robust noise sd (MAD)
+        var drop = median - losses.Min();
+        var z = spread > 0 ? drop / spread : drop > 0 ? double.PositiveInfinity : 0;
+        return new SignalEvidence(gp.HeldOutR2, z, Math.Sqrt(2 * Math.Log(n)) + 1.5, _o.SignalR2, gp.NoiseRatio / (1 + gp.NoiseRatio));
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.OrderBy(x => x).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    /// <summary>Of a few feasible uniform draws, the one farthest from every tried point (best-candidate sampling: even coverage without a pull to the corners).</summary>
+    private Dictionary<string, object> SpaceFilling(SearchSpace space, Encoding enc, List<double[]> tried, SeededRandom rng)
+    {
+        Dictionary<string, object>? best = null;
+        var bestDistance = double.NegativeInfinity;
+        for (var i = 0; i < _o.ExploreCandidates; i++)
+        {
+            var config = RandomSampler.DrawFeasible(space, rng);
+            var x = enc.Encode(config);
+            var nearest = double.PositiveInfinity;
+            foreach (var t in tried)
+            {
+                var d = 0.0;
+                for (var c = 0; c < x.Length; c++) d += (x[c] - t[c]) * (x[c] - t[c]);
+                nearest = Math.Min(nearest, d);
+            }
+            if (nearest > bestDistance) (best, bestDistance) = (config, nearest);
+        }
+        return best!;
     }
 
     /// <summary>Maps configurations to model columns in [0, 1] and back.</summary>

@@ -24,8 +24,9 @@ public sealed record SamplerContext(int StudySeed, int TrialNumber, ObjectiveDir
 /// integers and integral choices, the declared object for categoricals, List&lt;object&gt; for
 /// list choices). <see cref="UniqueKey"/>, when set, must be passed to the store's
 /// <c>AddTrial</c>, which refuses a second trial with the same key (a grid point is run once).
+/// <see cref="Note"/>, when set, says why the sampler chose it (the study log shows it).
 /// </summary>
-public sealed record Suggestion(Dictionary<string, object> Params, string? UniqueKey = null);
+public sealed record Suggestion(Dictionary<string, object> Params, string? UniqueKey = null, string? Note = null);
 
 /// <summary>
 /// Proposes the next configuration of a study. Implementations keep no state between calls:

@@ -190,6 +190,7 @@ public sealed class SearchLoop(SearchRound round)
                 }
             }
             var added = r.Store.AddTrial(r.Study.Id, TrialState.Running, suggestion.Params, r.StudySeed, "sampler:" + r.Sampler.Name, suggestion.UniqueKey, r.WorkerId);
+            if (added is not null && suggestion.Note is not null) r.Observer.Note($"trial {added.Number}: {r.Sampler.Name} {suggestion.Note}");
             if (added is not null) return added;
             // the unique key was taken (a grid point another worker ran): ask again with the new history
         }
