@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Search quality and cost of our samplers next to Optuna's, measured in the same session on the
 # public objectives of shared/bench (branin, hartmann6, ppo_surrogate), printed side by side.
-# Usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200]
+# With --noise SD: every observed value gets the same seeded Gaussian noise in both programs, the functions add our
+# narrow ones, and each sampler is judged by the TRUE value of the configuration its study crowns
+# (bench/sampler_noisy_optuna.py is Optuna's side).
+# Usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200] [--noise SD]
 # Needs python3-optuna for the peer: scripts/install-bench-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trials=50 seeds=20 history=200
+trials=50 seeds=20 history=200 noise=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) trials=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
     --history) history=$2; shift 2 ;;
-    *) echo "usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200] (needs python3-optuna: scripts/install-bench-deps)" >&2; exit 1 ;;
+    --noise) noise=$2; shift 2 ;;
+    *) echo "usage: bench/sampler-quality.sh [--trials 50] [--seeds 20] [--history 200] [--noise SD] (needs python3-optuna: scripts/install-bench-deps)" >&2; exit 1 ;;
   esac
 done
 shared=""
@@ -24,6 +28,30 @@ dotnet build bench/RlTune.Bench -c Release --nologo -v q >/dev/null
 bench="dotnet bench/RlTune.Bench/bin/Release/net10.0/rltune-bench.dll sampler-quality --spaces $shared"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+if [ -n "$noise" ]; then
+  echo "measuring with noise sd $noise: rltune (random, bayesian, tpe), then Optuna (random, tpe-multivariate); $trials trials x $seeds seeds" >&2
+  $bench --trials "$trials" --seeds "$seeds" --noise "$noise" --samplers random,bayesian,tpe > "$out/ours.txt"
+  /usr/bin/python3 bench/sampler_noisy_optuna.py --shared "$shared" --trials "$trials" --seeds "$seeds" --noise "$noise" > "$out/optuna.txt"
+  /usr/bin/python3 - "$out" <<'PY'
+import re, sys, os
+rows = []
+for f in ("ours.txt", "optuna.txt"):
+    for line in open(os.path.join(sys.argv[1], f)):
+        m = re.match(r"(\S+)\s+(\S+)\s+true_gap_mean=(\S+) true_gap_p90=(\S+) crowned_flat=(\d+) never_below_flat=(\d+)", line)
+        if m: rows.append(m.groups())
+print(open(os.path.join(sys.argv[1], "ours.txt")).readline().strip())
+print(open(os.path.join(sys.argv[1], "optuna.txt")).readline().strip())
+print()
+print("true gap to the optimum of the crowned configuration (lower is better): mean / 90th percentile; seeds crowned in the flat region / that never tried below it")
+print("| objective | sampler | mean | p90 | crowned flat | never below flat |")
+print("|---|---|---|---|---|---|")
+for fn in dict.fromkeys(r[0] for r in rows):
+    for r in rows:
+        if r[0] == fn:
+            print(f"| {fn} | {r[1]} | {float(r[2]):.3f} | {float(r[3]):.3f} | {r[4]} | {r[5]} |")
+PY
+  exit 0
+fi
 echo "measuring: rltune (random, bayesian, tpe), then Optuna (random, tpe, tpe-multivariate); $trials trials x $seeds seeds" >&2
 $bench --trials "$trials" --seeds "$seeds" --samplers random,bayesian,tpe > "$out/ours.txt"
 /usr/bin/python3 "$shared/optuna_anchor.py" --trials "$trials" --seeds "$seeds" 2>/dev/null > "$out/optuna.txt"
