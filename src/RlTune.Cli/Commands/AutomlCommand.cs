@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlTune.Cli.Display;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -59,7 +60,9 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? EnvOverrides { get; init; }
         [CommandOption("--trainer-command <TEMPLATE>"), Description("External trainer with {config}, {run_dir}, {trial}, {seed}.")]
         public string? TrainerCommand { get; init; }
-        [CommandOption("--objective <METRIC>"), Description("Metric to optimise (default: the navigation1 score), read from the trial's RUN_DIR/metrics.json (flat name -> number), else from its TensorBoard scalars (skrl's tags, the mean of the last 20% of entries).")]
+        [CommandOption("--metric-map <METRIC=SOURCE>"), Description("Read a score input from another TensorBoard tag or metrics.json key, optionally signed or scaled: 'termination_rate=metrics / fall_rate (mean)', 'termination_rate=-0.01*Reward Instant / termination (mean)'. Repeatable.")]
+        public string[]? MetricMap { get; init; }
+        [CommandOption("--objective <METRIC>"), Description("Metric to optimise (default: the navigation1 score), read from the trial's RUN_DIR/metrics.json (flat name -> number), else from its TensorBoard scalars (skrl's tags, the mean of the last fifth of the entries), or as --metric-map says.")]
         public string? Objective { get; init; }
         [CommandOption("--direction <DIR>"), Description("minimize or maximize (with --objective).")]
         public string? Direction { get; init; }
@@ -177,6 +180,11 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.FreezePreprocessor, "freeze_preprocessor", "--freeze-preprocessor")) s = s with { FreezePreprocessor = true };
         if (Given(f.EnvOverrides, "env_overrides", "--env-overrides")) s = s with { EnvOverrides = ParseEnvOverrides(f.EnvOverrides!) };
         if (Given(f.TrainerCommand, "trainer_command", "--trainer-command")) s = s with { TrainerCommand = f.TrainerCommand };
+        if (Given(f.MetricMap, "metrics", MetricMapping.Flag))
+        {
+            var given = f.MetricMap!.Select(m => MetricMapping.Parse(m, MetricMapping.Flag)).ToList();
+            s = s with { MetricMap = s.MetricMap.Where(m => given.All(g => g.Metric != m.Metric)).Concat(given).ToList() };
+        }
         if (Given(f.Objective, "objective", "--objective")) s = s with { ObjectiveMetric = f.Objective };
         if (Given(f.Direction, "direction", "--direction")) s = s with { Direction = DirectionNames.Parse(f.Direction!, "--direction") };
         if (Given(f.Audit, "audit", "--audit")) s = s with { Audit = StudySettingsLoader.ParseAudit(f.Audit!) ?? throw new UserError($"--audit: '{f.Audit}' is not a policy; expected warn, skip or off.") };

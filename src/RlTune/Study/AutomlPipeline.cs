@@ -200,6 +200,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         return (builtIn, "rltune train-one (built-in)");
     }
 
+    private static TrialRunner Runner(StudySettings s, TrainerCommand command) => new(command) { MetricMap = s.MetricMap };
+
     private static int Threads(StudySettings s) => s.ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / s.Parallel);
 
     private Dictionary<string, string> ChildEnvironment(StudySettings s)
@@ -244,7 +246,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
             s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction), space);
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
-        var runner = new TrialRunner(command);
+        var runner = Runner(s, command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
         var pruner = s.BuildPrunerSettings() is { } ps ? new MedianPruner(c.Store, study.Id, ps, observer.Note) : null;
         if (pruner?.Settings.Metric == "reward" && space.Params.Any(p => p.Section == ParamSection.RewardWeights))
@@ -324,17 +326,17 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         using var deadline = c.Budget.DeadlineSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, c.Cancel);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
-        var result = await new TrialRunner(command).RunAsync(
-            new TrialRunRequest(configPath, runDir, runDir, best.Number, s.Seed, timeout.For(s.FullTrainSteps), ChildEnvironment(s)),
+        var result = await Runner(s, command).RunAsync(
+            new TrialRunRequest(configPath, runDir, runDir, best.Number, s.Seed, timeout.For(s.FullTrainSteps), ChildEnvironment(s), TerminationWeights.Of(config)),
             p => observer.TrialProgress(-1, s.Seed, p), linked.Token);
         FinalTraining final;
         if (!result.Succeeded)
             final = new FinalTraining(null, result.Metrics?.Values ?? new Dictionary<string, double>(), null, result.RunDir, result.Failure);
         else
         {
-            var score = c.Objective.Score(result.Metrics!.Values);
+            var score = c.Objective.Score(result.Metrics!);
             var checkpoint = ExportCheckpoint(result.RunDir, paths.StudyDir);
-            final = new FinalTraining(score.Score, result.Metrics.Values, checkpoint, result.RunDir, score.Failure);
+            final = new FinalTraining(score.Score, result.Metrics!.Values, checkpoint, result.RunDir, score.Failure);
         }
         c.Store.SetStudyAttr(study.Id, "final_status", final.Failure is null ? "done" : "failed: " + final.Failure);
         if (final.Score is { } sc) c.Store.SetStudyAttr(study.Id, "final_score", sc.ToString("R", CultureInfo.InvariantCulture));
@@ -465,14 +467,14 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             source = $"the defaults of {space.Id}";
         }
         var (command, trainerText) = Trainer(s);
-        // the built-in trainer and an external one are told the same in rl_overrides (MotrixLab's train_one ignores keys it does not use)
+        // the built-in trainer and an external one are told the same in rl_overrides (MotrixLab's train_one.py rejects these keys: docs/external-trainers.md)
         var extra = new Dictionary<string, object>(StringComparer.Ordinal) { ["eval_episodes"] = (long)s.EvalEpisodes };
         if (s.Checkpoint is not null) extra["eval_only"] = true;
         var steps = s.StepsPerTrial;
         var seeds = Enumerable.Range(s.Seed, s.SeedsPerTrial).ToList();
         var template = new TrialTemplate(s.Env, steps, seeds, s.NumEnvs, s.EnvOverrides, s.Checkpoint, s.FreezePreprocessor, extra);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
-        var runner = new TrialRunner(command);
+        var runner = Runner(s, command);
         var runs = new List<Dictionary<string, object?>>();
         var scores = new List<double>();
         var metrics = new List<IReadOnlyDictionary<string, double>>();
@@ -486,9 +488,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             var config = TrialConfigs.Build(space, parameters, template, seed, study.Name, null, $"{study.Name}_eval_seed_{seed}", runDir);
             var configPath = Path.Combine(paths.ConfigsDir, $"eval_seed_{seed.ToString(CultureInfo.InvariantCulture)}.json");
             config.Save(configPath);
-            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(steps), ChildEnvironment(s)),
+            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(steps), ChildEnvironment(s), TerminationWeights.Of(config)),
                 p => observer.TrialProgress(0, seed, p), linked.Token);
-            var score = result.Succeeded ? c.Objective.Score(result.Metrics!.Values) : ScoreResult.Fail(result.Failure ?? "failed");
+            var score = result.Succeeded ? c.Objective.Score(result.Metrics!) : ScoreResult.Fail(result.Failure ?? "failed");
             if (score.Score is { } v)
             {
                 scores.Add(v);

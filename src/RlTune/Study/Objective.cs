@@ -1,5 +1,6 @@
 using System.Globalization;
 using RlTune.Search;
+using RlTune.Trials;
 
 namespace RlTune.Study;
 
@@ -15,11 +16,11 @@ public static class DirectionNames
     };
 }
 
-/// <summary>A trial's score from its metrics, or why there is none.</summary>
-public readonly record struct ScoreResult(double? Score, string? Failure)
+/// <summary>A trial's score from its metrics, or why there is none (<see cref="MissingMetric"/>: the input that was absent).</summary>
+public readonly record struct ScoreResult(double? Score, string? Failure, string? MissingMetric = null)
 {
     public static ScoreResult Ok(double score) => new(score, null);
-    public static ScoreResult Fail(string why) => new(null, why);
+    public static ScoreResult Fail(string why, string? missingMetric = null) => new(null, why, missingMetric);
 }
 
 /// <summary>Turns one run's metrics into the number the search optimises.</summary>
@@ -29,12 +30,19 @@ public abstract record Objective
     public abstract string Describe();
     public abstract ScoreResult Score(IReadOnlyDictionary<string, double> metrics);
 
+    /// <summary>Scores a run's metrics; a missing input is explained with what the trainer wrote and the flag that maps it.</summary>
+    public ScoreResult Score(TrialMetrics metrics)
+    {
+        var result = Score(metrics.Values);
+        return result.MissingMetric is { } missing ? result with { Failure = metrics.DescribeMissing(missing) } : result;
+    }
+
     /// <summary>True when <paramref name="a"/> is a better score than <paramref name="b"/>.</summary>
     public bool IsBetter(double a, double b) => Direction == ObjectiveDirection.Maximize ? a > b : a < b;
 
     protected static ScoreResult Need(IReadOnlyDictionary<string, double> metrics, string name, out double value)
     {
-        if (!metrics.TryGetValue(name, out value)) return ScoreResult.Fail($"no metric '{name}' in the trial's metrics");
+        if (!metrics.TryGetValue(name, out value)) return ScoreResult.Fail($"no metric '{name}' in the trial's metrics", name);
         return double.IsFinite(value) ? ScoreResult.Ok(value) : ScoreResult.Fail($"metric '{name}' is {value.ToString(CultureInfo.InvariantCulture)}");
     }
 }

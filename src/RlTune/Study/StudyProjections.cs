@@ -30,10 +30,10 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             store.SetStudyAttr(study.Id, "elapsed_seconds", budget.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
             var attrs = store.GetStudyAttrs(study.Id);
             if (trialNumber is { } n && trials.FirstOrDefault(t => t.Number == n) is { } trial)
-                AtomicFile.WriteAllText(paths.TrialSummaryFile(n), Yaml.Serialize(TrialSummary(trial)));
+                AtomicFile.WriteAllText(paths.TrialSummaryFile(n), Yaml.Serialize(TrialSummary(trial, attrs)));
             else if (trialNumber is null)
                 foreach (var t in trials.Where(t => t.State.IsFinished() && !File.Exists(paths.TrialSummaryFile(t.Number))))
-                    AtomicFile.WriteAllText(paths.TrialSummaryFile(t.Number), Yaml.Serialize(TrialSummary(t)));
+                    AtomicFile.WriteAllText(paths.TrialSummaryFile(t.Number), Yaml.Serialize(TrialSummary(t, attrs)));
             AtomicFile.WriteAllText(paths.StateFile, Yaml.Serialize(State(trials, attrs)));
             AtomicFile.WriteAllText(paths.IndexFile, Yaml.Serialize(Index(trials)));
             AtomicFile.WriteAllText(paths.ReportFile, Report(trials, attrs));
@@ -119,8 +119,9 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         }).ToList(),
     };
 
-    private Dictionary<string, object?> TrialSummary(TrialRecord t)
+    private Dictionary<string, object?> TrialSummary(TrialRecord t, IReadOnlyDictionary<string, string> attrs)
     {
+        var notes = TrialNotes.GetMetricNotes(attrs, t.Number);
         var audit = AuditNote(t);
         return new Dictionary<string, object?>
         {
@@ -135,6 +136,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["ended_at"] = t.EndedAt?.ToString("O", CultureInfo.InvariantCulture),
             ["params"] = ParamsForYaml(t.Params),
             ["metrics"] = t.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)kv.Value),
+            ["derived_metrics"] = notes.Count > 0 ? notes : null,
             ["reward_budget_audit"] = audit?.Message,
             ["seeds"] = t.SeedRuns.Select(s => new Dictionary<string, object?>
             {
@@ -192,7 +194,10 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             sb.Append("\n| parameter | value |\n|---|---|\n");
             foreach (var (k, v) in best.Trial.Params.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(V(v)).Append(" |\n");
             sb.Append("\n| metric (mean over seeds) | value |\n|---|---|\n");
-            foreach (var (k, v) in best.Config.MeanMetrics().OrderBy(kv => kv.Key, StringComparer.Ordinal)) sb.Append("| ").Append(k).Append(" | ").Append(F(v)).Append(" |\n");
+            var notes = TrialNotes.GetMetricNotes(attrs, best.Trial.Number);
+            foreach (var (k, v) in best.Config.MeanMetrics().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                sb.Append("| ").Append(k).Append(" | ").Append(F(v)).Append(notes.ContainsKey(k) ? " (derived)" : "").Append(" |\n");
+            foreach (var (k, how) in notes) sb.Append("\n").Append(k).Append(": ").Append(how).Append('\n');
         }
 
         var ranked = trials.Where(t => t.State == TrialState.Complete && t.Score is not null)

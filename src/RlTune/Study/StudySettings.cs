@@ -100,6 +100,8 @@ public sealed record StudySettings
     public JsonObject EnvOverrides { get; init; } = [];
     /// <summary>Trainer command template; null = the built-in <c>rltune train-one --config {config}</c>.</summary>
     public string? TrainerCommand { get; init; }
+    /// <summary>Score inputs read from other TensorBoard tags or metrics.json keys (<c>--metric-map</c>, YAML <c>metrics:</c>).</summary>
+    public IReadOnlyList<Trials.MetricMapping> MetricMap { get; init; } = [];
     /// <summary>A metric name, or null for the navigation1 score.</summary>
     public string? ObjectiveMetric { get; init; }
     public ObjectiveDirection? Direction { get; init; }
@@ -228,12 +230,14 @@ public sealed record StudySettings
         if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), "checkpoint", $"'{Checkpoint}' does not exist.");
         foreach (var f in SeedConfigs) Require(File.Exists(f), "seed_configs", $"file '{f}' does not exist.");
         if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(names["trainer_command"]);
-        else if (ObjectiveMetric is { } metric && metric != "navigation1" && Envs.EnvRegistry.Names.Contains(Env))
+        else if (ObjectiveMetric is { } metric && metric != "navigation1" && Envs.EnvRegistry.Names.Contains(Env) && MetricMap.All(m => m.Metric != metric))
         {
             using var env = Envs.EnvRegistry.Create(Env, new Envs.EnvOptions(1));
             var written = Learning.TrainingRun.MetricNames(env);
             Require(written.Contains(metric), "objective", $"the built-in trainer writes no metric '{metric}' for {Env}; it writes {string.Join(", ", written)}.");
         }
+        if (MetricMap.GroupBy(m => m.Metric).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new UserError($"{names["metrics"]}: {twice.Key} is mapped {twice.Count()} times; map each metric once.");
         if (Direction == ObjectiveDirection.Minimize && ObjectiveMetric is null or "navigation1")
             throw new UserError($"{names["direction"]}: the navigation1 score is maximised; minimise a metric instead with {(names.ByFlag("direction") ? "--objective METRIC" : "objective: METRIC")}.");
         return this;

@@ -19,6 +19,7 @@ public static class StudySettingsLoader
         "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
+        "metrics",
     ];
 
     public static StudySettings Load(string path)
@@ -92,6 +93,7 @@ public static class StudySettingsLoader
                 "pruner" => ReadPruner(s, value, r),
                 "timeout" => ReadTimeout(s, value, r),
                 "logging" => ReadLogging(s, value, r),
+                "metrics" => s with { MetricMap = ReadMetricMap(value, r) },
                 _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
             };
         }
@@ -201,6 +203,36 @@ public static class StudySettingsLoader
         return s;
     }
 
+    /// <summary><c>metrics:</c> metric name to a source ("TAG", "-TAG", "SCALE*TAG") or to a mapping with source and scale.</summary>
+    private static List<Trials.MetricMapping> ReadMetricMap(YamlNode value, Reader r)
+    {
+        var map = new List<Trials.MetricMapping>();
+        foreach (var (metric, v) in r.Map(value, "metrics"))
+        {
+            var field = "metrics." + metric;
+            if (v is YamlScalarNode)
+            {
+                var text = r.String(v, field);
+                map.Add(r.Wrap(v, () => Trials.MetricMapping.Parse($"{metric}={text}", field)));
+                continue;
+            }
+            string? source = null;
+            var scale = 1.0;
+            foreach (var (k, x) in r.Map(v, field))
+            {
+                switch (k)
+                {
+                    case "source": source = r.String(x, field + ".source"); break;
+                    case "scale": scale = r.Double(x, field + ".scale"); break;
+                    default: throw r.Error(x, $"{field}.{k}", "unknown setting; expected source or scale");
+                }
+            }
+            if (source is null) throw r.Error(v, field, "expected a source: a TensorBoard tag or a metrics.json key");
+            map.Add(r.Wrap(v, () => Trials.MetricMapping.From(metric, source, scale, field)));
+        }
+        return map;
+    }
+
     private static StudySettings ReadTimeout(StudySettings s, YamlNode value, Reader r)
     {
         foreach (var (k, v) in r.Map(value, "timeout"))
@@ -227,6 +259,19 @@ public static class StudySettingsLoader
     private sealed class Reader(string source, string baseDir)
     {
         public UserError Error(YamlNode node, string field, string what) => new($"{source}:{node.Start.Line}: {field}: {what}.");
+
+        /// <summary>Runs a check that names the field itself, prefixing its message with this file and the node's line.</summary>
+        public T Wrap<T>(YamlNode node, Func<T> check)
+        {
+            try
+            {
+                return check();
+            }
+            catch (UserError e)
+            {
+                throw new UserError($"{source}:{node.Start.Line}: {e.Message}");
+            }
+        }
 
         private string Show(YamlNode node) => node is YamlScalarNode s ? $"'{s.Value}'" : node.NodeType.ToString().ToLowerInvariant();
 

@@ -75,7 +75,7 @@ public sealed class TrialExecutor(
             var configPath = paths.ConfigFile(trial.Number, seed);
             config.Save(configPath);
             observer.TrialStarted(trial.Number, seed, trial.Params);
-            var request = new TrialRunRequest(configPath, runDir, runDir, trial.Number, seed, timeout.For(template.Steps), childEnvironment);
+            var request = new TrialRunRequest(configPath, runDir, runDir, trial.Number, seed, timeout.For(template.Steps), childEnvironment, TerminationWeights.Of(config));
             using var prune = new CancellationTokenSource();
             using var seedStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, prune.Token);
             var pruning = pruner?.Start(trial.Number, seed);
@@ -120,14 +120,15 @@ public sealed class TrialExecutor(
             }
             double? score = null;
             string? error = result.Failure;
+            if (result.Metrics is { Notes.Count: > 0 } read) TrialNotes.SetMetricNotes(store, study.Id, trial.Number, read.Notes);
             if (result.Succeeded)
             {
-                var s = objective.Score(result.Metrics!.Values);
+                var s = objective.Score(result.Metrics!);
                 if (s.Score is { } v && double.IsFinite(v))
                 {
                     score = v;
                     scores.Add(v);
-                    metrics.Add(result.Metrics.Values);
+                    metrics.Add(result.Metrics!.Values);
                 }
                 else error = s.Failure ?? $"the score is {s.Score}";
             }

@@ -38,9 +38,10 @@ public sealed record TrialRunResult(
     public bool Succeeded => Outcome == TrialRunOutcome.Completed;
 }
 
-/// <summary>One run to make: the config (already written to <see cref="ConfigPath"/>), where logs go, and its limits.</summary>
+/// <summary>One run to make: the config (already written to <see cref="ConfigPath"/>), where logs go, and its limits.
+/// <see cref="Termination"/> is the weight of the run's termination penalty, for MotrixLab's termination convention.</summary>
 public sealed record TrialRunRequest(string ConfigPath, string RunDir, string LogDir, int Trial, int Seed, TimeSpan Timeout,
-    IReadOnlyDictionary<string, string>? Environment = null);
+    IReadOnlyDictionary<string, string>? Environment = null, TerminationWeight? Termination = null);
 
 /// <summary>
 /// How long a trial may take: a fixed allowance for start-up and evaluation plus its steps at a
@@ -67,6 +68,9 @@ public sealed partial class TrialRunner(TrainerCommand command)
     public const string PidFile = "trainer.pid";
 
     public TrainerCommand Command { get; } = command;
+
+    /// <summary>The user's metric map (<c>--metric-map</c>), applied to every run's metrics.</summary>
+    public IReadOnlyList<MetricMapping> MetricMap { get; init; } = [];
 
     /// <summary>How long a trainer told to stop (SIGTERM to its process tree: a pruned, cancelled or timed-out trial) has to exit before the tree is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(5);
@@ -178,7 +182,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         TrialMetrics? metrics;
         try
         {
-            metrics = MetricsReader.Read(runDir);
+            metrics = MetricsReader.Read(runDir, MetricMap, request.Termination);
         }
         catch (UserError e)
         {
@@ -186,6 +190,8 @@ public sealed partial class TrialRunner(TrainerCommand command)
         }
         if (metrics is null)
             return Result(TrialRunOutcome.NoMetrics, $"no metrics: the trainer exited 0 but left neither {MetricsReader.MetricsFileName} nor TensorBoard scalars in {runDir}");
+        if (metrics.MapProblem is { } unmapped)
+            return Result(TrialRunOutcome.NoMetrics, $"{unmapped}; the trainer wrote {metrics.Written()}", metrics);
         if (metrics.TrainerError is { } err)
             return Result(TrialRunOutcome.TrainerReportedError, $"the trainer reported: {Truncate(err, 300)}", metrics);
         var nonFinite = metrics.Values.Where(kv => !double.IsFinite(kv.Value)).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();

@@ -177,6 +177,10 @@ public sealed class AuditAndSettingsTests : IDisposable
     [InlineData("hp_trials: [3", "study.yaml:2: not valid YAML")]
     [InlineData("pruner: mean", "study.yaml:1: pruner: expected none or median.")]
     [InlineData("pruner: { kind: median, patience: 3 }", "study.yaml:1: pruner.patience: unknown setting; expected kind, metric, warmup_trials or warmup_steps.")]
+    [InlineData("metrics:\n  termination_rate: \"0*x\"", "study.yaml:2: metrics.termination_rate: 'termination_rate=0*x' scales by 0; expected a finite number other than 0 before '*'.")]
+    [InlineData("metrics:\n  termination_rate: { scale: 2 }", "study.yaml:2: metrics.termination_rate: expected a source: a TensorBoard tag or a metrics.json key.")]
+    [InlineData("metrics:\n  termination_rate: { source: x, sign: -1 }", "study.yaml:2: metrics.termination_rate.sign: unknown setting; expected source or scale.")]
+    [InlineData("metrics: [a]", "study.yaml:1: metrics: expected a mapping")]
     public void BadStudyYamlGivesOneSentenceWithLine(string yaml, string expected)
     {
         var e = Assert.Throws<UserError>(() => StudySettingsLoader.Parse(yaml, "study.yaml", "/base"));

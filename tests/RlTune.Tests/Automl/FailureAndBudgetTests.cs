@@ -38,7 +38,9 @@ public sealed class FailureAndBudgetTests : IDisposable
     public async Task MissingObjectiveMetricFailsTheTrial()
     {
         await AutomlHarness.Run(_h.Settings() with { HpTrials = 1, ObjectiveMetric = "nope" });
-        Assert.Equal("no metric 'nope' in the trial's metrics", Assert.Single(_h.Read().Trials).Error);
+        var error = Assert.Single(_h.Read().Trials).Error!;
+        Assert.StartsWith("no metric 'nope' in the trial's metrics; the trainer wrote metrics episode_length_mean, episode_reward_mean, seed, steps, success_rate, termination_rate, value, warm_start in ", error);
+        Assert.EndsWith("metrics.json; map one to it with --metric-map 'nope=TAG_OR_KEY' (study YAML: metrics:)", error);
     }
 
     [Fact]

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using RlTune.Storage;
+
+namespace RlTune.Study;
+
+/// <summary>
+/// Facts about one trial that the store has no column for (which device ran it, how a metric was
+/// derived), kept as study attributes named <c>trial.N.KIND</c> so every worker, <c>status</c> and the
+/// projections read them alike.
+/// </summary>
+public static class TrialNotes
+{
+    /// <summary>The device (CUDA_VISIBLE_DEVICES value) the trial ran on.</summary>
+    public const string Device = "device";
+
+    /// <summary>JSON object of metric name to how it was obtained (mapped by the metric map, or derived).</summary>
+    public const string MetricNotes = "metric_notes";
+
+    public static void Set(IStudyStore store, long studyId, int trial, string kind, string value) => store.SetStudyAttr(studyId, Key(trial, kind), value);
+
+    public static string? Get(IReadOnlyDictionary<string, string> attrs, int trial, string kind) => attrs.GetValueOrDefault(Key(trial, kind));
+
+    public static void SetMetricNotes(IStudyStore store, long studyId, int trial, IReadOnlyDictionary<string, string> notes) =>
+        Set(store, studyId, trial, MetricNotes, JsonSerializer.Serialize(notes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary()));
+
+    /// <summary>The trial's metric notes, metric name to how it was obtained; empty when it has none.</summary>
+    public static IReadOnlyDictionary<string, string> GetMetricNotes(IReadOnlyDictionary<string, string> attrs, int trial)
+    {
+        if (Get(attrs, trial, MetricNotes) is not { } json) return new Dictionary<string, string>();
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+        }
+        catch (JsonException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+
+    private static string Key(int trial, string kind) => $"trial.{trial}.{kind}";
+}
