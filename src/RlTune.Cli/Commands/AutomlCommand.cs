@@ -76,6 +76,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? PrunerWarmupTrials { get; init; }
         [CommandOption("--pruner-warmup-steps <N>"), Description("Env steps a trial runs before it may be pruned (default 0).")]
         public long? PrunerWarmupSteps { get; init; }
+        [CommandOption("--fail-fast <N>"), Description("Stop when the first N trials all fail the same way and none completes (default 3; 0: never).")]
+        public int? FailFast { get; init; }
         [CommandOption("--eval-episodes <N>"), Description("Episodes of the evaluation (eval mode).")]
         public int? EvalEpisodes { get; init; }
         [CommandOption("--resume"), Description("Continue the study: completed trials are kept, interrupted ones run again.")]
@@ -103,8 +105,11 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
             result = await Pipeline(observer).RunAsync(stop.Token);
         }
         Print(result, flags.Json);
-        return stop.Requested ? 130 : 0;
+        return ExitCode(result, stop.Requested);
     }
+
+    /// <summary>130 when interrupted; 1 when nothing completed (a study of failures is no success); else 0.</summary>
+    public static int ExitCode(AutomlResult r, bool interrupted) => interrupted ? 130 : r.Counts.Complete == 0 ? 1 : 0;
 
     private static void Print(AutomlResult r, bool json)
     {
@@ -113,7 +118,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 study = r.Study, stop_reason = r.StopReason, study_dir = r.StudyDir, report = r.ReportFile, html_report = r.HtmlReport,
-                best_summary = r.BestSummary, best_score = r.BestScore,
+                best_summary = r.BestSummary, best_score = r.BestScore, complete = r.Counts.Complete, failed = r.Counts.Failed, pruned = r.Counts.Pruned,
             }));
             return;
         }
@@ -122,6 +127,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         Console.WriteLine($"results: {r.StudyDir}");
         Console.WriteLine($"report:  {r.ReportFile}");
         if (r.HtmlReport is { } html) Console.WriteLine($"open in a browser: {html}");
+        Console.WriteLine(r.Counts);
     }
 
     /// <summary>
@@ -192,6 +198,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.PruningMetric, "pruner.metric", "--pruning-metric")) s = s with { PruningMetric = f.PruningMetric };
         if (Given(f.PrunerWarmupTrials, "pruner.warmup_trials", "--pruner-warmup-trials")) s = s with { PrunerWarmupTrials = f.PrunerWarmupTrials!.Value };
         if (Given(f.PrunerWarmupSteps, "pruner.warmup_steps", "--pruner-warmup-steps")) s = s with { PrunerWarmupSteps = f.PrunerWarmupSteps!.Value };
+        if (Given(f.FailFast, "fail_fast", "--fail-fast")) s = s with { FailFastTrials = f.FailFast!.Value };
         if (Given(f.EvalEpisodes, "eval_episodes", "--eval-episodes")) s = s with { EvalEpisodes = f.EvalEpisodes!.Value };
         if (Given(f.Output, "output", "--output")) s = s with { Output = f.Output! };
         if (Given(f.Storage, "storage", "--storage")) s = s with { Storage = f.Storage };

@@ -44,13 +44,18 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
         };
         var result = await pipeline.JoinAsync(stop.Token);
         if (f.Json)
-            Console.WriteLine(JsonSerializer.Serialize(new { study = result.Study, stop_reason = result.StopReason, study_dir = result.StudyDir, best_score = result.BestScore }));
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                study = result.Study, stop_reason = result.StopReason, study_dir = result.StudyDir, best_score = result.BestScore,
+                complete = result.Counts.Complete, failed = result.Counts.Failed, pruned = result.Counts.Pruned,
+            }));
         else
         {
             Console.WriteLine($"worker on study {result.Study} stopped: {result.StopReason}");
             if (result.BestScore is { } b) Console.WriteLine($"best score so far {b.ToString("G5", CultureInfo.InvariantCulture)}");
+            Console.WriteLine(result.Counts);
         }
-        return stop.Requested ? 130 : 0;
+        return AutomlCommand.ExitCode(result, stop.Requested);
     }
 
     private static string Describe(string? storage, string output) =>

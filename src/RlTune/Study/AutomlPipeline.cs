@@ -8,8 +8,23 @@ using RlTune.Trials;
 
 namespace RlTune.Study;
 
-/// <summary>How an automl run ended: the study, why it stopped, and where its files are.</summary>
-public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore, string? HtmlReport = null);
+/// <summary>How an automl run ended: the study, why it stopped, where its files are, and how many of its runs ended how.</summary>
+public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore, string? HtmlReport = null)
+{
+    public TrialCounts Counts { get; init; } = new(0, 0, 0);
+}
+
+/// <summary>Trials (eval: evaluation runs) that completed, failed and were pruned; a study with none complete did not succeed.</summary>
+public sealed record TrialCounts(int Complete, int Failed, int Pruned, string Noun = "trials")
+{
+    public static TrialCounts Of(IEnumerable<TrialRecord> trials)
+    {
+        var list = trials.Where(t => t.Origin != SearchLoop.AuditSkipOrigin).ToList();
+        return new(list.Count(t => t.State == TrialState.Complete), list.Count(t => t.State == TrialState.Failed), list.Count(t => t.State == TrialState.Pruned));
+    }
+
+    public override string ToString() => $"{Noun}: {Complete} complete, {Failed} failed, {Pruned} pruned";
+}
 
 /// <summary>The outcome of a full training of one configuration (a stage's final run).</summary>
 public sealed record FinalTraining(double? Score, IReadOnlyDictionary<string, double> Metrics, string? Checkpoint, string RunDir, string? Failure);
@@ -162,7 +177,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             observer.Note($"analysis report not written: {e.Message}");
         }
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
-            best is null ? null : projections.Paths.TrialSummaryFile(best.Trial.Number), best?.Config.Aggregate?.Mean, html);
+            best is null ? null : projections.Paths.TrialSummaryFile(best.Trial.Number), best?.Config.Aggregate?.Mean, html) { Counts = TrialCounts.Of(c.Store.GetTrials(study.Id)) };
     }
 
     /// <summary>
@@ -256,7 +271,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
             targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale,
-            Intensification.For(s, c.Objective.Direction), SelectionRule.Of(s, c.Objective.Direction));
+            Intensification.For(s, c.Objective.Direction), SelectionRule.Of(s, c.Objective.Direction), s.FailFastTrials);
         observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", targetTrials, c.Budget);
         var loop = new SearchLoop(round);
         string reason;
@@ -433,7 +448,10 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         }
         if (warmStart is not null) c.Store.SetStudyAttr(parent.Id, "final_checkpoint", warmStart);
         parentProjections.Refresh("stopped", reason);
-        return new AutomlResult(parent.Name, reason, paths.StudyDir, paths.ReportFile, null, null);
+        return new AutomlResult(parent.Name, reason, paths.StudyDir, paths.ReportFile, null, null)
+        {
+            Counts = TrialCounts.Of(c.Store.ListStudies().Where(x => x.Name.StartsWith(parent.Name + "-stage", StringComparison.Ordinal)).SelectMany(x => c.Store.GetTrials(x.Id))),
+        };
     }
 
     // ---------------------------------------------------------------- eval
@@ -528,6 +546,6 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             : agg is { } a ? $"evaluated over {a.Count} of {seeds.Count} seeds: score {a.Mean.ToString("G4", CultureInfo.InvariantCulture)} ± {a.Std.ToString("G3", CultureInfo.InvariantCulture)}"
             : "every evaluation run failed";
         c.Store.SetStudyAttr(study.Id, "eval_result", reason);
-        return new AutomlResult(study.Name, reason, paths.StudyDir, file, null, agg?.Mean);
+        return new AutomlResult(study.Name, reason, paths.StudyDir, file, null, agg?.Mean) { Counts = new TrialCounts(scores.Count, runs.Count - scores.Count, 0, "eval runs") };
     }
 }

@@ -31,7 +31,9 @@ public sealed record SearchRound(
     /// <summary>Extra seeds for promising configurations before the sampler is asked (null: none).</summary>
     Intensification? Intensify = null,
     /// <summary>How the best configuration is chosen (null: the best mean over seeds).</summary>
-    SelectionRule? Selection = null);
+    SelectionRule? Selection = null,
+    /// <summary>The study stops when this run's first this-many trials all fail the same way (0: never).</summary>
+    int FailFastTrials = 3);
 
 /// <summary>
 /// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
@@ -39,7 +41,7 @@ public sealed record SearchRound(
 /// until the target number of trials is reached, the grid is exhausted, the budget ends or the
 /// user interrupts. Returns why it stopped.
 /// </summary>
-public sealed class SearchLoop(SearchRound round)
+public sealed partial class SearchLoop(SearchRound round)
 {
     public const string AuditSkipOrigin = "audit-skip";
     private const int MaxConsecutiveAuditSkips = 50;
@@ -51,6 +53,7 @@ public sealed class SearchLoop(SearchRound round)
     private DateTime _nextStaleCheck = DateTime.MinValue;
     private static readonly TimeSpan OthersPoll = TimeSpan.FromSeconds(1);
     private int _startFailuresInARow;
+    private readonly List<TrialFinish> _firstFinished = [];
 
     public async Task<string> RunAsync(CancellationToken cancel)
     {
@@ -110,6 +113,7 @@ public sealed class SearchLoop(SearchRound round)
                     Stop($"the trainer could not be started {MaxStartFailuresInARow} times in a row ({err}); check --trainer-command");
             }
             else Interlocked.Exchange(ref _startFailuresInARow, 0);
+            FailFast(finish);
             var record = r.Store.GetTrial(r.Study.Id, trial.Number) ?? trial;
             r.Observer.TrialFinished(record, IsBest(record));
             r.Projections.Refresh("running", null, record.Number);
@@ -117,6 +121,32 @@ public sealed class SearchLoop(SearchRound round)
         if (hardStop.IsCancellationRequested && !cancel.IsCancellationRequested)
             Stop($"hard stop at the budget limit of {Hours(r.Budget.Limit)} h");
     }
+
+    /// <summary>
+    /// Stops the study when this run's first <see cref="SearchRound.FailFastTrials"/> finished trials all
+    /// failed for the same reason (the same sentence but for numbers and paths) and none completed:
+    /// a trainer that cannot produce a score should not burn the budget.
+    /// </summary>
+    private void FailFast(TrialFinish finish)
+    {
+        var n = round.FailFastTrials;
+        lock (_firstFinished)
+        {
+            if (n <= 0 || _firstFinished.Count >= n) return;
+            _firstFinished.Add(finish);
+            if (_firstFinished.Count < n || _firstFinished.Any(f => f.State != TrialState.Failed || f.Error is null)) return;
+            if (_firstFinished.Select(f => FailureKind(f.Error!)).Distinct().Count() != 1) return;
+        }
+        Stop($"fail-fast: the first {n} trials all failed the same way, none complete: {_firstFinished[0].Error}");
+    }
+
+    private static string FailureKind(string error) => Digits().Replace(PathLike().Replace(error, "PATH"), "N");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\S*[/\\]\S+")]
+    private static partial System.Text.RegularExpressions.Regex PathLike();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d+")]
+    private static partial System.Text.RegularExpressions.Regex Digits();
 
     private void Stop(string reason)
     {
@@ -151,7 +181,8 @@ public sealed class SearchLoop(SearchRound round)
             if (counted >= r.TargetTrials)
             {
                 if (OthersMayStillNeedHelp(history)) return null;
-                Stop($"completed: {r.TargetTrials} trials");
+                // "completed" only when a trial did: a study of failures must not read as a success
+                Stop(history.Any(t => t.State == TrialState.Complete) ? $"completed: {r.TargetTrials} trials" : $"all {r.TargetTrials} trials ended without a complete one");
                 return null;
             }
             if (r.Intensify?.Next(history) is { } extra)

@@ -125,6 +125,8 @@ public sealed record StudySettings
     public int PrunerWarmupTrials { get; init; } = 5;
     /// <summary>Env steps a trial runs before it may be pruned.</summary>
     public long PrunerWarmupSteps { get; init; }
+    /// <summary>Stop when the first this-many trials all fail the same way and none completes (0: never).</summary>
+    public int FailFastTrials { get; init; } = 3;
     public double TimeoutStartupSeconds { get; init; } = 120;
     public double TimeoutMinStepsPerSecond { get; init; } = 250;
     /// <summary>Seconds between a running trial's progress lines (at least every 10 s by default).</summary>
@@ -222,6 +224,7 @@ public sealed record StudySettings
         Require(PrunerWarmupSteps >= 0, "pruner.warmup_steps", $"expected 0 or more env steps, got {PrunerWarmupSteps}.");
         Require(PruningMetric is null || PruningMetric.Length > 0 && !PruningMetric.Any(char.IsWhiteSpace), "pruner.metric",
             $"'{PruningMetric}' is not one word; expected a NAME of the trainer's PROGRESS lines (NAME=value).");
+        Require(FailFastTrials >= 0, "fail_fast", $"expected 0 (never) or a number of trials, got {FailFastTrials}.");
         Require(TimeoutStartupSeconds > 0, "timeout.startup_seconds", $"expected a positive number of seconds, got {TimeoutStartupSeconds}.");
         Require(TimeoutMinStepsPerSecond > 0, "timeout.min_steps_per_second", $"expected a positive rate, got {TimeoutMinStepsPerSecond}.");
         Require(Space is null || Preset is null, "space", $"{names.Short("preset")} is given too; give a search space file or a preset, not both.");

@@ -19,7 +19,7 @@ public static class StudySettingsLoader
         "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
-        "metrics",
+        "metrics", "fail_fast",
     ];
 
     public static StudySettings Load(string path)
@@ -94,6 +94,7 @@ public static class StudySettingsLoader
                 "timeout" => ReadTimeout(s, value, r),
                 "logging" => ReadLogging(s, value, r),
                 "metrics" => s with { MetricMap = ReadMetricMap(value, r) },
+                "fail_fast" => s with { FailFastTrials = r.Int(value, key, 0) },
                 _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
             };
         }

@@ -11,8 +11,9 @@ public sealed class FailureAndBudgetTests : IDisposable
     [Fact]
     public async Task CrashingTrainerFailsEachTrialWithItsReasonAndTheStudyGoesOn()
     {
-        var r = await AutomlHarness.Run(_h.Settings("crash") with { HpTrials = 3 });
-        Assert.Equal("completed: 3 trials", r.StopReason);
+        var r = await AutomlHarness.Run(_h.Settings("crash") with { HpTrials = 3, FailFastTrials = 0 });
+        Assert.Equal("all 3 trials ended without a complete one", r.StopReason);   // never "completed"
+        Assert.Equal(new TrialCounts(0, 3, 0), r.Counts);
         Assert.Null(r.BestScore);
         var trials = _h.Read().Trials;
         Assert.Equal(3, trials.Count);
@@ -22,6 +23,26 @@ public sealed class FailureAndBudgetTests : IDisposable
             Assert.Equal("crashed with exit code 3: Traceback: something broke in the trainer", t.Error);
         });
         Assert.Contains("- trial 2 (failed): crashed with exit code 3", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+    }
+
+    [Fact]
+    public async Task FailFastStopsAStudyWhoseFirstTrialsAllFailTheSameWay()
+    {
+        var r = await AutomlHarness.Run(_h.Settings("crash") with { HpTrials = 10 });
+        Assert.Equal("fail-fast: the first 3 trials all failed the same way, none complete: crashed with exit code 3: Traceback: something broke in the trainer", r.StopReason);
+        Assert.Equal(new TrialCounts(0, 3, 0), r.Counts);
+        Assert.Equal(3, _h.Read().Trials.Count);
+        Assert.Contains("stop_reason: 'fail-fast: the first 3 trials all failed the same way", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
+
+        // the same reason but for the run dir in it ("no metrics ... in DIR") counts as the same
+        var n = await AutomlHarness.Run(_h.Settings("nothing", study: "n") with { HpTrials = 10, FailFastTrials = 2 });
+        Assert.StartsWith("fail-fast: the first 2 trials all failed the same way, none complete: no metrics: the trainer exited 0 but left neither metrics.json nor TensorBoard scalars in ", n.StopReason);
+        Assert.Equal(2, _h.Read("n").Trials.Count);
+
+        // a trial that completes among the first ones: the study goes on to its target
+        var ok = await AutomlHarness.Run(_h.Settings("metrics", study: "ok") with { HpTrials = 4 });
+        Assert.Equal("completed: 4 trials", ok.StopReason);
+        Assert.Equal(new TrialCounts(4, 0, 0), ok.Counts);
     }
 
     [Theory]

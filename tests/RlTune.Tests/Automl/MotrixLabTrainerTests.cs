@@ -39,6 +39,7 @@ public sealed class MotrixLabTrainerTests : IDisposable
     {
         var (code, stdout, stderr) = _h.Cli(Automl("motrix", 8));
         Assert.True(code == 0, stdout + stderr);
+        Assert.Equal("trials: 8 complete, 0 failed, 0 pruned", stdout.TrimEnd().Split('\n')[^1]);
         var trials = _h.Read("motrix").Trials;
         Assert.Equal(8, trials.Count);
         Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
@@ -93,5 +94,21 @@ public sealed class MotrixLabTrainerTests : IDisposable
             Assert.Equal(TrialState.Complete, t.State);
             Assert.Equal(-4, t.Metrics["cost"], 5);
         });
+    }
+
+    [Fact]
+    public void ATrainerThatWritesNothingUsableStopsTheStudyAfterThreeTrialsWithExitCode1()
+    {
+        var (code, stdout, stderr) = _h.Cli(Automl("losses", 12, "losses"));
+        Assert.True(code == 1, stdout + stderr);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal("trials: 0 complete, 3 failed, 0 pruned", lines[^1]);
+        Assert.DoesNotContain("completed", stdout);
+        var stopped = Assert.Single(lines, l => l.StartsWith("study losses stopped: ", StringComparison.Ordinal));
+        Assert.Equal("study losses stopped: fail-fast: the first 3 trials all failed the same way, none complete: no metric 'success_rate' in the trial's metrics; "
+            + "the trainer wrote metrics policy_loss, value_loss from TensorBoard tags 'Loss / Policy loss', 'Loss / Value loss'; "
+            + "map one to it with --metric-map 'success_rate=TAG_OR_KEY' (study YAML: metrics:)", stopped);
+        Assert.Equal(3, _h.Read("losses").Trials.Count);
+        Assert.Contains("stop_reason: \"fail-fast: the first 3 trials", File.ReadAllText(Path.Combine(_h.Output, "losses", "state.yaml")));
     }
 }

@@ -18,9 +18,15 @@
   nothing      exits 0 without writing anything
   curve        a learning curve: 10 PROGRESS lines 0.1 s apart, success rising linearly to the
                params' success (score_params), 1 s more, then metrics as in `metrics`
+  device       fake_trainer.py device[@SECONDS] CONFIG RUN_DIR DEVICE LOCK_DIR PER_DEVICE VICTIM: a trainer on
+               a GPU. It takes one of the device's PER_DEVICE slots, an exclusive lock LOCK_DIR/DEVICE.K.lock
+               the kernel frees when the process dies however it dies (none free: the device is
+               overbooked), writes RUN_DIR/device.json (CUDA_VISIBLE_DEVICES, the {device} argument, the
+               slot, start and, when done, end), then sleeps SECONDS and writes metrics as in `metrics`;
+               trial VICTIM sleeps until killed.
 Every other mode prints two PROGRESS lines first.
 """
-import json, math, os, signal, subprocess, sys, time
+import fcntl, json, math, os, signal, subprocess, sys, time
 
 sys.dont_write_bytecode = True
 
@@ -41,11 +47,37 @@ def score_params(params):
             "episode_reward_mean": 10 * success, "episode_length_mean": 1000 - 500 * success}
 
 
+def hold_device(cfg, run_dir, metrics, seconds):
+    device_arg, lock_dir, per_device, victim = sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+    seen = os.environ.get("CUDA_VISIBLE_DEVICES")
+    held, slot = None, None
+    for k in range(per_device):
+        f = open(os.path.join(lock_dir, f"{seen}.{k}.lock"), "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held, slot = f, k
+            break
+        except BlockingIOError:
+            f.close()
+    record = {"trial": cfg.get("trial"), "cuda_visible_devices": seen, "device_arg": device_arg, "slot": slot,
+              "overbooked": held is None, "start": time.time(), "end": None}
+    write_json(os.path.join(run_dir, "device.json"), record)
+    if cfg.get("trial") == victim:
+        time.sleep(300)
+    time.sleep(seconds)
+    record["end"] = time.time()
+    write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    write_json(os.path.join(run_dir, "device.json"), record)
+
+
 def main():
     mode, cfg_path, run_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    seconds = 0.0
     if "@" in mode:
         mode, seconds = mode.split("@")
-        time.sleep(float(seconds))
+        seconds = float(seconds)
+    if mode != "device":  # a trainer on a device takes its time while it holds the device
+        time.sleep(seconds)
     with open(cfg_path) as f:
         cfg = json.load(f)
     steps = int(cfg.get("rl_overrides", {}).get("max_env_steps", 100))
@@ -110,6 +142,8 @@ def main():
         write_json(os.path.join(run_dir, "metrics.json"), {"error": "NaN in the policy loss at step 4096"})
     elif mode == "nothing":
         pass
+    elif mode == "device":
+        hold_device(cfg, run_dir, metrics, seconds)
     else:
         sys.exit("unknown mode " + mode)
 
