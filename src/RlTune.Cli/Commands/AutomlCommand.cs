@@ -58,7 +58,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public bool FreezePreprocessor { get; init; }
         [CommandOption("--env-overrides <JSON>"), Description("JSON object of env settings, e.g. '{\"spawn_ring\": [[2, 5]]}'.")]
         public string? EnvOverrides { get; init; }
-        [CommandOption("--trainer-command <TEMPLATE>"), Description("External trainer with {config}, {run_dir}, {trial}, {seed}.")]
+        [CommandOption("--trainer-command <TEMPLATE>"), Description("External trainer with {config}, {run_dir}, {trial}, {seed}, {device}.")]
         public string? TrainerCommand { get; init; }
         [CommandOption("--metric-map <METRIC=SOURCE>"), Description("Read a score input from another TensorBoard tag or metrics.json key, optionally signed or scaled: 'termination_rate=metrics / fall_rate (mean)', 'termination_rate=-0.01*Reward Instant / termination (mean)'. Repeatable.")]
         public string[]? MetricMap { get; init; }
@@ -179,6 +179,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.MaxSeedsPerConfig, "max_seeds_per_config", "--max-seeds-per-config")) s = s with { MaxSeedsPerConfig = f.MaxSeedsPerConfig!.Value };
         if (Given(f.MinSeedsForBest, "min_seeds_for_best", "--min-seeds-for-best")) s = s with { MinSeedsForBest = f.MinSeedsForBest };
         if (Given(f.Parallel, "parallel", "--parallel")) s = s with { Parallel = f.Parallel!.Value };
+        if (Given(f.Devices, "devices", "--devices")) s = s with { Devices = StudySettings.ParseDevices(f.Devices!.Split(','), "--devices") };
+        if (Given(f.TrialsPerDevice, "trials_per_device", "--trials-per-device")) s = s with { TrialsPerDevice = f.TrialsPerDevice!.Value };
         if (Given(f.ThreadsPerTrial, "threads_per_trial", "--threads-per-trial")) s = s with { ThreadsPerTrial = f.ThreadsPerTrial };
         if (Given(f.Seed, "seed", "--seed")) s = s with { Seed = f.Seed!.Value };
         if (Given(f.SeedConfigs, "seed_configs", "--seed-configs")) s = s with { SeedConfigs = f.SeedConfigs!.Concat(f.Extra).Select(Path.GetFullPath).ToList() };

@@ -94,6 +94,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             ["best_trials"] = best?.Config.Trials.Where(t => t.State == TrialState.Complete).Select(t => t.Number).ToList(),
             ["best_chosen_by"] = best?.How,
             ["best_params"] = best?.Trial.Params.ToDictionary(kv => kv.Key, kv => ParamValues.ToJson(kv.Value)?.ToJsonString()),
+            ["devices"] = TrialNotes.DeviceTrials(trials.Select(t => t.Number), attrs) is { Count: > 0 } byDevice ? byDevice : null,
         };
     }
 
@@ -127,8 +128,10 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         }
         foreach (var t in trials.Where(t => t.State == TrialState.Pruned))
             lines.Add($"pruned: trial {t.Number}: {t.Error ?? "-"}");
+        if (TrialNotes.DeviceTrials(trials.Select(t => t.Number), attrs) is { Count: > 0 } byDevice)
+            lines.Add("devices: " + string.Join("; ", byDevice.Select(kv => $"{kv.Key}: trials {string.Join(", ", kv.Value)}")));
         foreach (var t in trials.Where(t => t.State == TrialState.Running))
-            lines.Add($"running: trial {t.Number} on {t.WorkerId}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
+            lines.Add($"running: trial {t.Number} on {t.WorkerId}{(TrialNotes.Get(attrs, t.Number, TrialNotes.Device) is { } d ? $", device {d}" : "")}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -57,6 +57,10 @@ public class StudyRunOptions : StudyOptions
 {
     [CommandOption("--parallel <P>"), Description("Trials run at once as child processes (default 1).")]
     public int? Parallel { get; init; }
+    [CommandOption("--devices <LIST>"), Description("Devices for the trials, e.g. 0,1,2,3: each parallel slot owns one; its trainer gets CUDA_VISIBLE_DEVICES and {device} (default --parallel: devices x --trials-per-device).")]
+    public string? Devices { get; init; }
+    [CommandOption("--trials-per-device <N>"), Description("Trials that share one device at once (default 1).")]
+    public int? TrialsPerDevice { get; init; }
     [CommandOption("--threads-per-trial <T>"), Description("Threads each trainer may use (default: cores / parallel).")]
     public int? ThreadsPerTrial { get; init; }
     [CommandOption("--stale-after <SECONDS>"), Description("A running trial without a heartbeat for this long lost its worker (default 60).")]

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using RlTune.Cli.Display;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console.Cli;
 
 namespace RlTune.Cli.Commands;
@@ -30,10 +31,19 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
         {
             Output = output,
             Storage = f.Storage,
-            Parallel = f.Parallel ?? 1,
+            // this machine's devices, not the creator's: a worker elsewhere has GPUs of its own
+            Parallel = f.Parallel,
+            Devices = f.Devices is null ? [] : StudySettings.ParseDevices(f.Devices.Split(','), "--devices"),
+            TrialsPerDevice = f.TrialsPerDevice ?? 1,
             ThreadsPerTrial = f.ThreadsPerTrial,
             Resume = true,
         };
+        if (s.TrainerCommand is { } template && new TrainerCommand(template).UsesDevice && s.Devices.Count == 0)
+            throw new UserError($"--devices: study {f.Study}'s trainer command uses {{device}}; give this worker its devices, e.g. --devices 0,1.");
+        var names = new SettingNames($"the stored settings of study {f.Study}");
+        names.SetByFlag("parallel", "--parallel");
+        names.SetByFlag("trials_per_device", "--trials-per-device");
+        s = s.Validated(names);
 
         using var stop = new StopSignal(cancellationToken);
         var observer = new PlainStudyDisplay(f.Json ? Console.Error : Console.Out, s.ProgressIntervalSeconds);

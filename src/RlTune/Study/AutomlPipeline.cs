@@ -217,13 +217,13 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
 
     private static TrialRunner Runner(StudySettings s, TrainerCommand command) => new(command) { MetricMap = s.MetricMap };
 
-    private static int Threads(StudySettings s) => s.ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / s.Parallel);
+    private static int Threads(StudySettings s) => s.ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / s.EffectiveParallel);
 
     private Dictionary<string, string> ChildEnvironment(StudySettings s)
     {
         var threads = Threads(s);
-        if (s.Parallel * threads > Environment.ProcessorCount)
-            observer.Note($"{s.Parallel} parallel trials x {threads} threads exceed the {Environment.ProcessorCount} cores; trials will slow each other down");
+        if (s.EffectiveParallel * threads > Environment.ProcessorCount)
+            observer.Note($"{s.EffectiveParallel} parallel trials x {threads} threads exceed the {Environment.ProcessorCount} cores; trials will slow each other down");
         var t = threads.ToString(CultureInfo.InvariantCulture);
         return new Dictionary<string, string> { ["RLTUNE_THREADS"] = t, ["OMP_NUM_THREADS"] = t, ["OPENBLAS_NUM_THREADS"] = t, ["MKL_NUM_THREADS"] = t };
     }
@@ -258,8 +258,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         else c.Store.SetStudyAttr(study.Id, "audit_defaults", auditNote);
 
         var description = new StudyDescription(StudySettings.ModeText(s.Mode), c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, space.Id, s.Env,
-            trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
-            s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction), space);
+            trainerText, s.StepsPerTrial, s.SeedsPerTrial, s.EffectiveParallel, targetTrials, s.Audit.ToString().ToLowerInvariant(), audit, p => Rewards(p),
+            s.BuildPrunerSettings()?.Describe() ?? "none", IntensifyText(s), SelectionRule.Of(s, c.Objective.Direction), space)
+            { Devices = s.Devices, TrialsPerDevice = s.TrialsPerDevice };
         var projections = new StudyProjections(c.Store, study, paths, description, c.Budget);
         var runner = Runner(s, command);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
@@ -270,8 +271,8 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, warmupTrials: s.EffectiveWarmupTrials);
         var enqueued = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var round = new SearchRound(c.Store, study, space, sampler, executor, template, c.Budget, projections, observer, _workerId, s.Seed,
-            targetTrials, s.Parallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale,
-            Intensification.For(s, c.Objective.Direction), SelectionRule.Of(s, c.Objective.Direction), s.FailFastTrials);
+            targetTrials, s.EffectiveParallel, enqueued, audit, s.Audit, reserveSteps, StaleAfter, RequeueStale,
+            Intensification.For(s, c.Objective.Direction), SelectionRule.Of(s, c.Objective.Direction), s.FailFastTrials, s.Devices);
         observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", targetTrials, c.Budget);
         var loop = new SearchLoop(round);
         string reason;
@@ -342,7 +343,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, c.Cancel);
         var timeout = new TrialTimeout(TimeSpan.FromSeconds(s.TimeoutStartupSeconds), s.TimeoutMinStepsPerSecond);
         var result = await Runner(s, command).RunAsync(
-            new TrialRunRequest(configPath, runDir, runDir, best.Number, s.Seed, timeout.For(s.FullTrainSteps), ChildEnvironment(s), TerminationWeights.Of(config)),
+            new TrialRunRequest(configPath, runDir, runDir, best.Number, s.Seed, timeout.For(s.FullTrainSteps), ChildEnvironment(s), TerminationWeights.Of(config), s.Devices.FirstOrDefault()),
             p => observer.TrialProgress(-1, s.Seed, p), linked.Token);
         FinalTraining final;
         if (!result.Succeeded)
@@ -393,7 +394,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         StudyProjections? last = null;
         var parentProjections = new StudyProjections(c.Store, parent, paths,
             new StudyDescription("full", c.Objective.Describe(), c.Objective.Direction, s.SearchMethod, s.Space ?? s.Preset ?? s.DefaultPreset, s.Env,
-                s.TrainerCommand ?? "rltune train-one (built-in)", s.StepsPerTrial, s.SeedsPerTrial, s.Parallel, s.HpTrials, s.Audit.ToString().ToLowerInvariant(), null, null),
+                s.TrainerCommand ?? "rltune train-one (built-in)", s.StepsPerTrial, s.SeedsPerTrial, s.EffectiveParallel, s.HpTrials, s.Audit.ToString().ToLowerInvariant(), null, null),
             c.Budget);
         for (var i = 0; i < s.Stages.Count; i++)
         {
@@ -506,7 +507,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
             var config = TrialConfigs.Build(space, parameters, template, seed, study.Name, null, $"{study.Name}_eval_seed_{seed}", runDir);
             var configPath = Path.Combine(paths.ConfigsDir, $"eval_seed_{seed.ToString(CultureInfo.InvariantCulture)}.json");
             config.Save(configPath);
-            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(steps), ChildEnvironment(s), TerminationWeights.Of(config)),
+            var result = await runner.RunAsync(new TrialRunRequest(configPath, runDir, runDir, 0, seed, timeout.For(steps), ChildEnvironment(s), TerminationWeights.Of(config), s.Devices.FirstOrDefault()),
                 p => observer.TrialProgress(0, seed, p), linked.Token);
             var score = result.Succeeded ? c.Objective.Score(result.Metrics!) : ScoreResult.Fail(result.Failure ?? "failed");
             if (score.Score is { } v)

@@ -33,7 +33,9 @@ public sealed record SearchRound(
     /// <summary>How the best configuration is chosen (null: the best mean over seeds).</summary>
     SelectionRule? Selection = null,
     /// <summary>The study stops when this run's first this-many trials all fail the same way (0: never).</summary>
-    int FailFastTrials = 3);
+    int FailFastTrials = 3,
+    /// <summary>Devices the slots own: slot k runs its trials on device k mod the count, one trial at a time (none: no device).</summary>
+    IReadOnlyList<string>? Devices = null);
 
 /// <summary>
 /// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
@@ -65,14 +67,17 @@ public sealed partial class SearchLoop(SearchRound round)
         r.Projections.Refresh("running", null);
 
         using var deadline = r.Budget.DeadlineSource();
-        var slots = Enumerable.Range(0, r.Parallel).Select(_ => Task.Run(() => SlotAsync(deadline.Token, cancel), CancellationToken.None)).ToList();
+        // a slot owns its device and runs one trial at a time on it, so a trial's device is free (its process tree ended) before the slot's next trial takes it
+        var slots = Enumerable.Range(0, r.Parallel)
+            .Select(k => r.Devices is { Count: > 0 } devices ? devices[k % devices.Count] : null)
+            .Select(device => Task.Run(() => SlotAsync(device, deadline.Token, cancel), CancellationToken.None)).ToList();
         await Task.WhenAll(slots);
         var reason = cancel.IsCancellationRequested ? "interrupted by the user; resume with --resume" : _stopReason ?? "finished";
         r.Projections.Refresh("stopped", reason);
         return reason;
     }
 
-    private async Task SlotAsync(CancellationToken hardStop, CancellationToken cancel)
+    private async Task SlotAsync(string? device, CancellationToken hardStop, CancellationToken cancel)
     {
         var r = round;
         while (!cancel.IsCancellationRequested && !hardStop.IsCancellationRequested)
@@ -102,7 +107,7 @@ public sealed partial class SearchLoop(SearchRound round)
                 continue;
             }
 
-            var finish = await r.Executor.RunAsync(trial, r.Template, hardStop, cancel);
+            var finish = await r.Executor.RunAsync(trial, r.Template, hardStop, cancel, device);
             if (finish is null) continue; // interrupted (re-queued) or taken over by another worker
             r.Store.FinishTrial(r.Study.Id, trial.Number, finish.State, finish.Metrics, finish.Score, finish.ScoreStd, finish.Error);
             if (finish.State == TrialState.Complete)

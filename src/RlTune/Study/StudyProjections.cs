@@ -35,7 +35,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
                 foreach (var t in trials.Where(t => t.State.IsFinished() && !File.Exists(paths.TrialSummaryFile(t.Number))))
                     AtomicFile.WriteAllText(paths.TrialSummaryFile(t.Number), Yaml.Serialize(TrialSummary(t, attrs)));
             AtomicFile.WriteAllText(paths.StateFile, Yaml.Serialize(State(trials, attrs)));
-            AtomicFile.WriteAllText(paths.IndexFile, Yaml.Serialize(Index(trials)));
+            AtomicFile.WriteAllText(paths.IndexFile, Yaml.Serialize(Index(trials, attrs)));
             AtomicFile.WriteAllText(paths.ReportFile, Report(trials, attrs));
         }
     }
@@ -61,6 +61,8 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["steps_per_trial"] = description.StepsPerTrial,
             ["seeds_per_trial"] = description.SeedsPerTrial,
             ["parallel"] = description.Parallel,
+            ["devices"] = description.Devices.Count > 0 ? description.Devices.ToList() : null,
+            ["trials_per_device"] = description.Devices.Count > 0 ? description.TrialsPerDevice : null,
             ["target_trials"] = description.TargetTrials,
             ["pruner"] = description.Pruner,
             ["budget_hours"] = budget.Limit?.TotalHours,
@@ -103,13 +105,14 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         return state;
     }
 
-    private Dictionary<string, object?> Index(IReadOnlyList<TrialRecord> trials) => new()
+    private Dictionary<string, object?> Index(IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, string> attrs) => new()
     {
         ["study"] = study.Name,
         ["trials"] = trials.OrderBy(t => t.Number).Select(t => new Dictionary<string, object?>
         {
             ["number"] = t.Number,
             ["state"] = t.State.ToText(),
+            ["device"] = TrialNotes.Get(attrs, t.Number, TrialNotes.Device),
             ["score"] = t.Score,
             ["score_std"] = t.ScoreStd,
             ["origin"] = t.Origin,
@@ -129,6 +132,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["trial"] = t.Number,
             ["state"] = t.State.ToText(),
             ["origin"] = t.Origin,
+            ["device"] = TrialNotes.Get(attrs, t.Number, TrialNotes.Device),
             ["score"] = t.Score,
             ["score_std"] = t.ScoreStd,
             ["error"] = t.Error,
@@ -167,6 +171,9 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         sb.Append("- steps per trial: ").Append(description.StepsPerTrial).Append(", seeds per trial: ").Append(description.SeedsPerTrial).Append(", parallel: ").Append(description.Parallel).Append('\n');
         sb.Append("- pruner: ").Append(description.Pruner).Append('\n');
         sb.Append("- intensification: ").Append(description.Intensify).Append(", ").Append(trials.Count(t => t.Origin == Intensification.Origin)).Append(" extra seed(s) run\n");
+        if (TrialNotes.DeviceTrials(trials.Select(t => t.Number), attrs) is { Count: > 0 } byDevice)
+            sb.Append("- devices (").Append(description.TrialsPerDevice).Append(" trial(s) at a time on each): ")
+              .Append(string.Join("; ", byDevice.Select(kv => $"{kv.Key}: trials {string.Join(", ", kv.Value)}"))).Append('\n');
         sb.Append("- elapsed: ").Append(F(budget.Elapsed.TotalMinutes)).Append(" min");
         if (budget.Limit is { } l) sb.Append(" of ").Append(F(l.TotalMinutes)).Append(" min budget");
         sb.Append('\n');
@@ -251,4 +258,9 @@ public sealed record StudyDescription(
     string Pruner = "none",
     string Intensify = "off",
     SelectionRule? Selection = null,
-    SearchSpace? SearchSpace = null);
+    SearchSpace? SearchSpace = null)
+{
+    /// <summary>The devices the trials run on (empty: none given), and how many trials share one.</summary>
+    public IReadOnlyList<string> Devices { get; init; } = [];
+    public int TrialsPerDevice { get; init; } = 1;
+}

@@ -89,7 +89,14 @@ public sealed record StudySettings
     /// <summary>Intensification in use: on, or auto with one seed per trial.</summary>
     public bool IntensifyActive => Intensify == IntensifyMode.On || (Intensify == IntensifyMode.Auto && SeedsPerTrial == 1);
     public int EffectiveMinSeedsForBest => MinSeedsForBest ?? (IntensifyActive ? Math.Min(Math.Max(3, SeedsPerTrial), MaxSeedsPerConfig) : SeedsPerTrial);
-    public int Parallel { get; init; } = 1;
+    /// <summary>Trials run at once; null: one per device slot (<see cref="Devices"/> x <see cref="TrialsPerDevice"/>), else 1.</summary>
+    public int? Parallel { get; init; }
+    /// <summary>The devices trials run on (CUDA_VISIBLE_DEVICES values); each parallel slot owns one.</summary>
+    public IReadOnlyList<string> Devices { get; init; } = [];
+    /// <summary>Trials that share one device at once (small trainers).</summary>
+    public int TrialsPerDevice { get; init; } = 1;
+    /// <summary>The trials run at once: <see cref="Parallel"/>, else devices x trials per device, else 1.</summary>
+    public int EffectiveParallel => Parallel ?? (Devices.Count > 0 ? Devices.Count * TrialsPerDevice : 1);
     /// <summary>Threads each trainer may use (parallel x threads is kept within the cores unless set explicitly).</summary>
     public int? ThreadsPerTrial { get; init; }
     public int Seed { get; init; }
@@ -161,6 +168,17 @@ public sealed record StudySettings
         return new PrunerSettings(Pruner, metric, direction, PrunerWarmupTrials, PrunerWarmupSteps);
     }
 
+    /// <summary>"0,1,2,3" to its devices; each one sentence naming <paramref name="where"/> when it is not a list of distinct device names.</summary>
+    public static IReadOnlyList<string> ParseDevices(IEnumerable<string> items, string where)
+    {
+        var devices = items.Select(d => d.Trim()).ToList();
+        if (devices.Count == 0 || devices.Any(d => d.Length == 0 || d.Any(c => char.IsWhiteSpace(c) || c == ',')))
+            throw new UserError($"{where}: '{string.Join(",", devices)}' is not a list of devices; expected CUDA device ids such as 0,1,2,3.");
+        if (devices.GroupBy(d => d).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new UserError($"{where}: device {twice.Key} is listed twice; list each device once (--trials-per-device shares one).");
+        return devices;
+    }
+
     public static PrunerKind? ParsePruner(string text) => text switch
     {
         "none" => PrunerKind.None,
@@ -209,7 +227,11 @@ public sealed record StudySettings
         Require(SeedsPerTrial >= 1, "seeds_per_trial", $"expected at least 1, got {SeedsPerTrial}.");
         Require(MaxSeedsPerConfig >= SeedsPerTrial, "max_seeds_per_config", $"expected at least seeds_per_trial ({SeedsPerTrial}), got {MaxSeedsPerConfig}.");
         Require(MinSeedsForBest is null or >= 1, "min_seeds_for_best", $"expected at least 1, got {MinSeedsForBest}.");
-        Require(Parallel >= 1, "parallel", $"expected at least 1, got {Parallel}.");
+        Require(Parallel is null or >= 1, "parallel", $"expected at least 1, got {Parallel}.");
+        Require(TrialsPerDevice >= 1, "trials_per_device", $"expected at least 1, got {TrialsPerDevice}.");
+        Require(TrialsPerDevice == 1 || Devices.Count > 0, "trials_per_device", $"shares devices, but no devices are given; add them, e.g. {(names.ByFlag("trials_per_device") ? "--devices 0,1" : "devices: [0, 1]")}.");
+        Require(Devices.Count == 0 || Parallel is null || Parallel <= Devices.Count * TrialsPerDevice, "parallel",
+            $"{Parallel} trials at once need more than the {Devices.Count} devices x {TrialsPerDevice} trials per device; give {Devices.Count * TrialsPerDevice} or fewer, or more devices.");
         Require(ThreadsPerTrial is null or >= 1, "threads_per_trial", $"expected at least 1, got {ThreadsPerTrial}.");
         Require(Seed >= 0, "seed", $"expected a non-negative integer, got {Seed}.");
         Require(BudgetHours is null || (BudgetHours > 0 && double.IsFinite(BudgetHours.Value)), "budget_hours", $"expected a positive number of hours, got {BudgetHours}.");
@@ -239,6 +261,8 @@ public sealed record StudySettings
             var written = Learning.TrainingRun.MetricNames(env);
             Require(written.Contains(metric), "objective", $"the built-in trainer writes no metric '{metric}' for {Env}; it writes {string.Join(", ", written)}.");
         }
+        if (TrainerCommand is not null && new Trials.TrainerCommand(TrainerCommand).UsesDevice && Devices.Count == 0)
+            throw new UserError($"{names["trainer_command"]}: the trainer command uses {{device}}, but no devices are given; add them, e.g. {(names.ByFlag("trainer_command") ? "--devices 0,1" : "devices: [0, 1]")}.");
         if (MetricMap.GroupBy(m => m.Metric).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new UserError($"{names["metrics"]}: {twice.Key} is mapped {twice.Count()} times; map each metric once.");
         if (Direction == ObjectiveDirection.Minimize && ObjectiveMetric is null or "navigation1")

@@ -19,7 +19,7 @@ public static class StudySettingsLoader
         "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
-        "metrics", "fail_fast",
+        "metrics", "fail_fast", "devices", "trials_per_device",
     ];
 
     public static StudySettings Load(string path)
@@ -95,6 +95,8 @@ public static class StudySettingsLoader
                 "logging" => ReadLogging(s, value, r),
                 "metrics" => s with { MetricMap = ReadMetricMap(value, r) },
                 "fail_fast" => s with { FailFastTrials = r.Int(value, key, 0) },
+                "devices" => s with { Devices = ReadDevices(value, r) },
+                "trials_per_device" => s with { TrialsPerDevice = r.Int(value, key, 1) },
                 _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
             };
         }
@@ -232,6 +234,13 @@ public static class StudySettingsLoader
             map.Add(r.Wrap(v, () => Trials.MetricMapping.From(metric, source, scale, field)));
         }
         return map;
+    }
+
+    /// <summary><c>devices: [0, 1]</c> or <c>devices: "0,1"</c>.</summary>
+    private static IReadOnlyList<string> ReadDevices(YamlNode value, Reader r)
+    {
+        var items = value is YamlScalarNode ? r.String(value, "devices").Split(',').ToList() : r.List(value, "devices").Select(n => r.String(n, "devices")).ToList();
+        return r.Wrap(value, () => StudySettings.ParseDevices(items, "devices"));
     }
 
     private static StudySettings ReadTimeout(StudySettings s, YamlNode value, Reader r)

@@ -53,10 +53,12 @@ public sealed class TrialExecutor(
     /// <summary>
     /// Runs every seed of the trial. <paramref name="hardStop"/> is the budget's deadline: a trial
     /// it cuts short is pruned, not failed. <paramref name="cancel"/> is the user's interrupt: the
-    /// trial is put back to waiting so a resume re-runs it, and null is returned.
+    /// trial is put back to waiting so a resume re-runs it, and null is returned. <paramref name="device"/> is the
+    /// device its trainer may use (recorded for status and the report).
     /// </summary>
-    public async Task<TrialFinish?> RunAsync(TrialRecord trial, TrialTemplate template, CancellationToken hardStop, CancellationToken cancel)
+    public async Task<TrialFinish?> RunAsync(TrialRecord trial, TrialTemplate template, CancellationToken hardStop, CancellationToken cancel, string? device = null)
     {
+        if (device is not null) TrialNotes.Set(store, study.Id, trial.Number, TrialNotes.Device, device);
         var started = DateTimeOffset.UtcNow;
         var scores = new List<double>();
         var metrics = new List<IReadOnlyDictionary<string, double>>();
@@ -75,7 +77,7 @@ public sealed class TrialExecutor(
             var configPath = paths.ConfigFile(trial.Number, seed);
             config.Save(configPath);
             observer.TrialStarted(trial.Number, seed, trial.Params);
-            var request = new TrialRunRequest(configPath, runDir, runDir, trial.Number, seed, timeout.For(template.Steps), childEnvironment, TerminationWeights.Of(config));
+            var request = new TrialRunRequest(configPath, runDir, runDir, trial.Number, seed, timeout.For(template.Steps), childEnvironment, TerminationWeights.Of(config), device);
             using var prune = new CancellationTokenSource();
             using var seedStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, prune.Token);
             var pruning = pruner?.Start(trial.Number, seed);

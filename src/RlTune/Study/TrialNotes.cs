@@ -37,5 +37,15 @@ public static class TrialNotes
         }
     }
 
+    /// <summary>Which trials ran on which device, devices in their order of first use; empty when no trial had one.</summary>
+    public static IReadOnlyDictionary<string, List<int>> DeviceTrials(IEnumerable<int> trials, IReadOnlyDictionary<string, string> attrs)
+    {
+        var byDevice = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var n in trials.Order())
+            if (Get(attrs, n, Device) is { } d)
+                (byDevice.TryGetValue(d, out var list) ? list : byDevice[d] = []).Add(n);
+        return byDevice;
+    }
+
     private static string Key(int trial, string kind) => $"trial.{trial}.{kind}";
 }

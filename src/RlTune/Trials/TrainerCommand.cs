@@ -5,13 +5,15 @@ namespace RlTune.Trials;
 
 /// <summary>
 /// The command that trains one trial, a template with <c>{config}</c>, <c>{run_dir}</c>,
-/// <c>{trial}</c> and <c>{seed}</c>. Split into arguments like a shell would (quotes, backslash);
+/// <c>{trial}</c>, <c>{seed}</c> and <c>{device}</c> (the trial's device, with <c>--devices</c>). Split into arguments like a shell would (quotes, backslash);
 /// a template using shell syntax (pipes, &amp;&amp;, redirection, $VARS) runs under /bin/sh with
 /// the placeholders quoted.
 /// </summary>
 public sealed record TrainerCommand(string Template)
 {
-    public static readonly string[] Placeholders = ["{config}", "{run_dir}", "{trial}", "{seed}"];
+    public static readonly string[] Placeholders = ["{config}", "{run_dir}", "{trial}", "{seed}", "{device}"];
+
+    public bool UsesDevice => Template.Contains("{device}", StringComparison.Ordinal);
 
     /// <summary>The built-in trainer: this same rltune program's <c>train-one</c>, with its thread counts and extra options.</summary>
     public static TrainerCommand BuiltIn(int? threads = null, string extraOptions = "") =>
@@ -33,11 +35,12 @@ public sealed record TrainerCommand(string Template)
     }
 
     /// <summary>The program and its arguments with the placeholders filled in.</summary>
-    public (string Program, IReadOnlyList<string> Arguments) Expand(string configPath, string runDir, int trial, int seed)
+    public (string Program, IReadOnlyList<string> Arguments) Expand(string configPath, string runDir, int trial, int seed, string? device = null)
     {
         string Fill(string s, Func<string, string> quote) => s
             .Replace("{config}", quote(configPath), StringComparison.Ordinal)
             .Replace("{run_dir}", quote(runDir), StringComparison.Ordinal)
+            .Replace("{device}", quote(device ?? ""), StringComparison.Ordinal)
             .Replace("{trial}", trial.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{seed}", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 

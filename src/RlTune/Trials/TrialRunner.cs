@@ -39,9 +39,10 @@ public sealed record TrialRunResult(
 }
 
 /// <summary>One run to make: the config (already written to <see cref="ConfigPath"/>), where logs go, and its limits.
-/// <see cref="Termination"/> is the weight of the run's termination penalty, for MotrixLab's termination convention.</summary>
+/// <see cref="Termination"/> is the weight of the run's termination penalty, for MotrixLab's termination convention;
+/// <see cref="Device"/> the device the trainer may use (its CUDA_VISIBLE_DEVICES and <c>{device}</c>).</summary>
 public sealed record TrialRunRequest(string ConfigPath, string RunDir, string LogDir, int Trial, int Seed, TimeSpan Timeout,
-    IReadOnlyDictionary<string, string>? Environment = null, TerminationWeight? Termination = null);
+    IReadOnlyDictionary<string, string>? Environment = null, TerminationWeight? Termination = null, string? Device = null);
 
 /// <summary>
 /// How long a trial may take: a fixed allowance for start-up and evaluation plus its steps at a
@@ -79,7 +80,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
     {
         Directory.CreateDirectory(request.LogDir);
         Directory.CreateDirectory(request.RunDir);
-        var (program, arguments) = Command.Expand(request.ConfigPath, request.RunDir, request.Trial, request.Seed);
+        var (program, arguments) = Command.Expand(request.ConfigPath, request.RunDir, request.Trial, request.Seed, request.Device);
         var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -94,6 +95,7 @@ public sealed partial class TrialRunner(TrainerCommand command)
         psi.Environment["PYTHONUNBUFFERED"] = "1";
         if (request.Environment is not null)
             foreach (var (k, v) in request.Environment) psi.Environment[k] = v;
+        if (request.Device is { } device) psi.Environment["CUDA_VISIBLE_DEVICES"] = device;
 
         var clock = Stopwatch.StartNew();
         string? reportedRunDir = null;
