@@ -26,7 +26,7 @@ public sealed class MotrixLabTrainerTests : IDisposable
     private static string[] Automl(string study, int trials, string writes = "all", params string[] more) =>
     [
         "automl", "--space", Space, "--env", Env, "--search-method", "bayesian", "--warmup-trials", "3",
-        "--hp-trials", trials.ToString(CultureInfo.InvariantCulture), "--steps", "20000", "--study", study, "--output", "runs",
+        "--hp-trials", trials.ToString(CultureInfo.InvariantCulture), "--steps", "20000", "--study", study, "--output", "runs", "--intensify", "off",
         "--trainer-command", $"env FAKE_MOTRIX_WRITES={writes} /usr/bin/python3 {TrainerCommand.ShellQuote(Trainer)} --config {{config}}",
         .. more,
     ];
@@ -55,7 +55,7 @@ public sealed class MotrixLabTrainerTests : IDisposable
             Assert.Equal(0.4 + 0.25 * (1 - fall), t.Score!.Value, 5);
         }
         var truthBest = trials.MinBy(t => FallFraction(t.SeedRuns[0]))!;
-        Assert.Equal(truthBest.Number, StudyProjections.BestOf(trials, RlTune.Search.ObjectiveDirection.Maximize)!.Number);
+        Assert.Equal(truthBest.Number, BestConfig.Choose(trials, new SelectionRule(RlTune.Search.ObjectiveDirection.Maximize))!.Trial.Number);
 
         var studyDir = Path.Combine(_h.Output, "motrix");
         var summary = File.ReadAllText(Path.Combine(studyDir, "trials", StudyPaths.TrialName(truthBest.Number), "summary.yaml"));
