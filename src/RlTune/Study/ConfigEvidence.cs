@@ -165,13 +165,6 @@ public sealed record BestConfig(ConfigEvidence Config, double Value, string How)
     /// <summary>The trial that stands for the configuration (its first; its number names it).</summary>
     public TrialRecord Trial => Config.First;
 
-    /// <summary>
-    /// The best configuration by evidence: the best mean over seeds (or mean - std) among complete
-    /// configurations with at least <see cref="SelectionRule.MinSeeds"/> seeds; when none has that many,
-    /// the best by <paramref name="posteriorMean"/> (the surrogate's belief, which shrinks a lucky
-    /// single run toward its neighbours) when given, else the best mean. An objective that does not
-    /// depend on the seed needs one seed.
-    /// </summary>
     /// <summary>As <see cref="Choose(IReadOnlyList{ConfigEvidence}, SelectionRule, Func{ConfigEvidence, double?}?)"/>, with the surrogate fitted on the study's seed runs when <paramref name="space"/> is known.</summary>
     public static BestConfig? Choose(IReadOnlyList<TrialRecord> trials, SelectionRule rule, SearchSpace? space = null)
     {
@@ -183,6 +176,13 @@ public sealed record BestConfig(ConfigEvidence Config, double Value, string How)
         return Choose(configs, rule, c => belief.Value?.Invoke(c.Params));
     }
 
+    /// <summary>
+    /// The best configuration by evidence: the best mean over seeds (or mean - std) among complete
+    /// configurations with at least <see cref="SelectionRule.MinSeeds"/> seeds; when none has that many,
+    /// the best by <paramref name="posteriorMean"/> (the surrogate's belief, which shrinks a lucky
+    /// single run toward its neighbours) when given, else the best mean. An objective that does not
+    /// depend on the seed needs one seed.
+    /// </summary>
     public static BestConfig? Choose(IReadOnlyList<ConfigEvidence> configs, SelectionRule rule, Func<ConfigEvidence, double?>? posteriorMean = null)
     {
         var max = rule.Direction == ObjectiveDirection.Maximize;
