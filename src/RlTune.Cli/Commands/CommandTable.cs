@@ -22,6 +22,10 @@ public static class CommandTable
         config.AddCommand<StatusCommand>("status").WithDescription("Show a study's progress, best trial and why it stopped.")
             .WithExample("status", "--study", "nav", "--watch")
             .WithExample("status", "--json");
+        config.AddCommand<DashboardCommand>("dashboard").WithDescription("Serve the store's studies (trials, learning curves, importance, audit, run-dir files) as a JSON API over HTTP; read-only unless --allow-actions.")
+            .WithExample("dashboard")
+            .WithExample("dashboard", "--study", "nav", "--port", "8090")
+            .WithExample("dashboard", "--storage", "postgresql://tuner@db.lab/rltune", "--host", "0.0.0.0", "--allow-actions");
         config.AddCommand<TrainOneCommand>("train-one").WithDescription("Train one trial from a trial config JSON (the built-in trainer of the trial protocol).")
             .WithExample("train-one", "--config", "best.json");
         config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.")

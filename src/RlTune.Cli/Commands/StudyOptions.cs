@@ -27,12 +27,7 @@ public class StudyOptions : CommandSettings
     public static (IStudyStore Store, StudyRecord Study) OpenStudy(string outputDir, string? storage, string? studyName)
     {
         var output = Path.GetFullPath(outputDir);
-        var defaultStore = Path.Combine(output, StoreFactory.DefaultFileName);
-        if (storage is null && Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is null)
-        {
-            if (Directory.Exists(defaultStore)) throw new UserError($"--output: {defaultStore} is a directory, not a study store (the SQLite file rltune automl writes).");
-            if (!File.Exists(defaultStore)) throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
-        }
+        RequireStore(output, storage);
         var store = StoreFactory.Open(storage, output);
         try
         {
@@ -45,6 +40,15 @@ public class StudyOptions : CommandSettings
             store.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Without --storage (or RLTUNE_STORAGE), the SQLite store under --output must exist: a mistyped --output must not create an empty one.</summary>
+    public static void RequireStore(string output, string? storage)
+    {
+        if (storage is not null || Environment.GetEnvironmentVariable(StoreFactory.EnvironmentVariable) is not null) return;
+        var defaultStore = Path.Combine(output, StoreFactory.DefaultFileName);
+        if (Directory.Exists(defaultStore)) throw new UserError($"--output: {defaultStore} is a directory, not a study store (the SQLite file rltune automl writes).");
+        if (!File.Exists(defaultStore)) throw new UserError($"--output: there is no study store in {output}; run rltune automl first or give --output/--storage.");
     }
 
     /// <summary>"its studies are a, b" (or that it holds none), for a message about a missing study.</summary>

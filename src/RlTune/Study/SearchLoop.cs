@@ -46,6 +46,8 @@ public sealed record SearchRound(
 public sealed partial class SearchLoop(SearchRound round)
 {
     public const string AuditSkipOrigin = "audit-skip";
+    /// <summary>Study attribute holding when a stop was asked for (ISO 8601, e.g. by the dashboard); a run started before then starts no new trial.</summary>
+    public const string StopRequestedAttr = "stop_requested_at";
     private const int MaxConsecutiveAuditSkips = 50;
     private const int MaxStartFailuresInARow = 3;
 
@@ -56,6 +58,7 @@ public sealed partial class SearchLoop(SearchRound round)
     private static readonly TimeSpan OthersPoll = TimeSpan.FromSeconds(1);
     private int _startFailuresInARow;
     private readonly List<TrialFinish> _firstFinished = [];
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
 
     public async Task<string> RunAsync(CancellationToken cancel)
     {
@@ -163,6 +166,12 @@ public sealed partial class SearchLoop(SearchRound round)
     {
         var r = round;
         if (_stopReason is not null) return null;
+        if (r.Store.GetStudyAttrs(r.Study.Id).GetValueOrDefault(StopRequestedAttr) is { } asked
+            && DateTimeOffset.TryParse(asked, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var askedAt) && askedAt > _startedAt)
+        {
+            Stop($"stop asked for at {asked}; resume with --resume");
+            return null;
+        }
         var estimate = TrialEstimate();
         var reserve = estimate is { } est && r.ReserveSteps > 0 ? est / r.Template.Seeds.Count * ((double)r.ReserveSteps / r.Template.Steps) : TimeSpan.Zero;
         if (r.Budget.Limit is not null && !r.Budget.Fits(estimate + reserve))
