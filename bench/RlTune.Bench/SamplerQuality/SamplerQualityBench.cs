@@ -50,7 +50,7 @@ public static class SamplerQualityBench
                 var ms = results.Average(r => r.MsPerSuggestion);
                 Console.WriteLine(noisy
                     ? string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} {TruthSummary(results, objective)} median_best={best:F4} explored={results.Average(r => r.ExploreShare):F2} overhead_ms={ms:F2}")
-                    : string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} median_best={best:F4} gap={best - objective.Optimum:F4} overhead_ms={ms:F2}"));
+                    : string.Create(CultureInfo.InvariantCulture, $"{fn,-14} {s,-17} median_best={best:F4} gap={best - objective.Optimum:F4} explored={results.Average(r => r.ExploreShare):F3} overhead_ms={ms:F2}"));
             }
         }
         return 0;
