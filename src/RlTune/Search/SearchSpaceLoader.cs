@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
+using RlTune.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -12,6 +12,7 @@ namespace RlTune.Search;
 internal static partial class SearchSpaceLoader
 {
     private static readonly string[] TopLevelKeys = ["search_space_id", "description", "fixed", "ppo_params", "reward_weights", "constraints"];
+    private const string NotAMapping = "the search space must be a YAML mapping with search_space_id, ppo_params, reward_weights, fixed and constraints";
     private static readonly string[] EntryKeys = ["type", "low", "high", "log", "step", "values", "choices", "prior", "category"];
 
     public static SearchSpace LoadFile(string path)
@@ -23,29 +24,8 @@ internal static partial class SearchSpaceLoader
 
     public static SearchSpace Parse(string yaml, string source)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new UserError($"{source}:{e.Start.Line}: the file is not valid YAML ({OneLine(e.InnerException?.Message ?? e.Message)}).");
-        }
-        catch (InvalidOperationException)
-        {
-            // YamlDotNet's scanner gives up this way on some unclosed flow collections
-            throw new UserError($"{source}: the file is not valid YAML (the parser stopped; check that every '{{' and '[' is closed).");
-        }
-        catch (ArgumentException e)
-        {
-            // YamlDotNet's mapping node reports a repeated key this way
-            throw new UserError($"{source}: a key appears twice in one mapping ({OneLine(e.Message)}).");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new UserError($"{source}:1: the search space must be a YAML mapping with search_space_id, ppo_params, reward_weights, fixed and constraints.");
-
         var ctx = new Ctx(source);
+        var root = ctx.Reader.LoadMapping(yaml, NotAMapping) ?? throw new UserError($"{source}:1: {NotAMapping}.");
         string? id = null;
         var fixedValues = new Dictionary<string, object>(StringComparer.Ordinal);
         var parameters = new List<ParamSpec>();
@@ -55,7 +35,7 @@ internal static partial class SearchSpaceLoader
 
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = YamlReader.Key(keyNode);
             switch (key)
             {
                 case "search_space_id":
@@ -68,11 +48,11 @@ internal static partial class SearchSpaceLoader
                     if (value is not YamlMappingNode fixedMap) throw ctx.Error(value, "fixed", "must be a mapping of parameter names to values");
                     foreach (var (k, v) in fixedMap.Children)
                     {
-                        var name = ((YamlScalarNode)k).Value ?? "";
+                        var name = YamlReader.Key(k);
                         var val = ctx.ToValue(v, $"fixed.{name}");
                         if (val is null) throw ctx.Error(v, $"fixed.{name}", "has no value (expected a number, boolean, text or list)");
                         fixedValues[name] = val;
-                        fixedLines[name] = Line(k);
+                        fixedLines[name] = YamlReader.Line(k);
                     }
                     break;
                 case "ppo_params":
@@ -82,12 +62,12 @@ internal static partial class SearchSpaceLoader
                     var sectionKind = key == "ppo_params" ? ParamSection.PpoParams : ParamSection.RewardWeights;
                     foreach (var (k, v) in section.Children)
                     {
-                        var name = ((YamlScalarNode)k).Value ?? "";
+                        var name = YamlReader.Key(k);
                         if (!NameRegex().IsMatch(name))
                             throw ctx.Error(k, $"{key}.{name}", "is not a valid parameter name (letters, digits and underscores, not starting with a digit)");
                         if (sectionOf.TryGetValue(name, out var first))
                             throw ctx.Error(k, $"{key}.{name}", $"is declared twice: also in {first.Section} at line {first.Line}; a parameter belongs to one section");
-                        sectionOf[name] = (key, Line(k));
+                        sectionOf[name] = (key, YamlReader.Line(k));
                         parameters.Add(ParseEntry(ctx, v, name, key, sectionKind));
                     }
                     break;
@@ -118,7 +98,7 @@ internal static partial class SearchSpaceLoader
                 Constraint c;
                 try
                 {
-                    c = Constraint.Parse(text, Line(node));
+                    c = Constraint.Parse(text, YamlReader.Line(node));
                 }
                 catch (ConstraintSyntaxException e)
                 {
@@ -146,7 +126,7 @@ internal static partial class SearchSpaceLoader
         }
 
         if (parameters.Count == 0)
-            throw new UserError($"{source}:{Line(root)}: ppo_params, reward_weights: the space declares no parameter to search; add at least one entry to either section.");
+            throw new UserError($"{source}:{YamlReader.Line(root)}: ppo_params, reward_weights: the space declares no parameter to search; add at least one entry to either section.");
         id ??= Path.GetFileNameWithoutExtension(source);
         return new SearchSpace(id, source, fixedValues, parameters, constraints);
     }
@@ -159,7 +139,7 @@ internal static partial class SearchSpaceLoader
         var fields = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         foreach (var (k, v) in entry.Children)
         {
-            var key = ((YamlScalarNode)k).Value ?? "";
+            var key = YamlReader.Key(k);
             if (!EntryKeys.Contains(key))
                 throw ctx.Error(k, $"{field}.{key}", $"is not an entry field (expected {string.Join(", ", EntryKeys)})");
             fields[key] = v;
@@ -178,7 +158,7 @@ internal static partial class SearchSpaceLoader
         };
 
         string? category = fields.TryGetValue("category", out var catNode) ? ctx.RequireString(catNode, $"{field}.category") : null;
-        var spec = new ParamSpec { Name = name, Kind = kind, Section = section, Category = category, Line = Line(node) };
+        var spec = new ParamSpec { Name = name, Kind = kind, Section = section, Category = category, Line = YamlReader.Line(node) };
 
         void Forbid(params string[] keys)
         {
@@ -285,22 +265,14 @@ internal static partial class SearchSpaceLoader
 
     private static bool IsNull(YamlNode node) => node is YamlScalarNode s && s.Style == ScalarStyle.Plain && (s.Value is null or "" or "~" or "null" or "Null" or "NULL");
 
-    private static int Line(YamlNode node) => (int)node.Start.Line;
-
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ").TrimEnd('.');
-
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex NameRegex();
 
-    [GeneratedRegex("^[-+]?[0-9]+$")]
-    private static partial Regex IntRegex();
-
-    [GeneratedRegex("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex FloatRegex();
-
-    internal sealed class Ctx(string source)
+    private sealed class Ctx(string source)
     {
-        public UserError Error(YamlNode node, string field, string what) => new($"{source}:{Line(node)}: {field}: {what}.");
+        public YamlReader Reader { get; } = new(source);
+
+        public UserError Error(YamlNode node, string field, string what) => Reader.Error(node, field, what);
 
         public string RequireString(YamlNode node, string field) =>
             node is YamlScalarNode { Value: { Length: > 0 } v } ? v : throw Error(node, field, "must be a non-empty text");
@@ -329,28 +301,6 @@ internal static partial class SearchSpaceLoader
         }
 
         /// <summary>A YAML node as a parameter value (long, double, bool, string, list); null for YAML null.</summary>
-        public object? ToValue(YamlNode node, string field)
-        {
-            switch (node)
-            {
-                case YamlSequenceNode seq:
-                    return seq.Children.Select((n, i) => ToValue(n, $"{field}[{i + 1}]") ?? throw Error(n, $"{field}[{i + 1}]", "has no value")).ToList();
-                case YamlMappingNode:
-                    throw Error(node, field, "must be a number, boolean, text or list, not a mapping");
-                case YamlScalarNode s:
-                    var text = s.Value ?? "";
-                    if (s.Style != ScalarStyle.Plain) return text;
-                    if (text is "" or "~" or "null" or "Null" or "NULL") return null;
-                    if (text is "true" or "True" or "TRUE") return true;
-                    if (text is "false" or "False" or "FALSE") return false;
-                    if (IntRegex().IsMatch(text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
-                    if (FloatRegex().IsMatch(text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)) return d;
-                    if (text.Equals(".inf", StringComparison.OrdinalIgnoreCase) || text.Equals("-.inf", StringComparison.OrdinalIgnoreCase) || text.Equals(".nan", StringComparison.OrdinalIgnoreCase))
-                        throw Error(node, field, "must be a finite number");
-                    return text;
-                default:
-                    throw Error(node, field, "is not a value");
-            }
-        }
+        public object? ToValue(YamlNode node, string field) => Reader.Value(node, field);
     }
 }

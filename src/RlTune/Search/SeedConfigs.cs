@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using YamlDotNet.Core;
+using RlTune.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace RlTune.Search;
@@ -73,27 +73,18 @@ public static class SeedConfigs
 
     private static List<(Dictionary<string, object>, HashSet<string>)> FromYaml(string text, string path)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new UserError($"{path}:{e.Start.Line}: the file is not valid YAML ({(e.InnerException?.Message ?? e.Message).ReplaceLineEndings(" ").TrimEnd('.')}).");
-        }
-        var ctx = new SearchSpaceLoader.Ctx(path);
-        var root = stream.Documents.Count > 0 ? stream.Documents[0].RootNode : null;
+        var reader = new YamlReader(path);
+        var root = reader.LoadRoot(text);
         var maps = root switch
         {
-            YamlSequenceNode seq => seq.Children.Select((n, i) => n as YamlMappingNode ?? throw ctx.Error(n, $"[{i + 1}]", "must be a mapping of parameter names to values")).ToList(),
+            YamlSequenceNode seq => seq.Children.Select((n, i) => n as YamlMappingNode ?? throw reader.Error(n, $"[{i + 1}]", "must be a mapping of parameter names to values")).ToList(),
             YamlMappingNode m => [m],
             _ => throw new UserError($"{path}: expected a mapping of parameter names to values, or a list of them."),
         };
         return maps.Select((m, i) => FromTrialConfig(
-            m.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value ?? "", kv => (object?)kv.Value),
-            node => node is YamlMappingNode ym ? ym.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value ?? "", kv => ctx.ToValue(kv.Value, ((YamlScalarNode)kv.Key).Value ?? "") ?? throw ctx.Error(kv.Value, ((YamlScalarNode)kv.Key).Value ?? "", "has no value")) : null,
-            v => ctx.ToValue((YamlNode)v!, "value") ?? throw ctx.Error((YamlNode)v!, "value", "has no value"),
+            m.Children.ToDictionary(kv => YamlReader.Key(kv.Key), kv => (object?)kv.Value),
+            node => node is YamlMappingNode ym ? ym.Children.ToDictionary(kv => YamlReader.Key(kv.Key), kv => reader.Value(kv.Value, YamlReader.Key(kv.Key)) ?? throw reader.Error(kv.Value, YamlReader.Key(kv.Key), "has no value")) : null,
+            v => reader.Value((YamlNode)v!, "value") ?? throw reader.Error((YamlNode)v!, "value", "has no value"),
             maps.Count == 1 ? path : $"{path}, configuration {i + 1}")).ToList();
     }
 

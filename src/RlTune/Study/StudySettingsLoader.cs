@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RlTune.Search;
-using YamlDotNet.Core;
+using RlTune.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace RlTune.Study;
@@ -30,28 +30,13 @@ public static class StudySettingsLoader
 
     public static StudySettings Parse(string yaml, string source, string baseDir)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException e)
-        {
-            throw new UserError($"{source}:{e.Start.Line}: not valid YAML ({e.Message}).");
-        }
-        catch (InvalidOperationException)
-        {
-            // YamlDotNet's scanner gives up this way on some unclosed flow collections
-            throw new UserError($"{source}: not valid YAML (the parser stopped; check that every '{{' and '[' is closed).");
-        }
-        if (stream.Documents.Count == 0) return new StudySettings();
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new UserError($"{source}:1: expected a mapping of study settings (study, mode, hp_trials, ...).");
         var r = new Reader(source, baseDir);
+        var root = r.Yaml.LoadMapping(yaml, "expected a mapping of study settings (study, mode, hp_trials, ...)");
+        if (root is null) return new StudySettings();
         var s = new StudySettings();
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = YamlReader.Key(keyNode);
             s = key switch
             {
                 "study" => s with { StudyName = r.String(value, key) },
@@ -268,7 +253,9 @@ public static class StudySettingsLoader
 
     private sealed class Reader(string source, string baseDir)
     {
-        public UserError Error(YamlNode node, string field, string what) => new($"{source}:{node.Start.Line}: {field}: {what}.");
+        public YamlReader Yaml { get; } = new(source);
+
+        public UserError Error(YamlNode node, string field, string what) => Yaml.Error(node, field, what);
 
         /// <summary>Runs a check that names the field itself, prefixing its message with this file and the node's line.</summary>
         public T Wrap<T>(YamlNode node, Func<T> check)
@@ -279,14 +266,12 @@ public static class StudySettingsLoader
             }
             catch (UserError e)
             {
-                throw new UserError($"{source}:{node.Start.Line}: {e.Message}");
+                throw new UserError($"{source}:{YamlReader.Line(node)}: {e.Message}");
             }
         }
 
-        private string Show(YamlNode node) => node is YamlScalarNode s ? $"'{s.Value}'" : node.NodeType.ToString().ToLowerInvariant();
-
         private string Scalar(YamlNode node, string field, string expected) =>
-            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, field, $"expected {expected}, got {Show(node)}");
+            node is YamlScalarNode { Value: { } v } ? v : throw Error(node, field, $"expected {expected}, got {YamlReader.Show(node)}");
 
         public string String(YamlNode node, string field) => Scalar(node, field, "a string");
 
@@ -296,67 +281,56 @@ public static class StudySettingsLoader
             return Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(baseDir, p));
         }
 
+        // settings also take YAML 1.1's yes/no
         public bool Bool(YamlNode node, string field) => Scalar(node, field, "true or false") switch
         {
-            "true" or "True" or "yes" => true,
-            "false" or "False" or "no" => false,
-            _ => throw Error(node, field, $"expected true or false, got {Show(node)}"),
+            "true" or "True" or "TRUE" or "yes" => true,
+            "false" or "False" or "FALSE" or "no" => false,
+            _ => throw Error(node, field, $"expected true or false, got {YamlReader.Show(node)}"),
         };
 
         public long Long(YamlNode node, string field, long min)
         {
-            var text = Scalar(node, field, "an integer").Replace("_", "", StringComparison.Ordinal);
-            long v;
-            if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) v = l;
-            else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e15) v = (long)d;
-            else throw Error(node, field, $"expected an integer of at least {min}, got {Show(node)}");
-            return v >= min ? v : throw Error(node, field, $"expected an integer of at least {min}, got {Show(node)}");
+            Scalar(node, field, "an integer");
+            long? v = Yaml.Value(node, field) switch
+            {
+                long l => l,
+                double d when d == Math.Floor(d) && Math.Abs(d) < 9e15 => (long)d,
+                // 10_000_000 for step counts, or a quoted number
+                string t when long.TryParse(t.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var u) => u,
+                _ => null,
+            };
+            return v >= min ? v.Value : throw Error(node, field, $"expected an integer of at least {min}, got {YamlReader.Show(node)}");
         }
 
         public int Int(YamlNode node, string field, int min)
         {
             var v = Long(node, field, min);
-            return v <= int.MaxValue ? (int)v : throw Error(node, field, $"expected an integer of at most {int.MaxValue}, got {Show(node)}");
+            return v <= int.MaxValue ? (int)v : throw Error(node, field, $"expected an integer of at most {int.MaxValue}, got {YamlReader.Show(node)}");
         }
 
         public double Double(YamlNode node, string field, bool positive = false)
         {
-            var text = Scalar(node, field, "a number");
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d) || (positive && d <= 0))
-                throw Error(node, field, $"expected {(positive ? "a positive number" : "a number")}, got {Show(node)}");
-            return d;
+            Scalar(node, field, "a number");
+            double? d = Yaml.Value(node, field) switch
+            {
+                long l => l,
+                double x => x,
+                string t when double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var y) && double.IsFinite(y) => y,
+                _ => null,
+            };
+            return d is { } v && (!positive || v > 0) ? v : throw Error(node, field, $"expected {(positive ? "a positive number" : "a number")}, got {YamlReader.Show(node)}");
         }
 
         public IEnumerable<YamlNode> List(YamlNode node, string field) =>
-            node is YamlSequenceNode seq ? seq.Children : throw Error(node, field, $"expected a list, got {Show(node)}");
+            node is YamlSequenceNode seq ? seq.Children : throw Error(node, field, $"expected a list, got {YamlReader.Show(node)}");
 
         public IEnumerable<(string Key, YamlNode Value)> Map(YamlNode node, string field) =>
             node is YamlMappingNode map
-                ? map.Children.Select(kv => (((YamlScalarNode)kv.Key).Value ?? "", kv.Value))
-                : throw Error(node, field, $"expected a mapping, got {Show(node)}");
+                ? map.Children.Select(kv => (YamlReader.Key(kv.Key), kv.Value))
+                : throw Error(node, field, $"expected a mapping, got {YamlReader.Show(node)}");
 
-        public JsonObject Object(YamlNode node, string field)
-        {
-            var obj = new JsonObject();
-            foreach (var (k, v) in Map(node, field)) obj[k] = ToJson(v);
-            return obj;
-        }
-
-        private static JsonNode? ToJson(YamlNode node) => node switch
-        {
-            YamlMappingNode m => new JsonObject(m.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value ?? "", ToJson(kv.Value)))),
-            YamlSequenceNode s => new JsonArray(s.Children.Select(ToJson).ToArray()),
-            YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } q => JsonValue.Create(q.Value),
-            YamlScalarNode sc => sc.Value switch
-            {
-                null or "null" or "~" => null,
-                "true" => JsonValue.Create(true),
-                "false" => JsonValue.Create(false),
-                var t when long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
-                var t when double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => JsonValue.Create(d),
-                var t => JsonValue.Create(t),
-            },
-            _ => null,
-        };
+        public JsonObject Object(YamlNode node, string field) =>
+            node is YamlMappingNode ? (JsonObject)Yaml.Json(node, field)! : throw Error(node, field, $"expected a mapping, got {YamlReader.Show(node)}");
     }
 }
