@@ -23,6 +23,9 @@ public sealed record TrialMetrics(IReadOnlyDictionary<string, double> Values, st
     /// <summary>Why a metric the reader knows how to derive could not be derived in this run, by metric.</summary>
     public IReadOnlyDictionary<string, string> NotDerived { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Entries of metrics.json that are not numbers (text, true/false, lists), as written, by name.</summary>
+    public IReadOnlyDictionary<string, string> NotNumbers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The first metric-map entry whose source the run does not have, as a sentence; null when every entry was found.</summary>
     public string? MapProblem { get; init; }
 
@@ -32,6 +35,8 @@ public sealed record TrialMetrics(IReadOnlyDictionary<string, double> Values, st
     /// </summary>
     public string DescribeMissing(string metric)
     {
+        if (NotNumbers.TryGetValue(metric, out var written))
+            return $"metric '{metric}' in {Source} is {written}, not a number; the trainer must write a number there (NaN or Infinity mark a diverged run)";
         var text = $"no metric '{metric}' in the trial's metrics";
         if (NotDerived.TryGetValue(metric, out var why)) text += $" ({why})";
         return text + $"; the trainer wrote {Written()}; map one to it with {MetricMapping.Flag} '{metric}=TAG_OR_KEY' (study YAML: metrics:)";
@@ -157,6 +162,8 @@ public static partial class MetricsReader
         };
     }
 
+    private static string Shorten(string json) => json.Length <= 40 ? json : json[..37] + "...";
+
     public static TrialMetrics ReadMetricsJson(string path)
     {
         var text = File.ReadAllText(path);
@@ -180,23 +187,20 @@ public static partial class MetricsReader
         }
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         string? error = null;
+        var notNumbers = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, node) in obj)
         {
-            if (node is not JsonValue v) continue;
-            switch (v.GetValueKind())
-            {
-                case JsonValueKind.Number:
-                    values[key] = v.GetValue<double>();
-                    break;
-                case JsonValueKind.String:
-                    var s = v.GetValue<string>();
-                    if (key is "error" or "failure") error = s;
-                    else if (NonFinite(s) is { } d) values[key] = d;
-                    break;
-            }
+            if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+                values[key] = v.GetValue<double>();
+            else if (node is JsonValue t && t.GetValueKind() == JsonValueKind.String && (key is "error" or "failure"))
+                error = t.GetValue<string>();
+            else if (node is JsonValue n && n.GetValueKind() == JsonValueKind.String && NonFinite(n.GetValue<string>()) is { } d)
+                values[key] = d;
+            else
+                notNumbers[key] = node is null ? "null" : Shorten(node.ToJsonString());
         }
         AddAliases(values);
-        return new TrialMetrics(values, path, string.IsNullOrWhiteSpace(error) ? null : error);
+        return new TrialMetrics(values, path, string.IsNullOrWhiteSpace(error) ? null : error) { NotNumbers = notNumbers };
     }
 
     /// <summary>Metric values from TensorBoard scalars: mapped tag names, each the mean of its last fifth of entries.</summary>

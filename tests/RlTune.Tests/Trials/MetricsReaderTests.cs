@@ -23,6 +23,17 @@ public sealed class MetricsReaderTests : IDisposable
     }
 
     [Fact]
+    public void AMetricWrittenAsTextIsNamedAsNotANumber()
+    {
+        File.WriteAllText(Path.Combine(_dir, "metrics.json"), """{"value": "high", "flag": true, "other": 1}""");
+        var m = MetricsReader.Read(_dir)!;
+        var why = new RlTune.Study.MetricObjective("value", RlTune.Search.ObjectiveDirection.Maximize).Score(m).Failure!;
+        Assert.Equal($"metric 'value' in {m.Source} is \"high\", not a number; the trainer must write a number there (NaN or Infinity mark a diverged run)", why);
+        Assert.StartsWith("metric 'flag' in ", m.DescribeMissing("flag"));
+        Assert.StartsWith("no metric 'absent' in the trial's metrics", m.DescribeMissing("absent"));
+    }
+
+    [Fact]
     public void PythonNaNLiteralsAndTrainerErrorsAreRead()
     {
         File.WriteAllText(Path.Combine(_dir, "metrics.json"), """{"a": NaN, "b": -Infinity, "c": 1, "error": "policy loss became NaN, at step 4"}""");
