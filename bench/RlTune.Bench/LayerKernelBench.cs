@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlTune.Learning;
+using RlTune.Numerics;
 
 namespace RlTune.Bench;
 

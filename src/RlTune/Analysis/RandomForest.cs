@@ -1,5 +1,6 @@
 using System.Numerics;
 using RlTune.Search;
+using RlTune.Numerics;
 
 namespace RlTune.Analysis;
 
@@ -52,7 +53,7 @@ public sealed class RegressionTree
             : x <= Threshold[node];
 
     /// <summary>Grows a tree on the rows named by <paramref name="sample"/> (a bootstrap sample may repeat rows).</summary>
-    internal static RegressionTree Grow(double[][] rows, double[] y, int[] sample, IReadOnlyList<FeatureDomain> domains, ForestOptions options, SeededRandom rng)
+    internal static RegressionTree Grow(double[][] rows, double[] y, int[] sample, IReadOnlyList<FeatureDomain> domains, ForestOptions options, Rng rng)
     {
         var tree = new RegressionTree(domains);
         var builder = new Builder(tree, rows, y, options, rng);
@@ -71,7 +72,7 @@ public sealed class RegressionTree
         return Feature.Count - 1;
     }
 
-    private sealed class Builder(RegressionTree tree, double[][] rows, double[] y, ForestOptions options, SeededRandom rng)
+    private sealed class Builder(RegressionTree tree, double[][] rows, double[] y, ForestOptions options, Rng rng)
     {
         private readonly int _featureCount = tree.Domains.Count;
         private readonly int[] _features = Enumerable.Range(0, tree.Domains.Count).ToArray();
@@ -233,7 +234,7 @@ public sealed class RandomForest
         var trees = new RegressionTree[options.Trees];
         Parallel.For(0, options.Trees, t =>
         {
-            var rng = SeededRandom.For((int)(options.Seed & 0x7FFFFFFF), t, 0xF0E57);
+            var rng = Rng.For((int)(options.Seed & 0x7FFFFFFF), t, 0xF0E57);
             var sample = new int[rows.Length];
             for (var i = 0; i < sample.Length; i++) sample[i] = rng.NextInt(rows.Length);
             trees[t] = RegressionTree.Grow(rows, y, sample, domains, options, rng);

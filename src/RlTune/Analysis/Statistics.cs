@@ -1,3 +1,6 @@
+using MathNet.Numerics;
+using MathNet.Numerics.Distributions;
+
 namespace RlTune.Analysis;
 
 /// <summary>Mean, sample standard deviation and count of a set of values.</summary>
@@ -16,132 +19,9 @@ public readonly record struct Summary(int Count, double Mean, double Std)
 /// <summary>Outcome of a two-sample test: the statistic, degrees of freedom (Welch only) and the two-sided p-value.</summary>
 public sealed record TestResult(string Test, double Statistic, double? DegreesOfFreedom, double PValue, string? Note = null);
 
-/// <summary>
-/// The special functions and two-sample tests behind <c>rltune compare</c>. Written here because
-/// .NET has no log-gamma or incomplete beta, and the tests need nothing more.
-/// </summary>
+/// <summary>The two-sample tests behind <c>rltune compare</c>; the special functions come from Math.NET Numerics.</summary>
 public static class Statistics
 {
-    // Lanczos approximation, g = 7, nine coefficients: about 15 significant digits for x > 0.
-    private static readonly double[] Lanczos =
-    [
-        0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-        -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-        1.5056327351493116e-7,
-    ];
-
-    /// <summary>ln Γ(x) for x &gt; 0.</summary>
-    public static double LogGamma(double x)
-    {
-        if (!(x > 0)) throw new ArgumentOutOfRangeException(nameof(x), x, "log-gamma needs a positive argument");
-        if (x < 0.5) return Math.Log(Math.PI / Math.Sin(Math.PI * x)) - LogGamma(1 - x); // reflection keeps accuracy near 0
-        x -= 1;
-        var sum = Lanczos[0];
-        for (var i = 1; i < Lanczos.Length; i++) sum += Lanczos[i] / (x + i);
-        var t = x + 7.5;
-        return 0.5 * Math.Log(2 * Math.PI) + (x + 0.5) * Math.Log(t) - t + Math.Log(sum);
-    }
-
-    /// <summary>The regularized incomplete beta function I_x(a, b), for a, b &gt; 0 and 0 ≤ x ≤ 1.</summary>
-    public static double RegularizedIncompleteBeta(double x, double a, double b)
-    {
-        if (!(a > 0) || !(b > 0)) throw new ArgumentOutOfRangeException(nameof(a), "incomplete beta needs a, b > 0");
-        if (x is < 0 or > 1 || double.IsNaN(x)) throw new ArgumentOutOfRangeException(nameof(x), x, "incomplete beta needs 0 <= x <= 1");
-        if (x == 0) return 0;
-        if (x == 1) return 1;
-        var logFront = LogGamma(a + b) - LogGamma(a) - LogGamma(b) + a * Math.Log(x) + b * Math.Log(1 - x);
-        // The continued fraction converges fast only on the side x < (a+1)/(a+b+2); use symmetry otherwise.
-        if (x < (a + 1) / (a + b + 2))
-            return Math.Exp(logFront) * BetaContinuedFraction(x, a, b) / a;
-        return 1 - Math.Exp(logFront) * BetaContinuedFraction(1 - x, b, a) / b;
-    }
-
-    // Continued fraction for I_x(a,b) evaluated with the modified Lentz method.
-    private static double BetaContinuedFraction(double x, double a, double b)
-    {
-        const double tiny = 1e-300, eps = 1e-15;
-        var c = 1.0;
-        var d = 1 - (a + b) * x / (a + 1);
-        if (Math.Abs(d) < tiny) d = tiny;
-        d = 1 / d;
-        var f = d;
-        for (var m = 1; m <= 10_000; m++)
-        {
-            // even step: m(b-m)x / ((a+2m-1)(a+2m))
-            var num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
-            d = 1 + num * d; if (Math.Abs(d) < tiny) d = tiny;
-            c = 1 + num / c; if (Math.Abs(c) < tiny) c = tiny;
-            d = 1 / d;
-            f *= d * c;
-            // odd step: -(a+m)(a+b+m)x / ((a+2m)(a+2m+1))
-            num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
-            d = 1 + num * d; if (Math.Abs(d) < tiny) d = tiny;
-            c = 1 + num / c; if (Math.Abs(c) < tiny) c = tiny;
-            d = 1 / d;
-            var delta = d * c;
-            f *= delta;
-            if (Math.Abs(delta - 1) < eps) return f;
-        }
-        return f;
-    }
-
-    /// <summary>P(T ≤ t) for Student's t distribution with <paramref name="df"/> degrees of freedom (df may be fractional).</summary>
-    public static double StudentTCdf(double t, double df)
-    {
-        if (!(df > 0)) throw new ArgumentOutOfRangeException(nameof(df), df, "degrees of freedom must be positive");
-        if (double.IsPositiveInfinity(t)) return 1;
-        if (double.IsNegativeInfinity(t)) return 0;
-        var tail = 0.5 * RegularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
-        return t > 0 ? 1 - tail : tail;
-    }
-
-    /// <summary>P(Z ≤ z) for the standard normal: ½(1 + sign(z)·P(½, z²/2)), with P the regularized lower incomplete gamma.</summary>
-    public static double NormalCdf(double z)
-    {
-        if (double.IsNaN(z)) return double.NaN;
-        var erf = RegularizedLowerGamma(0.5, z * z / 2);
-        return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-    }
-
-    /// <summary>The regularized lower incomplete gamma function P(a, x), for a &gt; 0 and x ≥ 0.</summary>
-    public static double RegularizedLowerGamma(double a, double x)
-    {
-        if (!(a > 0)) throw new ArgumentOutOfRangeException(nameof(a), a, "incomplete gamma needs a > 0");
-        if (x < 0 || double.IsNaN(x)) throw new ArgumentOutOfRangeException(nameof(x), x, "incomplete gamma needs x >= 0");
-        if (x == 0) return 0;
-        if (double.IsPositiveInfinity(x)) return 1;
-        var logFront = a * Math.Log(x) - x - LogGamma(a);
-        if (x < a + 1)
-        {
-            // series: sum x^n / (a (a+1) ... (a+n))
-            double term = 1 / a, sum = term;
-            for (var n = 1; n < 10_000 && Math.Abs(term) > Math.Abs(sum) * 1e-16; n++)
-            {
-                term *= x / (a + n);
-                sum += term;
-            }
-            return Math.Exp(logFront) * sum;
-        }
-        // continued fraction for Q(a, x) (modified Lentz), then P = 1 - Q
-        const double tiny = 1e-300;
-        var b = x + 1 - a;
-        var c = 1 / tiny;
-        var d = 1 / b;
-        var f = d;
-        for (var i = 1; i < 10_000; i++)
-        {
-            var an = -i * (i - a);
-            b += 2;
-            d = an * d + b; if (Math.Abs(d) < tiny) d = tiny;
-            c = b + an / c; if (Math.Abs(c) < tiny) c = tiny;
-            d = 1 / d;
-            var delta = d * c;
-            f *= delta;
-            if (Math.Abs(delta - 1) < 1e-15) break;
-        }
-        return 1 - Math.Exp(logFront) * f;
-    }
-
     /// <summary>
     /// Welch's unequal-variance t-test of mean(a) = mean(b), two-sided. Needs at least two values
     /// per side; when both sides have no spread the test is undefined and the p-value is NaN.
@@ -158,7 +38,7 @@ public static class Statistics
             return new TestResult("welch_t", double.NaN, null, double.NaN, "both sides have zero spread");
         var t = (sa.Mean - sb.Mean) / Math.Sqrt(se2);
         var df = se2 * se2 / (va * va / (a.Count - 1) + vb * vb / (b.Count - 1));
-        var p = RegularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
+        var p = SpecialFunctions.BetaRegularized(df / 2, 0.5, df / (df + t * t));
         return new TestResult("welch_t", t, df, Math.Min(1, p));
     }
 
@@ -206,7 +86,7 @@ public static class Statistics
         var variance = n1 * n2 / 12.0 * ((n + 1) - tieTerm / ((double)n * (n - 1)));
         if (variance <= 0) return new TestResult("mann_whitney_u", u1, null, double.NaN, "all values are tied");
         var z = (Math.Abs(u1 - meanU) - 0.5) / Math.Sqrt(variance);
-        var pNormal = Math.Min(1, 2 * (1 - NormalCdf(Math.Max(0, z))));
+        var pNormal = Math.Min(1, 2 * Normal.CDF(0, 1, -Math.Max(0, z)));
         return new TestResult("mann_whitney_u", u1, null, pNormal, "normal approximation");
     }
 

@@ -1,3 +1,5 @@
+using RlTune.Numerics;
+
 namespace RlTune.Learning;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using RlTune.Numerics;
 
 namespace RlTune.Learning;
 

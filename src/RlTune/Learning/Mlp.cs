@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlTune.Numerics;
 
 namespace RlTune.Learning;
 

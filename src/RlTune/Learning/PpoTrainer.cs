@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using RlTune.Envs;
+using RlTune.Numerics;
 
 namespace RlTune.Learning;
 

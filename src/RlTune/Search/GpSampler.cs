@@ -1,4 +1,6 @@
+using MathNet.Numerics.Distributions;
 using RlTune.Study;
+using RlTune.Numerics;
 
 namespace RlTune.Search;
 
@@ -56,7 +58,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     /// <inheritdoc />
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
-        var rng = SeededRandom.For(context.StudySeed, context.TrialNumber, purpose: 3);
+        var rng = Rng.For(context.StudySeed, context.TrialNumber, purpose: 3);
         var enc = new Encoding(space);
         var complete = new List<(Dictionary<string, object> Config, double Loss)>();
         var bad = new List<Dictionary<string, object>>();
@@ -119,7 +121,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         {
             var (mu, sd) = gp.Predict(x, scratch);
             var z = (best - mu) / sd;
-            return (best - mu) * TpeSampler.NormalCdf(z) + sd * Math.Exp(-0.5 * z * z) / Math.Sqrt(2 * Math.PI);
+            return (best - mu) * Normal.CDF(0, 1, z) + sd * Normal.PDF(0, 1, z);
         }
 
         var tally = new FeasibilityTally(space);
@@ -184,7 +186,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     }
 
     /// <summary>Of a few feasible uniform draws, the one farthest from every tried point (best-candidate sampling: even coverage without a pull to the corners).</summary>
-    private Dictionary<string, object> SpaceFilling(SearchSpace space, Encoding enc, List<double[]> tried, SeededRandom rng)
+    private Dictionary<string, object> SpaceFilling(SearchSpace space, Encoding enc, List<double[]> tried, Rng rng)
     {
         Dictionary<string, object>? best = null;
         var bestDistance = double.NegativeInfinity;
@@ -293,7 +295,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         }
 
         /// <summary>A neighbour: numeric columns moved by N(0, scale), each discrete parameter re-drawn with probability 1/#params; snapped onto valid values.</summary>
-        public double[] Perturb(double[] centre, double scale, SeededRandom rng)
+        public double[] Perturb(double[] centre, double scale, Rng rng)
         {
             var x = (double[])centre.Clone();
             var ps = _space.Params;
@@ -324,7 +326,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         }
 
         /// <summary>A uniform draw over the space (as <see cref="RandomSampler"/> draws), directly in model columns.</summary>
-        public double[] RandomPoint(SeededRandom rng)
+        public double[] RandomPoint(Rng rng)
         {
             var x = new double[Columns];
             var ps = _space.Params;

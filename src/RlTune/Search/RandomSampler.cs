@@ -1,4 +1,5 @@
 using RlTune.Study;
+using RlTune.Numerics;
 
 namespace RlTune.Search;
 
@@ -14,12 +15,12 @@ public sealed class RandomSampler : ISampler
     /// <inheritdoc />
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
-        var rng = SeededRandom.For(context.StudySeed, context.TrialNumber, purpose: 1);
+        var rng = Rng.For(context.StudySeed, context.TrialNumber, purpose: 1);
         return new Suggestion(DrawFeasible(space, rng));
     }
 
     /// <summary>Draws until a candidate satisfies the constraints (bounded; throws <see cref="UserError"/> naming the worst constraints).</summary>
-    internal static Dictionary<string, object> DrawFeasible(SearchSpace space, SeededRandom rng)
+    internal static Dictionary<string, object> DrawFeasible(SearchSpace space, Rng rng)
     {
         var tally = new FeasibilityTally(space);
         while (tally.Tries < FeasibilityTally.MaxTries)
@@ -31,7 +32,7 @@ public sealed class RandomSampler : ISampler
     }
 
     /// <summary>One uniform draw of every parameter, constraints not applied.</summary>
-    internal static Dictionary<string, object> Draw(SearchSpace space, SeededRandom rng)
+    internal static Dictionary<string, object> Draw(SearchSpace space, Rng rng)
     {
         var config = new Dictionary<string, object>(space.Params.Count, StringComparer.Ordinal);
         foreach (var p in space.Params)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using MathNet.Numerics.Distributions;
 using RlTune.Study;
+using RlTune.Numerics;
 
 namespace RlTune.Search;
 
@@ -49,7 +51,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
     /// <inheritdoc />
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
-        var rng = SeededRandom.For(context.StudySeed, context.TrialNumber, purpose: 2);
+        var rng = Rng.For(context.StudySeed, context.TrialNumber, purpose: 2);
         var dims = Dimensions(space);
         var complete = new List<(double[] X, double Loss)>();
         var bad = new List<double[]>();
@@ -222,7 +224,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
                         _mu[idx] = mu;
                         _sigma[idx] = sigma;
                         _invSigma[idx] = 1 / sigma;
-                        var z = NormalCdf((dim.High - mu) / sigma) - NormalCdf((dim.Low - mu) / sigma);
+                        var z = Normal.CDF(0, 1, (dim.High - mu) / sigma) - Normal.CDF(0, 1, (dim.Low - mu) / sigma);
                         _logNorm[idx] = Math.Log(sigma * Math.Sqrt(2 * Math.PI) * Math.Max(z, 1e-300));
                     }
                 }
@@ -241,7 +243,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double[] Sample(SeededRandom rng)
+        public double[] Sample(Rng rng)
         {
             var u = rng.NextDouble();
             var c = 0;
@@ -305,17 +307,5 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
             for (var c = 0; c < _m; c++) sum += Math.Exp(terms[c] - max);
             return max + Math.Log(sum);
         }
-    }
-
-    /// <summary>Standard normal CDF.</summary>
-    internal static double NormalCdf(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
-
-    // .NET has no erf; this Chebyshev fit (relative error below 1.2e-7) is ample for kernel normalisers.
-    private static double Erfc(double x)
-    {
-        var z = Math.Abs(x);
-        var t = 1 / (1 + 0.5 * z);
-        var r = t * Math.Exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? r : 2 - r;
     }
 }

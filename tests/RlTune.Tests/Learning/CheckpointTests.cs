@@ -1,4 +1,5 @@
 using RlTune.Learning;
+using RlTune.Numerics;
 
 namespace RlTune.Tests.Learning;
 

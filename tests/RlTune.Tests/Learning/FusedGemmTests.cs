@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using RlTune.Learning;
+using RlTune.Numerics;
 
 namespace RlTune.Tests.Learning;
 

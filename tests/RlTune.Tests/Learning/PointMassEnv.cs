@@ -1,5 +1,6 @@
 using RlTune.Envs;
 using RlTune.Learning;
+using RlTune.Numerics;
 
 namespace RlTune.Tests.Learning;
 

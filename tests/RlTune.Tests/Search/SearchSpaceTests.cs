@@ -1,4 +1,5 @@
 using RlTune.Search;
+using RlTune.Numerics;
 
 namespace RlTune.Tests.Search;
 
@@ -85,7 +86,7 @@ public class SearchSpaceTests
     {
         var s = Load(Unified);
         var p = s.Find("action_rate")!;
-        var rng = new SeededRandom(7);
+        var rng = new Rng(7);
         var values = Enumerable.Range(0, 4000).Select(_ => (double)p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh))).ToList();
         Assert.All(values, v => Assert.InRange(v, -0.1, -1e-4));
         // log-uniform magnitude: a third of the draws in each decade

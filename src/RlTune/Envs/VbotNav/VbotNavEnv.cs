@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using RlTune.Envs.VbotNav.MuJoCoInterop;
 using RlTune.Envs.VbotNavLite;
+using RlTune.Numerics;
 using T = RlTune.Envs.VbotNav.VbotNavTerms;
 using O = RlTune.Envs.VbotNav.VbotNavObservation;
 
@@ -116,7 +117,7 @@ public sealed unsafe class VbotNavEnv : IVecEnv
     {
         for (int i = 0; i < _n; i++)
         {
-            _rng[i] = Mix((ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ Mix((ulong)i + 0x632BE59BD9B4E019UL));
+            _rng[i] = SplitMix64.Mix((ulong)(uint)seed * SplitMix64.Gamma ^ SplitMix64.Mix((ulong)i + 0x632BE59BD9B4E019UL));
             ResetEnv(i);
         }
         _chunks.ClearTallies();
@@ -373,21 +374,9 @@ public sealed unsafe class VbotNavEnv : IVecEnv
         return angle;
     }
 
-    // Random numbers: splitmix64 per env; uniform in [-1, 1).
+    // Random numbers: a SplitMix64 stream per env (cheaper per draw than a generator object); uniform in [-1, 1).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Uniform(ref ulong state)
-    {
-        state += 0x9E3779B97F4A7C15UL;
-        return (Mix(state) >> 40) * (2f / (1 << 24)) - 1f;
-    }
+    private static float Uniform(ref ulong state) => (SplitMix64.Next(ref state) >> 40) * (2f / (1 << 24)) - 1f;
 
     public void Dispose()
     {
