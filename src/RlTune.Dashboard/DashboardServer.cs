@@ -18,7 +18,8 @@ using RlTune.Storage;
 namespace RlTune.Dashboard;
 
 /// <summary>
-/// The dashboard's web server (ASP.NET Core, Kestrel): the JSON API over a <see cref="StudyReader"/>, the token check in front
+/// The dashboard's web server (ASP.NET Core, Kestrel): the JSON API over a <see cref="StudyReader"/>, the pages
+/// (<see cref="DashboardPages"/>), the token check in front
 /// of every request, and the actions when allowed. Docs: docs/dashboard.md.
 /// </summary>
 public sealed class DashboardServer : IAsyncDisposable
@@ -127,6 +128,7 @@ public sealed class DashboardServer : IAsyncDisposable
         api.MapPost("/studies/{name}/enqueue", (string name, EnqueueRequest? body) => Act(options, () => actions.Enqueue(name, body?.Params)));
         api.MapPost("/studies/{name}/trials/{number:int}/rerun", (string name, int number) => Act(options, () => actions.Rerun(name, number)));
         api.MapFallback(() => Results.Json(new ErrorView("no such API endpoint; see docs/dashboard.md for the list"), Json, statusCode: StatusCodes.Status404NotFound));
+        DashboardPages.Map(app);
 
     }
 

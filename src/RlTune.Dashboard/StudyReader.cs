@@ -33,6 +33,7 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
     private readonly ConcurrentDictionary<(long Study, string Settings), RewardBudgetAudit?> _audits = new();
     private readonly ConcurrentDictionary<(long Study, int Trial, DateTimeOffset? Ended), IReadOnlyList<FlagView>> _flags = new();
     private readonly ConcurrentDictionary<(long Study, string Complete), ImportanceView> _importance = new();
+    private readonly ConcurrentDictionary<(long Study, string Metric), bool> _reportedMetrics = new();
 
     public IReadOnlyList<StudySummaryView> Studies() =>
         store.ListStudies().OrderByDescending(s => s.CreatedAt).Select(s => Summary(Load(s))).ToList();
@@ -44,8 +45,9 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
         var attrs = s.Attrs;
         var settings = s.Context.Settings;
         var pruningMetric = settings?.PruningMetric;
+        // a metric once reported stays reported, so each is looked for only until it is found
         var curveMetrics = ProtocolCurveMetrics.Concat(pruningMetric is null ? [] : [pruningMetric]).Distinct()
-            .Where(m => store.GetIntermediateMetrics(s.Record.Id, m).Count > 0).ToList();
+            .Where(m => _reportedMetrics.ContainsKey((s.Record.Id, m)) || (store.GetIntermediateMetrics(s.Record.Id, m).Count > 0 && _reportedMetrics.TryAdd((s.Record.Id, m), true))).ToList();
         return new StudyDetailView(
             Summary(s),
             s.Context.EnvName,

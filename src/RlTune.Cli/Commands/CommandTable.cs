@@ -22,7 +22,7 @@ public static class CommandTable
         config.AddCommand<StatusCommand>("status").WithDescription("Show a study's progress, best trial and why it stopped.")
             .WithExample("status", "--study", "nav", "--watch")
             .WithExample("status", "--json");
-        config.AddCommand<DashboardCommand>("dashboard").WithDescription("Serve the store's studies (trials, learning curves, importance, audit, run-dir files) as a JSON API over HTTP; read-only unless --allow-actions.")
+        config.AddCommand<DashboardCommand>("dashboard").WithDescription("A live web page of the store's studies (trials, history, importance, learning curves, audit) and its JSON API; read-only unless --allow-actions.")
             .WithExample("dashboard")
             .WithExample("dashboard", "--study", "nav", "--port", "8090")
             .WithExample("dashboard", "--storage", "postgresql://tuner@db.lab/rltune", "--host", "0.0.0.0", "--allow-actions");

@@ -35,7 +35,7 @@ public sealed class DashboardCommand : AsyncCommand<DashboardCommand.Settings>
         await using var server = await DashboardServer.StartAsync(options, stop.Token);
         if (s.Study is { } study && server.Reader.Store.FindStudy(study) is null)
             throw new UserError($"--study: there is no study '{study}' in {output}; {StudyOptions.StudiesThere(server.Reader.Store)}.");
-        Console.WriteLine($"rltune dashboard: {server.OpenUrl(s.Study is null ? "api/studies" : $"api/studies/{Uri.EscapeDataString(s.Study)}")}");
+        Console.WriteLine($"rltune dashboard: {server.OpenUrl(s.Study is null ? "" : $"studies/{Uri.EscapeDataString(s.Study)}")}");
         Console.WriteLine($"  store: {s.Storage ?? Environment.GetEnvironmentVariable(Storage.StoreFactory.EnvironmentVariable) ?? Path.Combine(output, Storage.StoreFactory.DefaultFileName)}; " +
                           (options.AllowActions ? "actions on (stop, enqueue, re-run)" : "read-only (--allow-actions to stop, enqueue, re-run)") +
                           (options.Token is not null && s.Token is null ? "; the token was generated for this run" : "") + "; Ctrl+C stops.");

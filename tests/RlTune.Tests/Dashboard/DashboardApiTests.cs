@@ -268,6 +268,24 @@ public sealed class DashboardApiTests(DashboardFixture f) : IClassFixture<Dashbo
     }
 
     [Fact]
+    public async Task PagesAndTheVendoredChartLibraryAreServedFromTheAssemblyOnly()
+    {
+        await using var server = await f.Start();
+        using var http = Api.Client(server);
+        foreach (var page in new[] { "/", "/studies/demo", "/studies/demo/trials/2" })
+        {
+            using var r = await http.GetAsync(page);
+            Assert.Equal("text/html", r.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("/assets/vendor/chart.js/chart.umd.min.js", await r.Content.ReadAsStringAsync());
+        }
+        using var chartJs = await http.GetAsync("/assets/vendor/chart.js/chart.umd.min.js");
+        Assert.Equal("text/javascript", chartJs.Content.Headers.ContentType!.MediaType);
+        Assert.StartsWith("/*!\n * Chart.js v4.6.1", await chartJs.Content.ReadAsStringAsync());
+        foreach (var missing in new[] { "/assets/vendor/chart.js/ORIGIN.md", "/assets/..%2F..%2Frltune.db", "/assets/dashboard.js.map" })
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(missing)).StatusCode);
+    }
+
+    [Fact]
     public void BadFlagsAreOneSentenceNamingTheFlag()
     {
         Assert.Contains("--port", Assert.Throws<UserError>(() => new DashboardOptions { Output = f.Output, Port = 70000 }.Checked()).Message);

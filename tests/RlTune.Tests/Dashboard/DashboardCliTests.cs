@@ -19,8 +19,10 @@ public sealed class DashboardCliTests(DashboardFixture f) : IClassFixture<Dashbo
             var line = await p.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.StartsWith("rltune dashboard: http://127.0.0.1:", line);
             using var http = new HttpClient();
-            var study = await http.GetStringAsync(line!["rltune dashboard: ".Length..]);
-            Assert.Contains("\"name\":\"demo\"", study);
+            var page = new Uri(line!["rltune dashboard: ".Length..]);
+            Assert.Equal("/studies/demo", page.AbsolutePath);
+            Assert.Contains("dashboard.js", await http.GetStringAsync(page));
+            Assert.Contains("\"name\":\"demo\"", await http.GetStringAsync(new Uri(page, "/api/studies/demo")));
         }
         finally
         {
