@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RlTune.Analysis;
 using RlTune.Search;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Bench;
 

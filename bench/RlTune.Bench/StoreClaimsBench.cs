@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using RlTune.Storage;
-using RlTune.Study;
 using RlTune.Tests.Storage;
+using RlTune.Trials;
 
 namespace RlTune.Bench;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Tests.Storage;
+using RlTune.Trials;
 
 namespace RlTune.Bench;
 

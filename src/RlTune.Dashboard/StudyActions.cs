@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Dashboard;
 

@@ -5,6 +5,7 @@ using RlTune.Analysis;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Dashboard;
 

@@ -1,5 +1,5 @@
 using RlTune.Storage;
-using RlTune.Study;
+using RlTune.Trials;
 
 // A separate OS process that shares one study with others, for the store's multi-process tests:
 // store-writer URL STUDY TRIALS GRID_POINTS WORKER

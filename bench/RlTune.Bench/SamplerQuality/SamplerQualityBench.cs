@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using RlTune.Search;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Bench.SamplerQuality;
 

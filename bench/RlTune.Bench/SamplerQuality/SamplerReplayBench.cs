@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using RlTune.Search;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Bench.SamplerQuality;
 

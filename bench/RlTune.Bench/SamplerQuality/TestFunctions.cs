@@ -1,4 +1,4 @@
-using RlTune.Search;
+using RlTune.Trials;
 
 namespace RlTune.Bench.SamplerQuality;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlTune.Analysis;
-using RlTune.Search;
+using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -110,7 +110,7 @@ public sealed class AnalyzeCommand : Command<AnalyzeCommand.Settings>
     }
 
     internal static IReadOnlyList<TrialFlags> Flags(OpenedStudy study) =>
-        study.Trials.Where(t => t.State is Study.TrialState.Complete or Study.TrialState.Pruned)
+        study.Trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned)
             .Select(t => TrialFlags.Of(t.Number, StudyReport.ReadLogs(t, study.StudyDir), study.EpisodeLimit))
             .Where(f => f.Flags.Count > 0).ToList();
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlTune.Analysis;
 using RlTune.Cli.Display;
 using RlTune.Study;
 using RlTune.Trials;
@@ -90,7 +91,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
     {
         var studySettings = Resolve(flags);
         var (staleAfter, requeue) = flags.StaleHandling();
-        AutomlPipeline Pipeline(IStudyObserver observer) => new(studySettings, observer) { StaleAfter = staleAfter, RequeueStale = requeue };
+        ReportingObserver? reporting = null;
+        AutomlPipeline Pipeline(IStudyObserver display) => new(studySettings, reporting = new ReportingObserver(display)) { StaleAfter = staleAfter, RequeueStale = requeue };
         using var stop = new StopSignal(cancellationToken);
         AutomlResult result;
         var live = !flags.Json && StudyDisplay.IsInteractive;
@@ -101,23 +103,23 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         }
         else
         {
-            var observer = flags.Json ? (IStudyObserver)new PlainStudyDisplay(Console.Error, studySettings.ProgressIntervalSeconds) : new PlainStudyDisplay(Console.Out, studySettings.ProgressIntervalSeconds);
-            result = await Pipeline(observer).RunAsync(stop.Token);
+            var display = new PlainStudyDisplay(flags.Json ? Console.Error : Console.Out, studySettings.ProgressIntervalSeconds);
+            result = await Pipeline(display).RunAsync(stop.Token);
         }
-        Print(result, flags.Json);
+        Print(result, reporting?.HtmlReport, flags.Json);
         return ExitCode(result, stop.Requested);
     }
 
     /// <summary>130 when interrupted; 1 when nothing completed (a study of failures is no success); else 0.</summary>
     public static int ExitCode(AutomlResult r, bool interrupted) => interrupted ? 130 : r.Counts.Complete == 0 ? 1 : 0;
 
-    private static void Print(AutomlResult r, bool json)
+    private static void Print(AutomlResult r, string? htmlReport, bool json)
     {
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                study = r.Study, stop_reason = r.StopReason, study_dir = r.StudyDir, report = r.ReportFile, html_report = r.HtmlReport,
+                study = r.Study, stop_reason = r.StopReason, study_dir = r.StudyDir, report = r.ReportFile, html_report = htmlReport,
                 best_summary = r.BestSummary, best_score = r.BestScore, complete = r.Counts.Complete, failed = r.Counts.Failed, pruned = r.Counts.Pruned,
             }));
             return;
@@ -126,7 +128,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (r.BestScore is { } s) Console.WriteLine($"best score {s.ToString("G5", CultureInfo.InvariantCulture)}: {r.BestSummary}");
         Console.WriteLine($"results: {r.StudyDir}");
         Console.WriteLine($"report:  {r.ReportFile}");
-        if (r.HtmlReport is { } html) Console.WriteLine($"open in a browser: {html}");
+        if (htmlReport is { } html) Console.WriteLine($"open in a browser: {html}");
         Console.WriteLine(r.Counts);
     }
 

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlTune.Analysis;
-using RlTune.Search;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

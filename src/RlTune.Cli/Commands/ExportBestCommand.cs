@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RlTune.Analysis;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console.Cli;
 
 namespace RlTune.Cli.Commands;

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using RlTune.Search;
+using RlTune.Trials;
 using Spectre.Console.Cli;
 
 namespace RlTune.Cli.Commands;

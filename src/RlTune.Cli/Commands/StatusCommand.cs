@@ -5,6 +5,7 @@ using RlTune.Cli.Display;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -3,6 +3,7 @@ using RlTune.Analysis;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

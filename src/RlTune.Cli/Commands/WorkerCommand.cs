@@ -1,6 +1,6 @@
-using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using RlTune.Analysis;
 using RlTune.Cli.Display;
 using RlTune.Study;
 using RlTune.Trials;
@@ -47,7 +47,7 @@ public sealed class WorkerCommand : AsyncCommand<WorkerCommand.Settings>
 
         using var stop = new StopSignal(cancellationToken);
         var observer = new PlainStudyDisplay(f.Json ? Console.Error : Console.Out, s.ProgressIntervalSeconds);
-        var pipeline = new AutomlPipeline(s, observer)
+        var pipeline = new AutomlPipeline(s, new ReportingObserver(observer))
         {
             StaleAfter = staleAfter,
             RequeueStale = requeue,

@@ -1,5 +1,5 @@
-using RlTune.Search;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Analysis;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using RlTune.Search;
+using RlTune.Trials;
 
 namespace RlTune.Analysis;
 

@@ -1,5 +1,6 @@
 using RlTune.Search;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Analysis;
 

@@ -3,6 +3,7 @@ using RlTune.Envs;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Analysis;
 

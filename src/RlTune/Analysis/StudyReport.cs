@@ -2,6 +2,7 @@ using System.Globalization;
 using RlTune.Search;
 using RlTune.Study;
 using RlTune.TensorBoard;
+using RlTune.Trials;
 
 namespace RlTune.Analysis;
 

@@ -1,6 +1,6 @@
 using MathNet.Numerics.Distributions;
-using RlTune.Study;
 using RlTune.Numerics;
+using RlTune.Trials;
 
 namespace RlTune.Search;
 

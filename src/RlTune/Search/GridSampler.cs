@@ -1,5 +1,5 @@
 using System.Numerics;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Search;
 

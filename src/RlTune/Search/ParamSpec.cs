@@ -1,3 +1,5 @@
+using RlTune.Trials;
+
 namespace RlTune.Search;
 
 /// <summary>

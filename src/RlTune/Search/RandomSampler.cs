@@ -1,5 +1,5 @@
-using RlTune.Study;
 using RlTune.Numerics;
+using RlTune.Trials;
 
 namespace RlTune.Search;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using RlTune.Trials;
 using RlTune.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

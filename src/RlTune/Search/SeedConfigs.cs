@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlTune.Trials;
 using RlTune.Yaml;
 using YamlDotNet.RepresentationModel;
 

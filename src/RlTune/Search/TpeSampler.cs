@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using MathNet.Numerics.Distributions;
-using RlTune.Study;
 using RlTune.Numerics;
+using RlTune.Trials;
 
 namespace RlTune.Search;
 

@@ -1,4 +1,4 @@
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Storage;
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using RlTune.Search;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Storage;
 

@@ -9,7 +9,7 @@ using RlTune.Trials;
 namespace RlTune.Study;
 
 /// <summary>How an automl run ended: the study, why it stopped, where its files are, and how many of its runs ended how.</summary>
-public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore, string? HtmlReport = null)
+public sealed record AutomlResult(string Study, string StopReason, string StudyDir, string ReportFile, string? BestSummary, double? BestScore)
 {
     public TrialCounts Counts { get; init; } = new(0, 0, 0);
 }
@@ -164,20 +164,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private AutomlResult Result(Context c, StudyRecord study, StudyProjections projections, string reason)
     {
         var best = projections.Best(c.Store.GetTrials(study.Id));
-        string? html = null;
-        // The analysis report (importance, pictures, report.html) is rebuilt once the study stops; its failure must not fail the study.
-        try
-        {
-            var report = Analysis.StudyContext.Regenerate(c.Store, study, c.Output);
-            html = report.HtmlPath;
-            observer.Note($"analysis: {report.HtmlPath} ({report.Pictures.Count} pictures), {report.YamlPath}");
-        }
-        catch (Exception e) when (e is UserError or IOException or InvalidOperationException or ArgumentException)
-        {
-            observer.Note($"analysis report not written: {e.Message}");
-        }
+        observer.SearchStopped(c.Store, study, c.Output);
         return new AutomlResult(study.Name, reason, projections.Paths.StudyDir, projections.Paths.ReportFile,
-            best is null ? null : projections.Paths.TrialSummaryFile(best.Trial.Number), best?.Config.Aggregate?.Mean, html) { Counts = TrialCounts.Of(c.Store.GetTrials(study.Id)) };
+            best is null ? null : projections.Paths.TrialSummaryFile(best.Trial.Number), best?.Config.Aggregate?.Mean) { Counts = TrialCounts.Of(c.Store.GetTrials(study.Id)) };
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using RlTune.Search;
+using RlTune.Trials;
 
 namespace RlTune.Study;
 

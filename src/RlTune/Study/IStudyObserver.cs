@@ -1,8 +1,9 @@
+using RlTune.Storage;
 using RlTune.Trials;
 
 namespace RlTune.Study;
 
-/// <summary>What the study loop tells the display (the live Spectre.Console view, or plain lines).</summary>
+/// <summary>What the study loop tells the display (the live Spectre.Console view, or plain lines) and the analysis.</summary>
 public interface IStudyObserver
 {
     void StudyStarted(string study, string description, int targetTrials, StudyBudget budget);
@@ -10,6 +11,9 @@ public interface IStudyObserver
     void TrialProgress(int number, int seed, TrialProgress progress);
     void TrialFinished(TrialRecord record, bool isBest);
     void Note(string message);
+
+    /// <summary>The search a run ends with has stopped: its trials are final in <paramref name="store"/>, its files under <paramref name="output"/>.</summary>
+    void SearchStopped(IStudyStore store, StudyRecord study, string output) { }
 }
 
 /// <summary>An observer that shows nothing (tests, library use).</summary>

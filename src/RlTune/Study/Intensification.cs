@@ -1,5 +1,6 @@
 using System.Globalization;
 using RlTune.Search;
+using RlTune.Trials;
 
 namespace RlTune.Study;
 

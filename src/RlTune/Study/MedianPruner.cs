@@ -1,6 +1,7 @@
 using System.Globalization;
 using RlTune.Search;
 using RlTune.Storage;
+using RlTune.Trials;
 
 namespace RlTune.Study;
 

@@ -1,5 +1,5 @@
 using RlTune.Analysis;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Analysis;
 

@@ -1,6 +1,6 @@
 using RlTune.Analysis;
 using RlTune.Search;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Analysis;
 

@@ -1,7 +1,7 @@
 using RlTune.Analysis;
 using RlTune.Search;
-using RlTune.Study;
 using RlTune.TensorBoard;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Analysis;
 

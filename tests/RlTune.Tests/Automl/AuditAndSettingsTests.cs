@@ -1,5 +1,6 @@
 using RlTune.Envs;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Automl;
 
@@ -17,7 +18,7 @@ public sealed class AuditAndSettingsTests : IDisposable
         Assert.Equal(10_000_000L, s.StepsPerTrial);
         Assert.Equal(10_000_000L, s.FullTrainSteps);
         var space = RlTune.Search.Presets.Resolve(s.DefaultPreset);
-        var defaults = space.ToTrialSections(space.Defaults()).RewardScales.ToDictionary(kv => kv.Key, kv => RlTune.Search.ParamValues.AsDouble(kv.Value)!.Value);
+        var defaults = space.ToTrialSections(space.Defaults()).RewardScales.ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value)!.Value);
         var finding = RewardBudgetAudit.ForEnv(s.Env, s.EnvOverrides, null)!.Check(defaults);
         Assert.True(finding.Passed, finding.Message);
         // given values win, and an env without defaults keeps the general ones

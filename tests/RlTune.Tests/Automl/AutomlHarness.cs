@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlTune.Analysis;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Tests.Trials;
@@ -55,7 +56,7 @@ public sealed class AutomlHarness : IDisposable
         Intensify = IntensifyMode.Off,
     };
 
-    public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default) => new AutomlPipeline(s, SilentObserver.Instance).RunAsync(ct);
+    public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default) => new AutomlPipeline(s, new ReportingObserver(SilentObserver.Instance)).RunAsync(ct);
 
     public (StudyRecord Study, IReadOnlyList<TrialRecord> Trials, IReadOnlyDictionary<string, string> Attrs) Read(string study = "s")
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using RlTune.Study;
 using RlTune.Tests.Trials;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Automl;
 
@@ -152,7 +153,7 @@ public sealed class CliTests : IDisposable
         var after = _h.Read("k").Trials;
         Assert.True(after.Count == 6 && after.All(t => t.State == TrialState.Complete), States(after) + "\n" + stdout);
         // intensification (auto) may repeat a configuration on further seeds, never on the same seed twice
-        Assert.Equal(6, after.Select(t => RlTune.Search.ParamValues.Canonical(t.Params) + "@" + t.Seed).Distinct().Count());
+        Assert.Equal(6, after.Select(t => ParamValues.Canonical(t.Params) + "@" + t.Seed).Distinct().Count());
         foreach (var (n, score) in completeBefore) Assert.Equal(score, after.Single(t => t.Number == n).Score);
         Assert.All(after, t => Assert.Single(t.SeedRuns));  // the re-run interrupted trial kept no partial seed run
     }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RlTune.Search;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Automl;
 

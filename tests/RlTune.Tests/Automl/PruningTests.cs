@@ -1,4 +1,5 @@
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Automl;
 

@@ -4,6 +4,7 @@ using RlTune.Dashboard;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Tests.Automl;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Dashboard;
 
@@ -77,7 +78,7 @@ public sealed class DashboardActionsTests : IDisposable
         {
             Assert.Equal(TrialState.Waiting, r.State);
             Assert.Equal(original.Seed, r.Seed);
-            Assert.Equal(RlTune.Search.ParamValues.Canonical(original.Params), RlTune.Search.ParamValues.Canonical(r.Params));
+            Assert.Equal(ParamValues.Canonical(original.Params), ParamValues.Canonical(r.Params));
         });
         // resuming runs them
         await AutomlHarness.Run(_h.Settings("metrics", "s") with { HpTrials = 2, Resume = true });

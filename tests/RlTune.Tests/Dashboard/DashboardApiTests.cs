@@ -5,6 +5,7 @@ using RlTune.Dashboard;
 using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Dashboard;
 

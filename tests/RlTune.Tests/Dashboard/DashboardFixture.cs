@@ -7,6 +7,7 @@ using RlTune.Storage;
 using RlTune.Study;
 using RlTune.TensorBoard;
 using RlTune.Tests.Automl;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Dashboard;
 

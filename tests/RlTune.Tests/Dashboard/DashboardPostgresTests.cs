@@ -2,6 +2,7 @@ using RlTune.Dashboard;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Tests.Storage;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Dashboard;
 

@@ -1,5 +1,6 @@
 using RlTune.Search;
 using RlTune.Numerics;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Search;
 

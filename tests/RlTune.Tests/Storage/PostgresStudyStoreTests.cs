@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using RlTune.Storage;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Storage;
 

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using RlTune.Storage;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Storage;
 

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
-using RlTune.Search;
 using RlTune.Storage;
-using RlTune.Study;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Storage;
 

@@ -50,7 +50,7 @@ public sealed class TrialConfigTests
         var c = TrialConfig.Parse(MotrixLabStyle, "t.json");
         var again = TrialConfig.Parse(c.ToJson(), "again.json");
         Assert.Equal(c.ToJson(), again.ToJson());
-        Assert.Equal(RlTune.Search.ParamValues.Canonical(c.RlOverrides), RlTune.Search.ParamValues.Canonical(again.RlOverrides));
+        Assert.Equal(ParamValues.Canonical(c.RlOverrides), ParamValues.Canonical(again.RlOverrides));
         // whole doubles stay doubles (the termination weight is a float parameter)
         Assert.IsType<double>(again.Params["termination"]);
         Assert.Contains("\"termination\": -200.0", again.ToJson());

@@ -1,8 +1,8 @@
-using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Tests.Automl;
 using RlTune.Tests.Storage;
+using RlTune.Trials;
 
 namespace RlTune.Tests.Workers;
 

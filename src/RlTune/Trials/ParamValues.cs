@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace RlTune.Search;
+namespace RlTune.Trials;
 
 /// <summary>
 /// The value types a parameter takes everywhere in RlTune: double, long, bool, string, or a list

@@ -1,4 +1,4 @@
-namespace RlTune.Study;
+namespace RlTune.Trials;
 
 /// <summary>Life cycle of a trial: waiting (enqueued) -> running -> complete | pruned | failed.</summary>
 public enum TrialState

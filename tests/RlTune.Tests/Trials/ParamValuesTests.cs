@@ -1,6 +1,7 @@
 using RlTune.Search;
+using RlTune.Trials;
 
-namespace RlTune.Tests;
+namespace RlTune.Tests.Trials;
 
 public class ParamValuesTests
 {

@@ -1,4 +1,4 @@
-namespace RlTune.Study;
+namespace RlTune.Trials;
 
 /// <summary>One seed's run of a trial's configuration.</summary>
 public sealed record SeedRun(int Seed, IReadOnlyDictionary<string, double> Metrics, double? Score, string? RunDir, string? Error);
@@ -13,7 +13,7 @@ public sealed record TrialRecord
     public required long StudyId { get; init; }
     public required int Number { get; init; }
     public required TrialState State { get; init; }
-    /// <summary>Flat map of every sampled (and enqueued) parameter value; see <see cref="Search.ParamValues"/>.</summary>
+    /// <summary>Flat map of every sampled (and enqueued) parameter value; see <see cref="ParamValues"/>.</summary>
     public required IReadOnlyDictionary<string, object> Params { get; init; }
     public int Seed { get; init; }
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
