@@ -20,7 +20,7 @@ public sealed class StudyActions(IStudyStore store, StudyReader reader)
     public ActionResultView Stop(string name)
     {
         var record = reader.Find(name);
-        store.SetStudyAttr(record.Id, SearchLoop.StopRequestedAttr, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        store.SetStudyAttr(record.Id, StudyAttributes.StopRequestedAt, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         return new ActionResultView("stop", name, null, "no new trial will start; running trials finish and are recorded");
     }
 
@@ -58,5 +58,5 @@ public sealed class StudyActions(IStudyStore store, StudyReader reader)
     }
 
     private static string Resume(StudyReader.Snapshot s) =>
-        s.Attrs.GetValueOrDefault("status") == "stopped" ? $" (the study is stopped: rltune automl --resume --study {s.Record.Name} runs it)" : "";
+        s.Attrs.GetValueOrDefault(StudyAttributes.Status) == "stopped" ? $" (the study is stopped: rltune automl --resume --study {s.Record.Name} runs it)" : "";
 }

@@ -57,8 +57,8 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
             settings?.SeedsPerTrial,
             best?.How,
             best is null ? null : ParamsJson(best.Trial.Params),
-            attrs.GetValueOrDefault("audit_defaults"),
-            attrs.GetValueOrDefault("final_status"),
+            attrs.GetValueOrDefault(StudyAttributes.AuditDefaults),
+            attrs.GetValueOrDefault(StudyAttributes.FinalStatus),
             s.Context.Space?.Params.Select(ParamOf).ToList() ?? [],
             TrialNotes.DeviceTrials(s.Trials.Select(t => t.Number), attrs),
             curveMetrics.Count > 0 ? curveMetrics : ProtocolCurveMetrics,
@@ -160,7 +160,7 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
     {
         var s = Load(Find(name));
         var audit = AuditFor(s);
-        var atDefaults = s.Attrs.GetValueOrDefault("audit_defaults");
+        var atDefaults = s.Attrs.GetValueOrDefault(StudyAttributes.AuditDefaults);
         var policy = s.Context.Settings?.Audit.ToString().ToLowerInvariant();
         if (audit is null)
             return new AuditView(false, $"env {s.Context.EnvName} is not built in, so its reward terms' bounds are unknown", atDefaults, policy, []);
@@ -196,7 +196,7 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
     internal Snapshot Load(StudyRecord record)
     {
         var attrs = store.GetStudyAttrs(record.Id);
-        var settingsKey = attrs.GetValueOrDefault("settings") ?? record.SettingsJson;
+        var settingsKey = attrs.GetValueOrDefault(StudyAttributes.Settings) ?? record.SettingsJson;
         var context = _contexts.GetOrAdd((record.Id, settingsKey), _ => StudyContext.Load(store, record, Output));
         var trials = store.GetTrials(record.Id);
         return new Snapshot(record, context with { Trials = trials }, trials, attrs);
@@ -205,16 +205,15 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
     private StudySummaryView Summary(Snapshot s)
     {
         var counted = s.Trials.Where(t => t.Origin != SearchLoop.AuditSkipOrigin).ToList();
-        double? Attr(string key) => double.TryParse(s.Attrs.GetValueOrDefault(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
-        var elapsed = Attr("elapsed_seconds");
+        var elapsed = StudyAttributes.Elapsed(s.Attrs);
         var budget = s.Context.Settings?.BudgetHours * 3600;
         var aggregate = s.Best?.Config.Aggregate;
         return new StudySummaryView(
             s.Record.Name,
             s.Record.Direction,
-            s.Attrs.GetValueOrDefault("mode"),
-            s.Attrs.GetValueOrDefault("status"),
-            s.Attrs.GetValueOrDefault("stop_reason"),
+            s.Attrs.GetValueOrDefault(StudyAttributes.Mode),
+            s.Attrs.GetValueOrDefault(StudyAttributes.Status),
+            s.Attrs.GetValueOrDefault(StudyAttributes.StopReason),
             counted.Count,
             counted.Count(t => t.State.IsFinished()),
             s.Context.Settings?.HpTrials,
@@ -266,7 +265,7 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
     }
 
     private RewardBudgetAudit? AuditFor(Snapshot s) =>
-        _audits.GetOrAdd((s.Record.Id, s.Attrs.GetValueOrDefault("settings") ?? s.Record.SettingsJson), _ =>
+        _audits.GetOrAdd((s.Record.Id, s.Attrs.GetValueOrDefault(StudyAttributes.Settings) ?? s.Record.SettingsJson), _ =>
         {
             var settings = s.Context.Settings;
             try

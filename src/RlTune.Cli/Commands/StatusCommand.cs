@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Text.Json;
 using RlTune.Cli.Display;
 using RlTune.Search;
@@ -51,7 +50,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
                 if (!StudyDisplay.IsInteractive) Console.WriteLine();
                 last = text;
             }
-            if (store.GetStudyAttrs(study.Id).GetValueOrDefault("status") == "stopped") break;
+            if (store.GetStudyAttrs(study.Id).GetValueOrDefault(StudyAttributes.Status) == "stopped") break;
             try
             {
                 await Task.Delay(2000, cancellationToken);
@@ -68,24 +67,24 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
     {
         var trials = store.GetTrials(study.Id);
         var attrs = store.GetStudyAttrs(study.Id);
-        var settings = AutomlPipeline.ParseSettings(attrs.GetValueOrDefault("settings") ?? study.SettingsJson);
+        var settings = AutomlPipeline.ParseSettings(attrs.GetValueOrDefault(StudyAttributes.Settings) ?? study.SettingsJson);
         var rule = SelectionRule.Of(settings, study.Direction == "minimize" ? ObjectiveDirection.Minimize : ObjectiveDirection.Maximize);
         var best = BestConfig.Choose(trials, rule, space);
         return new Dictionary<string, object?>
         {
             ["study"] = study.Name,
-            ["status"] = attrs.GetValueOrDefault("status"),
-            ["stop_reason"] = attrs.GetValueOrDefault("stop_reason"),
-            ["mode"] = attrs.GetValueOrDefault("mode"),
+            ["status"] = attrs.GetValueOrDefault(StudyAttributes.Status),
+            ["stop_reason"] = attrs.GetValueOrDefault(StudyAttributes.StopReason),
+            ["mode"] = attrs.GetValueOrDefault(StudyAttributes.Mode),
             ["direction"] = study.Direction,
-            ["elapsed_seconds"] = double.TryParse(attrs.GetValueOrDefault("elapsed_seconds"), NumberStyles.Float, CultureInfo.InvariantCulture, out var e) ? e : null,
+            ["elapsed_seconds"] = StudyAttributes.Elapsed(attrs),
             ["complete"] = trials.Count(t => t.State == TrialState.Complete),
             ["running"] = trials.Count(t => t.State == TrialState.Running),
             ["waiting"] = trials.Count(t => t.State == TrialState.Waiting),
             ["failed"] = trials.Count(t => t.State == TrialState.Failed && t.Origin != SearchLoop.AuditSkipOrigin),
             ["pruned"] = trials.Count(t => t.State == TrialState.Pruned),
             ["skipped_by_audit"] = trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin),
-            ["audit"] = attrs.GetValueOrDefault("audit_defaults"),
+            ["audit"] = attrs.GetValueOrDefault(StudyAttributes.AuditDefaults),
             ["extra_seeds"] = trials.Count(t => t.Origin == Intensification.Origin),
             ["configurations"] = ConfigEvidence.Group(trials).Count,
             ["best_trial"] = best?.Trial.Number,
@@ -115,9 +114,9 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             $"reward-budget audit: {snap["audit"] ?? "-"}",
         };
         var attrs = store.GetStudyAttrs(study.Id);
-        foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage_", StringComparison.Ordinal) && !kv.Key.EndsWith("_checkpoint", StringComparison.Ordinal)).OrderBy(kv => kv.Key))
+        foreach (var (k, v) in StudyAttributes.StageProgress(attrs))
             lines.Add($"{k}: {v}");
-        if (attrs.GetValueOrDefault("final_status") is { } fs) lines.Add($"full training: {fs}{(attrs.GetValueOrDefault("final_checkpoint") is { } ck ? $", checkpoint {ck}" : "")}");
+        if (attrs.GetValueOrDefault(StudyAttributes.FinalStatus) is { } fs) lines.Add($"full training: {fs}{(attrs.GetValueOrDefault(StudyAttributes.FinalCheckpoint) is { } ck ? $", checkpoint {ck}" : "")}");
         if (snap["best_trial"] is int bestTrial && trials.FirstOrDefault(t => t.Number == bestTrial) is { } best)
             lines.Add($"best: trial {bestTrial}'s configuration, score {StudyDisplay.Num((double?)snap["best_score"])}{(snap["best_seeds"] is > 1 ? $" ± {StudyDisplay.Num((double?)snap["best_score_std"])}" : "")} over {snap["best_seeds"]} seed(s) ({snap["best_chosen_by"]}): {StudyDisplay.Params(best.Params, 12)}");
         foreach (var t in trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned))

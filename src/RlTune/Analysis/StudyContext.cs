@@ -41,7 +41,7 @@ public sealed record StudyContext
             EnvName = env,
             StepsPerTrial = settings is { } s && s.TryGetProperty("StepsPerTrial", out var steps) && steps.ValueKind == JsonValueKind.Number ? steps.GetInt64() : null,
             EpisodeLimit = EpisodeLimitOf(env, settings),
-            Settings = AutomlPipeline.ParseSettings(store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson),
+            Settings = AutomlPipeline.ParseSettings(store.GetStudyAttrs(record.Id).GetValueOrDefault(StudyAttributes.Settings) ?? record.SettingsJson),
         };
     }
 
@@ -68,7 +68,7 @@ public sealed record StudyContext
     // The automl loop stores its settings (space file or preset, env, steps) as JSON on the study.
     private static JsonElement? SettingsOf(IStudyStore store, StudyRecord record)
     {
-        var json = store.GetStudyAttrs(record.Id).GetValueOrDefault("settings") ?? record.SettingsJson;
+        var json = store.GetStudyAttrs(record.Id).GetValueOrDefault(StudyAttributes.Settings) ?? record.SettingsJson;
         try
         {
             using var doc = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);

@@ -6,37 +6,39 @@ using RlTune.Trials;
 namespace RlTune.Study;
 
 /// <summary>Everything one search round needs.</summary>
-public sealed record SearchRound(
-    IStudyStore Store,
-    StudyRecord Study,
-    SearchSpace Space,
-    ISampler Sampler,
-    TrialExecutor Executor,
-    TrialTemplate Template,
-    StudyBudget Budget,
-    StudyProjections Projections,
-    IStudyObserver Observer,
-    string WorkerId,
-    int StudySeed,
-    int TargetTrials,
-    int Parallel,
-    IReadOnlyList<Dictionary<string, object>> EnqueuedConfigs,
-    RewardBudgetAudit? Audit,
-    AuditPolicy AuditPolicy,
+public sealed record SearchRound
+{
+    public required IStudyStore Store { get; init; }
+    public required StudyRecord Study { get; init; }
+    public required SearchSpace Space { get; init; }
+    public required ISampler Sampler { get; init; }
+    public required TrialExecutor Executor { get; init; }
+    public required TrialTemplate Template { get; init; }
+    public required StudyBudget Budget { get; init; }
+    public required StudyProjections Projections { get; init; }
+    public required IStudyObserver Observer { get; init; }
+    public required string WorkerId { get; init; }
+    public required int StudySeed { get; init; }
+    public required int TargetTrials { get; init; }
+    public required int Parallel { get; init; }
+    public IReadOnlyList<Dictionary<string, object>> EnqueuedConfigs { get; init; } = [];
+    public RewardBudgetAudit? Audit { get; init; }
+    public required AuditPolicy AuditPolicy { get; init; }
     /// <summary>Env steps of training to keep time for after the search (a stage's full training).</summary>
-    long ReserveSteps = 0,
+    public long ReserveSteps { get; init; }
     /// <summary>A running trial without a heartbeat this long lost its worker (null: <see cref="WorkerId.StaleAfter"/>).</summary>
-    TimeSpan? StaleAfter = null,
+    public TimeSpan? StaleAfter { get; init; }
     /// <summary>Whether a trial that lost its worker runs again (true) or is failed.</summary>
-    bool RequeueStale = true,
+    public bool RequeueStale { get; init; } = true;
     /// <summary>Extra seeds for promising configurations before the sampler is asked (null: none).</summary>
-    Intensification? Intensify = null,
+    public Intensification? Intensify { get; init; }
     /// <summary>How the best configuration is chosen (null: the best mean over seeds).</summary>
-    SelectionRule? Selection = null,
+    public SelectionRule? Selection { get; init; }
     /// <summary>The study stops when this run's first this-many trials all fail the same way (0: never).</summary>
-    int FailFastTrials = 3,
+    public int FailFastTrials { get; init; } = 3;
     /// <summary>Devices the slots own: slot k runs its trials on device k mod the count, one trial at a time (none: no device).</summary>
-    IReadOnlyList<string>? Devices = null);
+    public IReadOnlyList<string>? Devices { get; init; }
+}
 
 /// <summary>
 /// The trial loop: P slots each take the next trial (a waiting one first, else a new suggestion),
@@ -47,8 +49,6 @@ public sealed record SearchRound(
 public sealed partial class SearchLoop(SearchRound round)
 {
     public const string AuditSkipOrigin = "audit-skip";
-    /// <summary>Study attribute holding when a stop was asked for (ISO 8601, e.g. by the dashboard); a run started before then starts no new trial.</summary>
-    public const string StopRequestedAttr = "stop_requested_at";
     private const int MaxConsecutiveAuditSkips = 50;
     private const int MaxStartFailuresInARow = 3;
 
@@ -167,7 +167,7 @@ public sealed partial class SearchLoop(SearchRound round)
     {
         var r = round;
         if (_stopReason is not null) return null;
-        if (r.Store.GetStudyAttrs(r.Study.Id).GetValueOrDefault(StopRequestedAttr) is { } asked
+        if (r.Store.GetStudyAttrs(r.Study.Id).GetValueOrDefault(StudyAttributes.StopRequestedAt) is { } asked
             && DateTimeOffset.TryParse(asked, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var askedAt) && askedAt > _startedAt)
         {
             Stop($"stop asked for at {asked}; resume with --resume");

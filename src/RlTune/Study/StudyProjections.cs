@@ -25,9 +25,9 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         lock (_lock)
         {
             var trials = store.GetTrials(study.Id);
-            if (stopReason is not null) store.SetStudyAttr(study.Id, "stop_reason", stopReason);
-            store.SetStudyAttr(study.Id, "status", status);
-            store.SetStudyAttr(study.Id, "elapsed_seconds", budget.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
+            if (stopReason is not null) store.SetStudyAttr(study.Id, StudyAttributes.StopReason, stopReason);
+            store.SetStudyAttr(study.Id, StudyAttributes.Status, status);
+            store.SetStudyAttr(study.Id, StudyAttributes.ElapsedSeconds, budget.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture));
             var attrs = store.GetStudyAttrs(study.Id);
             if (trialNumber is { } n && trials.FirstOrDefault(t => t.Number == n) is { } trial)
                 AtomicFile.WriteAllText(paths.TrialSummaryFile(n), Yaml.Serialize(TrialSummary(trial, attrs)));
@@ -49,8 +49,8 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         var state = new Dictionary<string, object?>
         {
             ["study"] = study.Name,
-            ["status"] = attrs.GetValueOrDefault("status"),
-            ["stop_reason"] = attrs.GetValueOrDefault("stop_reason"),
+            ["status"] = attrs.GetValueOrDefault(StudyAttributes.Status),
+            ["stop_reason"] = attrs.GetValueOrDefault(StudyAttributes.StopReason),
             ["mode"] = description.Mode,
             ["objective"] = description.Objective,
             ["direction"] = description.Direction.ToText(),
@@ -83,7 +83,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["audit"] = new Dictionary<string, object?>
             {
                 ["policy"] = description.AuditPolicy,
-                ["defaults"] = attrs.GetValueOrDefault("audit_defaults"),
+                ["defaults"] = attrs.GetValueOrDefault(StudyAttributes.AuditDefaults),
                 ["trials_warned"] = trials.Count(t => t.Origin != SearchLoop.AuditSkipOrigin && AuditNote(t) is { Passed: false }),
             },
         };
@@ -162,8 +162,8 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
         var best = Best(trials);
         sb.Append("# Study ").Append(study.Name).Append("\n\n");
         sb.Append("Full analysis with pictures, rebuilt when the study stops and by `rltune report`: [report.html](report.html) ([analysis/report.md](analysis/report.md)).\n\n");
-        sb.Append("- status: **").Append(attrs.GetValueOrDefault("status") ?? "?").Append("**");
-        if (attrs.GetValueOrDefault("stop_reason") is { } why) sb.Append(" (").Append(why).Append(')');
+        sb.Append("- status: **").Append(attrs.GetValueOrDefault(StudyAttributes.Status) ?? "?").Append("**");
+        if (attrs.GetValueOrDefault(StudyAttributes.StopReason) is { } why) sb.Append(" (").Append(why).Append(')');
         sb.Append('\n');
         sb.Append("- mode: ").Append(description.Mode).Append(", search: ").Append(description.SearchMethod).Append(", space: ").Append(description.Space).Append('\n');
         sb.Append("- env: ").Append(description.Env).Append(", trainer: `").Append(description.Trainer).Append("`\n");
@@ -182,7 +182,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             .Append(trials.Count(t => t.State == TrialState.Pruned)).Append(" pruned, ")
             .Append(trials.Count(t => t.State == TrialState.Running)).Append(" running, ")
             .Append(trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin)).Append(" skipped by the reward-budget audit\n");
-        sb.Append("- reward-budget audit (").Append(description.AuditPolicy).Append("): ").Append(attrs.GetValueOrDefault("audit_defaults") ?? "not available").Append('\n');
+        sb.Append("- reward-budget audit (").Append(description.AuditPolicy).Append("): ").Append(attrs.GetValueOrDefault(StudyAttributes.AuditDefaults) ?? "not available").Append('\n');
         foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage", StringComparison.Ordinal) || kv.Key.StartsWith("final", StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.Append("- ").Append(k).Append(": ").Append(v).Append('\n');
 
@@ -240,26 +240,28 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
 }
 
 /// <summary>What the projections say about the study's set-up.</summary>
-public sealed record StudyDescription(
-    string Mode,
-    string Objective,
-    ObjectiveDirection Direction,
-    string SearchMethod,
-    string Space,
-    string Env,
-    string Trainer,
-    long StepsPerTrial,
-    int SeedsPerTrial,
-    int Parallel,
-    int TargetTrials,
-    string AuditPolicy,
-    RewardBudgetAudit? Audit,
-    Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales,
-    string Pruner = "none",
-    string Intensify = "off",
-    SelectionRule? Selection = null,
-    SearchSpace? SearchSpace = null)
+public sealed record StudyDescription
 {
+    public required string Mode { get; init; }
+    public required string Objective { get; init; }
+    public required ObjectiveDirection Direction { get; init; }
+    public required string SearchMethod { get; init; }
+    /// <summary>The search space's id (its file or preset).</summary>
+    public required string Space { get; init; }
+    public required string Env { get; init; }
+    public required string Trainer { get; init; }
+    public required long StepsPerTrial { get; init; }
+    public required int SeedsPerTrial { get; init; }
+    public required int Parallel { get; init; }
+    public required int TargetTrials { get; init; }
+    public required string AuditPolicy { get; init; }
+    public RewardBudgetAudit? Audit { get; init; }
+    /// <summary>The reward weights of a configuration, for the audit's verdict on it.</summary>
+    public Func<IReadOnlyDictionary<string, object>, IReadOnlyDictionary<string, double>>? RewardScales { get; init; }
+    public string Pruner { get; init; } = "none";
+    public string Intensify { get; init; } = "off";
+    public SelectionRule? Selection { get; init; }
+    public SearchSpace? SearchSpace { get; init; }
     /// <summary>The devices the trials run on (empty: none given), and how many trials share one.</summary>
     public IReadOnlyList<string> Devices { get; init; } = [];
     public int TrialsPerDevice { get; init; } = 1;

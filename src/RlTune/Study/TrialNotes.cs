@@ -5,8 +5,8 @@ namespace RlTune.Study;
 
 /// <summary>
 /// Facts about one trial that the store has no column for (which device ran it, how a metric was
-/// derived), kept as study attributes named <c>trial.N.KIND</c> so every worker, <c>status</c> and the
-/// projections read them alike.
+/// derived), kept as study attributes named <c>trial.N.KIND</c> (<see cref="StudyAttributes.Trial"/>) so
+/// every worker, <c>status</c> and the projections read them alike.
 /// </summary>
 public static class TrialNotes
 {
@@ -16,9 +16,9 @@ public static class TrialNotes
     /// <summary>JSON object of metric name to how it was obtained (mapped by the metric map, or derived).</summary>
     public const string MetricNotes = "metric_notes";
 
-    public static void Set(IStudyStore store, long studyId, int trial, string kind, string value) => store.SetStudyAttr(studyId, Key(trial, kind), value);
+    public static void Set(IStudyStore store, long studyId, int trial, string kind, string value) => store.SetStudyAttr(studyId, StudyAttributes.Trial(trial, kind), value);
 
-    public static string? Get(IReadOnlyDictionary<string, string> attrs, int trial, string kind) => attrs.GetValueOrDefault(Key(trial, kind));
+    public static string? Get(IReadOnlyDictionary<string, string> attrs, int trial, string kind) => attrs.GetValueOrDefault(StudyAttributes.Trial(trial, kind));
 
     public static void SetMetricNotes(IStudyStore store, long studyId, int trial, IReadOnlyDictionary<string, string> notes) =>
         Set(store, studyId, trial, MetricNotes, JsonSerializer.Serialize(notes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary()));
@@ -46,6 +46,4 @@ public static class TrialNotes
                 (byDevice.TryGetValue(d, out var list) ? list : byDevice[d] = []).Add(n);
         return byDevice;
     }
-
-    private static string Key(int trial, string kind) => $"trial.{trial}.{kind}";
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RlTune.Study;
 using RlTune.Trials;
@@ -90,5 +91,25 @@ public sealed class ModesTests : IDisposable
         var config = TrialConfig.Load(Path.Combine(_h.Output, "s", "configs", "eval_seed_2.json"));
         Assert.Equal(7L, config.GetLong("eval_episodes"));
         Assert.Null(config.GetBool("eval_only"));       // no checkpoint: train then evaluate
+    }
+
+    [Fact]
+    public async Task EvalEndsATrainerAnInterruptedRunLeftInItsRunDirBeforeRunningAgain()
+    {
+        // trials, the full training and eval runs all go through SeedRunner, so eval too ends an orphaned trainer first
+        var runDir = Path.Combine(_h.Output, "s", "eval", "seed_7");
+        Directory.CreateDirectory(runDir);
+        using var orphan = Process.Start(new ProcessStartInfo("sleep", "300"))!;
+        File.WriteAllText(Path.Combine(runDir, TrialRunner.PidFile), $"{orphan.Id} {ProcessTree.StartTicks(orphan.Id)}");
+        try
+        {
+            var r = await AutomlHarness.Run(_h.Settings() with { Mode = StudyMode.Eval, Seed = 7, SeedsPerTrial = 1 });
+            Assert.StartsWith("evaluated over 1 of 1 seeds", r.StopReason);
+            Assert.True(orphan.WaitForExit(10_000), "the trainer left in eval/seed_7 still runs");
+        }
+        finally
+        {
+            if (!orphan.HasExited) orphan.Kill();
+        }
     }
 }

@@ -96,7 +96,7 @@ public sealed class DashboardActionsTests : IDisposable
         var (status, error) = await Api.Fails(http, form);
         Assert.Equal(415, status);
         Assert.Contains("application/json", error);
-        Assert.False(_h.Read().Attrs.ContainsKey(SearchLoop.StopRequestedAttr));
+        Assert.False(_h.Read().Attrs.ContainsKey(StudyAttributes.StopRequestedAt));
     }
 
     public void Dispose() => _h.Dispose();
