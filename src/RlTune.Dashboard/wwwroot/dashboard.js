@@ -333,10 +333,18 @@ function scoreColor(t, lo, hi, minimize) {
   return `hsla(${Math.round(20 + 200 * good)}, 75%, 45%, ${0.35 + 0.6 * good})`;
 }
 
+// The parameters to draw: by importance once it is known, else those that vary across the complete trials first.
+function axes(detail, done, imp, count) {
+  if (imp.parameters.length) return imp.parameters.map(p => p.parameter).slice(0, count);
+  const names = detail.params.length ? detail.params.map(p => p.name) : Object.keys(done[0]?.params ?? {});
+  const varies = n => new Set(done.map(t => JSON.stringify(t.params[n]))).size > 1;
+  return names.filter(varies).concat(names.filter(n => !varies(n))).slice(0, count);
+}
+
 function drawParallel(detail, trials, imp) {
   const done = trials.filter(t => t.state === "complete" && t.score !== null);
-  const names = (imp.parameters.length ? imp.parameters.map(p => p.parameter) : detail.params.map(p => p.name)).slice(0, 8);
-  emptyNote("parallel-note", done.length ? `Complete trials over the ${names.length} most important parameters (each axis its range, log where sampled on log); colour: score, best darkest blue.` : "No complete trial yet.");
+  const names = axes(detail, done, imp, 8);
+  emptyNote("parallel-note", done.length ? `Complete trials over ${imp.parameters.length ? `the ${names.length} most important parameters` : `${names.length} parameters (importance needs more trials)`} (each axis its range, log where sampled on log); colour: score, best darkest blue.` : "No complete trial yet.");
   if (!done.length) return chart("chart-parallel", { type: "line", data: { labels: [], datasets: [] }, options: { plugins: { legend: { display: false } } } });
   const specs = Object.fromEntries(detail.params.map(p => [p.name, p]));
   const norm = Object.fromEntries(names.map(n => [n, normalizer(specs[n], done.map(t => t.params[n]))]));
@@ -359,9 +367,9 @@ function drawParallel(detail, trials, imp) {
 
 function drawSlices(detail, trials, imp) {
   const done = trials.filter(t => t.state === "complete" && t.score !== null);
-  const names = (imp.parameters.length ? imp.parameters.map(p => p.parameter) : detail.params.map(p => p.name)).slice(0, 6);
+  const names = axes(detail, done, imp, 6);
   const holder = document.getElementById("slices");
-  emptyNote("slices-note", done.length ? "Score against each of the most important parameters, one point per complete trial." : "No complete trial yet.");
+  emptyNote("slices-note", done.length ? `Score against ${imp.parameters.length ? "each of the most important parameters" : "parameters that vary (importance needs more trials)"}, one point per complete trial.` : "No complete trial yet.");
   if (holder.dataset.names !== names.join(",")) {
     holder.dataset.names = names.join(",");
     holder.innerHTML = names.map((n, i) => `<div class="slice"><canvas id="chart-slice-${i}"></canvas></div>`).join("");

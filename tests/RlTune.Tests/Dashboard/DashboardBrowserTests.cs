@@ -103,9 +103,18 @@ public sealed class DashboardBrowserTests(ITestOutputHelper log) : IDisposable
         Assert.Contains($"trials/trial_{best.Number:D4}/seed_0/metrics.json", ((IReadOnlyCollection<object>)Js(driver, "return [...document.querySelectorAll('#trial-files a')].map(a => a.textContent)")).Cast<string>());
         Screenshot(driver, "dashboard-trial.png");
 
+        // a study on the built-in env's reward terms: the audit chart per trial, and trial 0's lazy-robot flag in the table
+        DashboardFixture.WriteAuditedStudy(_h.Output);
+        driver.Navigate().GoToUrl(new Uri(server.Url, "studies/audited"));
+        wait.Until(d => Points(d, "chart-audit") == 4); // two trials, two bars each
+        wait.Until(d => d.FindElements(By.CssSelector("#trials tr[data-trial='0'] .flag")).Count == 1);
+        Assert.StartsWith(RlTune.Analysis.RewardHackingFlag.LazyRobot, driver.FindElement(By.CssSelector("#trials tr[data-trial='0'] .flag")).Text);
+        Screenshot(driver, "dashboard-audit.png");
+
         driver.Navigate().GoToUrl(server.Url);
         wait.Until(d => d.FindElements(By.CssSelector("#studies tr[data-study='live']")).Count == 1);
         Assert.Contains($"{trials} / {trials}", driver.FindElement(By.CssSelector("#studies tr[data-study='live']")).Text);
+        Assert.Equal(2, driver.FindElements(By.CssSelector("#studies tr[data-study]")).Count);
         Screenshot(driver, "dashboard-studies.png");
     }
 

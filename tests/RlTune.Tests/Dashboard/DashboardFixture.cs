@@ -31,25 +31,25 @@ public sealed class DashboardFixture : IDisposable
         var trialDir = new StudyPaths(Output, "demo").TrialDir(0);
         File.CreateSymbolicLink(Path.Combine(trialDir, "leak.txt"), Secret);
         Directory.CreateSymbolicLink(Path.Combine(trialDir, "outdir"), Harness.Root);
-        WriteAuditedStudy();
+        WriteAuditedStudy(Output);
     }
 
-    // Two trials at the preset's extremes of arrival_bonus; trial 0's seed logged a rising reward, a flat reached fraction and full-length episodes.
-    private void WriteAuditedStudy()
+    /// <summary>Study "audited" under <paramref name="output"/>: two trials at the preset's extremes of arrival_bonus; trial 0's seed logged a rising reward, a flat reached fraction and full-length episodes.</summary>
+    public static void WriteAuditedStudy(string output)
     {
-        using var store = StoreFactory.Open(null, Output);
-        var settings = AutomlPipeline.SerializeSettings(new StudySettings { StudyName = "audited", Env = "vbot-nav-lite", Preset = AuditedPreset, HpTrials = 2, Output = Output });
+        using var store = StoreFactory.Open(null, output);
+        var settings = AutomlPipeline.SerializeSettings(new StudySettings { StudyName = "audited", Env = "vbot-nav-lite", Preset = AuditedPreset, HpTrials = 2, Output = output });
         var study = store.CreateStudy("audited", "maximize", settings)!;
         store.SetStudyAttr(study.Id, "settings", settings);
         var space = Presets.Resolve(AuditedPreset);
         var arrival = space.Find("arrival_bonus")!;
-        var limit = StudyContext.Load(store, study, Output).EpisodeLimit!.Value;
+        var limit = StudyContext.Load(store, study, output).EpisodeLimit!.Value;
         foreach (var (bonus, lazy) in new[] { (arrival.Low, true), (arrival.High, false) })
         {
             var p = space.Defaults();
             p["arrival_bonus"] = bonus;
             var t = store.AddTrial(study.Id, TrialState.Running, p, 0, "sampler:random", null, "test")!;
-            var runDir = new StudyPaths(Output, "audited").SeedRunDir(t.Number, 0);
+            var runDir = new StudyPaths(output, "audited").SeedRunDir(t.Number, 0);
             using (var w = new EventFileWriter(runDir))
                 for (var k = 0; k < 30; k++)
                 {
