@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using RlTune.Search;
 using RlTune.Storage;
 using RlTune.Study;
 using RlTune.Trials;

@@ -1,4 +1,3 @@
-using RlTune.Study;
 using RlTune.Trials;
 
 namespace RlTune.Analysis;

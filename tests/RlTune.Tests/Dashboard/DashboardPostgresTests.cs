@@ -1,6 +1,5 @@
 using RlTune.Dashboard;
 using RlTune.Storage;
-using RlTune.Study;
 using RlTune.Tests.Storage;
 using RlTune.Trials;
 

@@ -1,4 +1,3 @@
-using RlTune.Search;
 using RlTune.Trials;
 
 namespace RlTune.Tests.Trials;
