@@ -84,7 +84,7 @@ public static class NavLiteScriptedBench
         if (png is not null)
         {
             var paths = Trajectories.Record(env, Drive, 24, seed);
-            Trajectories.SavePng(paths, env.Settings, png, string.Create(CultureInfo.InvariantCulture, $"vbot-nav-lite, scripted driver at {speed} m/s"));
+            Trajectories.SavePng(paths, env.Layout, png, string.Create(CultureInfo.InvariantCulture, $"vbot-nav-lite, scripted driver at {speed} m/s"));
             Console.WriteLine($"wrote {png}");
         }
         env.Reset(seed);

@@ -29,7 +29,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? WarmupTrials { get; init; }
         [CommandOption("--space <FILE>"), Description("Search-space YAML.")]
         public string? Space { get; init; }
-        [CommandOption("--preset <NAME>"), Description("A built-in search space (see presets/; default: the env's own, nav_lite_rewards for vbot-nav-lite, else full_unified).")]
+        [CommandOption("--preset <NAME>"), Description("A built-in search space (see presets/; default: the env's own, nav_lite_rewards for vbot-nav-lite, vbot_nav_rewards for vbot-nav, else full_unified).")]
         public string? Preset { get; init; }
         [CommandOption("--env <NAME>"), Description("Environment name (default vbot-nav-lite).")]
         public string? Env { get; init; }

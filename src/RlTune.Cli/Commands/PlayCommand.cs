@@ -13,7 +13,7 @@ namespace RlTune.Cli.Commands;
 /// <c>rltune play --checkpoint FILE --out traj.png</c>: runs a trained policy's mean action on N
 /// robots and draws their paths from spawn to target on the platform, falls marked.
 /// </summary>
-public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
+public sealed class PlayCommand : Command<PlayCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -59,28 +59,15 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         }
 
         var options = new EnvOptions(settings.Robots, null, overrides);
-        using IVecEnv env = envName == VbotNavEnv.EnvName ? new VbotNavEnv(options) : new VbotNavLiteEnv(options);
-        var drawn = env is VbotNavEnv full ? VbotNavPaths.Drawing(full.Settings) : ((VbotNavLiteEnv)env).Settings;
+        using IPlatformEnv env = envName == VbotNavEnv.EnvName ? new VbotNavEnv(options) : new VbotNavLiteEnv(options);
+        var drawn = env.Layout;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"spawn ring {drawn.SpawnInnerRadius:0.##}-{drawn.SpawnOuterRadius:0.##} m, episode limit {drawn.MaxEpisodeSteps} steps ({overridesFrom})"));
         var model = checkpoint.Model;
         if (env.ObsDim != model.Observations || env.ActDim != model.Actions)
             throw new UserError($"{settings.Checkpoint}: the model takes {model.Observations} observations and gives {model.Actions} actions; {envName} has {env.ObsDim} and {env.ActDim}.");
-        using var pool = new WorkerPool(1);
-        var runner = new ModelRunner(model, [new ActorCriticWorkspace(model, settings.Robots)], pool);
-        var scaler = checkpoint.Config.StatePreprocessor ? checkpoint.StateScaler : null;
-        var means = new float[settings.Robots * env.ActDim];
-        void Policy(ReadOnlySpan<float> observations, Span<float> actions)
-        {
-            fixed (float* o = observations)
-            fixed (float* a = means)
-                runner.Run(o, settings.Robots, scaler, a, null);
-            means.CopyTo(actions);
-        }
-
-        var paths = env is VbotNavEnv fullBody
-            ? VbotNavPaths.Record(fullBody, Policy, settings.Robots, settings.Seed)
-            : Trajectories.Record((VbotNavLiteEnv)env, Policy, settings.Robots, settings.Seed);
+        using var policy = new DeterministicPolicy(checkpoint, settings.Robots);
+        var paths = Trajectories.Record(env, policy.Act, settings.Robots, settings.Seed);
         long steps = checkpoint.Header["env_steps"]?.GetValue<long>() ?? 0;
         string title = string.Create(CultureInfo.InvariantCulture,
             $"{envName}: {Path.GetFileName(settings.Checkpoint)} ({steps / 1e6:0.#}M steps), {settings.Robots} robots, seed {settings.Seed}");
@@ -89,7 +76,8 @@ public sealed unsafe class PlayCommand : Command<PlayCommand.Settings>
         int fell = paths.Count(p => p.Outcome == EpisodeOutcome.Fall);
         int left = paths.Count(p => p.Outcome == EpisodeOutcome.LeftPlatform);
         int timeout = paths.Count(p => p.Outcome == EpisodeOutcome.Timeout);
-        Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit");
+        int reachedOnly = paths.Count(p => p.Class == PathClass.ReachedOnly);
+        Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit ({reachedOnly} of them had reached the target)");
         if (env is VbotNavLiteEnv) // the body model's fall, timeout and speed descriptions
         {
             if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));

@@ -112,13 +112,13 @@ public static class StudyReport
                 {
                     var config = BestConfigExport.ConfigFor(input.Study, best, input.StudyDir, input.Space, input.EnvName, null);
                     var recorded = PolicyTrajectories.Record(checkpoint, config);
-                    if (recorded is null) trajectoryNote = $"trajectories are drawn for vbot-nav-lite only (this study's env is {config.EnvName})";
+                    if (recorded is null) trajectoryNote = $"trajectories are drawn for the platform envs (vbot-nav-lite, vbot-nav) only; this study's env is {config.EnvName}";
                     else
                     {
                         var p = Path.Combine(analysisDir, "trajectories.png");
                         PolicyTrajectories.Plot(recorded, $"Best policy (trial {best.Number}) on the platform", p);
                         pictures.Add(("Best policy on the platform", p,
-                            $"{recorded.Episodes.Count} deterministic episodes of trial {best.Number}'s policy ({Path.GetFileName(checkpoint)}) from spawn points on the dashed ring; dots mark the starts."));
+                            $"{recorded.Episodes.Count} deterministic episodes of trial {best.Number}'s policy ({Path.GetFileName(checkpoint)}) from spawn points on the dashed ring; circles mark the starts, crosses the falls."));
                     }
                 }
                 catch (UserError e)

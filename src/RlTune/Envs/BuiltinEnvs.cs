@@ -45,5 +45,7 @@ public static class BuiltinEnvs
         // weights searched around the env's own table; 10M steps is what one training needs to reach and stop from the 8-11 m ring
         EnvRegistry.SetStudyDefaults(VbotNavLiteEnv.EnvName, new EnvStudyDefaults("nav_lite_rewards", 10_000_000, 10_000_000));
         EnvRegistry.Register(VbotNavEnv.EnvName, options => new VbotNavEnv(options), VbotNavRlDefaults());
+        // weights searched around MotrixLab's table; 10M steps per trial is where MotrixLab reports 50 % reached from the 2-5 m ring, 20M its full run
+        EnvRegistry.SetStudyDefaults(VbotNavEnv.EnvName, new EnvStudyDefaults("vbot_nav_rewards", 10_000_000, 20_000_000));
     }
 }

@@ -27,6 +27,17 @@ public sealed class AuditAndSettingsTests : IDisposable
         Assert.Equal("full_unified", new StudySettings { Env = "fake-env" }.DefaultPreset);
     }
 
+    [Fact]
+    public void AStudyOnTheFullBodyStartsFromItsOwnSpaceAndMotrixLabsStepBudgets()
+    {
+        var s = new StudySettings { Env = "vbot-nav", Mode = StudyMode.Stage };
+        Assert.Equal("vbot_nav_rewards", s.DefaultPreset);
+        Assert.Equal(10_000_000L, s.StepsPerTrial);
+        Assert.Equal(20_000_000L, s.FullTrainSteps);
+        var space = RlTune.Search.Presets.Resolve(s.DefaultPreset);
+        Assert.All(space.ToTrialSections(space.Defaults()).RewardScales.Keys, name => Assert.Contains(name, RlTune.Envs.VbotNav.VbotNavTerms.Names));
+    }
+
     private static readonly RewardTermInfo[] Terms =
     [
         new("arrival_bonus", RewardTermKind.OneTime, 50, 1, "arrival", ""),

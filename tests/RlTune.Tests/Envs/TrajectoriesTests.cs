@@ -1,3 +1,4 @@
+using RlTune.Envs;
 using RlTune.Envs.VbotNavLite;
 using static RlTune.Tests.Envs.NavLiteTestKit;
 
@@ -31,7 +32,7 @@ public class TrajectoriesTests
         string file = Path.Combine(Path.GetTempPath(), $"rltune-traj-{Environment.ProcessId}.png");
         try
         {
-            Trajectories.SavePng(paths, env.Settings, file, "test");
+            Trajectories.SavePng(paths, env.Layout, file, "test");
             var bytes = File.ReadAllBytes(file);
             Assert.True(bytes.Length > 10_000);
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);

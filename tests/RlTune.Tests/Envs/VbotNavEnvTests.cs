@@ -345,11 +345,12 @@ public class VbotNavEnvTests
     public void PlayRecordsEachRobotsPathOverItsFirstEpisode()
     {
         using var env = Create(3, overrides: """{"noise_level": 0, "max_episode_steps": 20}""");
-        var paths = VbotNavPaths.Record(env, (_, actions) => actions.Clear(), robots: 2, seed: 4);
+        var paths = Trajectories.Record(env, (_, actions) => actions.Clear(), robots: 2, seed: 4);
         Assert.Equal(2, paths.Count);
         foreach (var p in paths)
         {
             Assert.Equal(EpisodeOutcome.Timeout, p.Outcome);
+            Assert.Equal(PathClass.TimedOut, p.Class);
             Assert.Equal(1 + 9 + 1, p.Points.Count); // spawn, every second step of 1-19, where it ended
             double d = Math.Sqrt(p.Points[0].X * p.Points[0].X + p.Points[0].Y * p.Points[0].Y);
             Assert.InRange(d, 2 - 1e-3, 5 + 1e-3);

@@ -8,7 +8,7 @@ public class PresetsTests
     [Fact]
     public void EveryPresetIsEmbeddedAndLoads()
     {
-        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward"], Presets.Names);
+        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward", "vbot_nav_rewards"], Presets.Names);
         foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
     }
 
@@ -43,6 +43,25 @@ public class PresetsTests
             double lo = Math.Min(Math.Abs(p.Low), Math.Abs(p.High)), hi = Math.Max(Math.Abs(p.Low), Math.Abs(p.High));
             Assert.InRange(lo / Math.Abs(term.DefaultWeight), 0.25, 0.45);
             Assert.InRange(hi / Math.Abs(term.DefaultWeight), 2.5, 3.5);
+        }
+    }
+
+    [Fact]
+    public void VbotNavRewardsIsCentredOnTheFullBodysOwnDefaultTable()
+    {
+        var s = Presets.Load("vbot_nav_rewards");
+        Assert.DoesNotContain(s.Params, p => p.Section == ParamSection.PpoParams);
+        var weights = s.Params.Where(p => p.Section == ParamSection.RewardWeights).ToDictionary(p => p.Name);
+        string[] effort = ["torques", "dof_vel", "dof_acc"]; // kept at their defaults
+        Assert.Equal(RlTune.Envs.VbotNav.VbotNavTerms.All.Select(t => t.Name).Except(effort).Order(), weights.Keys.Order());
+        foreach (var term in RlTune.Envs.VbotNav.VbotNavTerms.All.Where(t => !effort.Contains(t.Name)))
+        {
+            var p = weights[term.Name];
+            Assert.Equal(term.DefaultWeight, Convert.ToDouble(p.DefaultValue), 12);
+            Assert.Equal(term.Category, p.Category);
+            double lo = Math.Min(Math.Abs(p.Low), Math.Abs(p.High)), hi = Math.Max(Math.Abs(p.Low), Math.Abs(p.High));
+            Assert.InRange(lo / Math.Abs(term.DefaultWeight), 0.33, 0.34);
+            Assert.InRange(hi / Math.Abs(term.DefaultWeight), 2.99, 3.01);
         }
     }
 

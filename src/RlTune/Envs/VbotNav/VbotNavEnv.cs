@@ -16,7 +16,7 @@ namespace RlTune.Envs.VbotNav;
 /// every env has its own random stream, so results depend on the seed, not the thread count.
 /// A step allocates nothing.
 /// </summary>
-public sealed unsafe class VbotNavEnv : IVecEnv
+public sealed unsafe class VbotNavEnv : IPlatformEnv
 {
     public const string EnvName = "vbot-nav";
     private const int J = VbotNavTask.Joints;
@@ -99,6 +99,18 @@ public sealed unsafe class VbotNavEnv : IVecEnv
     public (float X, float Y) Position(int i) => (_states[i].Pos[0], _states[i].Pos[1]);
     /// <summary>Trunk height of env <paramref name="i"/>, metres.</summary>
     public float Height(int i) => _states[i].Pos[2];
+    public PlatformLayout Layout => new(_settings.SpawnInnerRadius, _settings.SpawnOuterRadius, _settings.TargetX, _settings.TargetY,
+        _settings.MaxEpisodeSteps, VbotNavTask.ReachRadius, 1.0 / _settings.ControlHz, ComfortSpeed: null);
+
+    public PlatformBody Body(int i)
+    {
+        ref var s = ref _states[i];
+        float w = s.Quat[0], x = s.Quat[1], y = s.Quat[2], z = s.Quat[3];
+        float roll = MathF.Atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y));
+        float pitch = MathF.Asin(Math.Clamp(2 * (w * y - z * x), -1f, 1f));
+        return new PlatformBody(s.Pos[0], s.Pos[1], s.LinVel[0], s.LinVel[1], s.Gyro[2], roll, pitch);
+    }
+
     /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
     public (float X, float Y) FinalPosition(int i) => (_finalX[i], _finalY[i]);
     /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
@@ -408,7 +420,7 @@ public sealed unsafe class VbotNavEnv : IVecEnv
 
     internal float EpisodeTermSum(int i, int term) => _termSums[i * T.Count + term];
 
-    internal int EpisodeSteps(int i) => _steps[i];
+    public int EpisodeSteps(int i) => _steps[i];
 
     /// <summary>The trunk's yaw and gravity direction (body frame) and the target error (world frame) of one state.</summary>
     private readonly record struct Kinematics(float Yaw, float Gx, float Gy, float Gz, float Ex, float Ey, float Distance)

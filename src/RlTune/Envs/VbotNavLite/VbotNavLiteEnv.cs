@@ -17,7 +17,7 @@ namespace RlTune.Envs.VbotNavLite;
 /// State is structure of arrays, stepped eight envs per AVX vector; a step allocates nothing;
 /// every env draws from its own random stream, so results depend on the seed, not the thread count.
 /// </summary>
-public sealed unsafe class VbotNavLiteEnv : IVecEnv
+public sealed unsafe class VbotNavLiteEnv : IPlatformEnv
 {
     public const string EnvName = "vbot-nav-lite";
     private const int Lanes = 8;
@@ -95,6 +95,15 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
     public ReadOnlySpan<float> Observations => new(_obs, _n * Dim);
 
     /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
+    public PlatformLayout Layout => new(_settings.SpawnInnerRadius, _settings.SpawnOuterRadius, _settings.TargetX, _settings.TargetY,
+        _maxSteps, BodyModel.SuccessRadius, BodyModel.ControlDt, BodyModel.ComfortSpeed);
+
+    public PlatformBody Body(int i)
+    {
+        var b = GetBody(i);
+        return new PlatformBody(b.X, b.Y, b.Vx, b.Vy, b.YawRate, b.Roll, b.Pitch);
+    }
+
     public (float X, float Y) FinalPosition(int i) => ((uint)i < (uint)_n) ? (_finalX[i], _finalY[i]) : throw new ArgumentOutOfRangeException(nameof(i));
 
     /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
@@ -455,7 +464,7 @@ public sealed unsafe class VbotNavLiteEnv : IVecEnv
 
     internal float EpisodeTermSum(int i, int term) => _termSums[(long)term * _padded + i];
 
-    internal int EpisodeSteps(int i) => _steps[i];
+    public int EpisodeSteps(int i) => _steps[i];
 
     internal bool EverReached(int i) => _everReached[i] != 0;
 

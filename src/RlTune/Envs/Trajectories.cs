@@ -1,17 +1,60 @@
-using RlTune.Envs;
+using RlTune.Envs.VbotNavLite;
 using ScottPlot;
 
-namespace RlTune.Envs.VbotNavLite;
+namespace RlTune.Envs;
 
 /// <summary>How an episode ended.</summary>
 public enum EpisodeOutcome { Running, Success, Fall, LeftPlatform, Timeout }
+
+/// <summary>How a recorded episode reads on the platform picture and in the study report.</summary>
+public enum PathClass { ReachedAndStopped, ReachedOnly, Fell, TimedOut }
+
+/// <summary>
+/// The platform a navigation env's robots walk on, as the recorder and the picture need it: spawn
+/// ring, target, episode limit, the success radius, the control step, and the speed above which the
+/// gait stumbles where the env models one (vbot-nav-lite's body model; null for the full body).
+/// </summary>
+public sealed record PlatformLayout(double SpawnInnerRadius, double SpawnOuterRadius, double TargetX, double TargetY, int MaxEpisodeSteps,
+    double SuccessRadius, double ControlDt, double? ComfortSpeed)
+{
+    public const double PlatformRadius = 12.5;
+    public const double InnerFenceRadius = 0.75;
+}
+
+/// <summary>A robot's trunk on the platform: position (m), planar velocity (m/s), yaw rate (rad/s), roll and pitch (rad).</summary>
+public readonly record struct PlatformBody(float X, float Y, float Vx, float Vy, float YawRate, float Roll, float Pitch);
+
+/// <summary>A navigation env whose robots' paths can be recorded and drawn (vbot-nav-lite, vbot-nav).</summary>
+public interface IPlatformEnv : IVecEnv
+{
+    PlatformLayout Layout { get; }
+    /// <summary>Env i's robot now.</summary>
+    PlatformBody Body(int i);
+    /// <summary>Where env i's robot was when its episode ended in the last step, before the reset.</summary>
+    (float X, float Y) FinalPosition(int i);
+    /// <summary>How env i's episode ended, for an env that ended in the last step.</summary>
+    EpisodeOutcome FinalOutcome(int i);
+    /// <summary>Steps env i's running episode has taken.</summary>
+    int EpisodeSteps(int i);
+}
 
 /// <summary>
 /// One robot's path over its first episode, from spawn to where it ended; for a fall, the body just
 /// before it; for an episode that hit the limit, what the robot was doing in its last second.
 /// </summary>
 public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, EpisodeOutcome Outcome, FallState? Fall = null, TimeoutState? Timeout = null,
-    SpeedState? Speed = null);
+    SpeedState? Speed = null)
+{
+    /// <summary>Whether the robot came within the success radius at some step.</summary>
+    public bool Reached { get; init; }
+
+    public PathClass Class => Outcome switch
+    {
+        EpisodeOutcome.Success => PathClass.ReachedAndStopped,
+        EpisodeOutcome.Fall or EpisodeOutcome.LeftPlatform => PathClass.Fell,
+        _ => Reached ? PathClass.ReachedOnly : PathClass.TimedOut,
+    };
+}
 
 /// <summary>
 /// How fast a robot walked over its episode: steps and summed planar speed while at least
@@ -84,35 +127,37 @@ public sealed record TimeoutState(int? FirstReachStep, float Distance, float Spe
 /// <summary>A policy as the recorder needs it: observations [envs x obs] in, actions [envs x act] out.</summary>
 public delegate void PolicyFunction(ReadOnlySpan<float> observations, Span<float> actions);
 
-/// <summary>Records robots' paths under a policy and draws them on the platform (the picture a person reads).</summary>
+/// <summary>Records robots' paths under a policy and draws them on the platform (the picture a person reads), for every platform env.</summary>
 public static class Trajectories
 {
     /// <summary>
     /// Runs <paramref name="policy"/> on every env from <c>Reset(seed)</c> until the first
     /// <paramref name="robots"/> envs have each finished one episode; returns their paths.
     /// </summary>
-    public static IReadOnlyList<RobotPath> Record(VbotNavLiteEnv env, PolicyFunction policy, int robots, int seed, int everySteps = 2)
+    public static IReadOnlyList<RobotPath> Record(IPlatformEnv env, PolicyFunction policy, int robots, int seed, int everySteps = 2)
     {
         env.Reset(seed);
         return RecordFromCurrentState(env, policy, robots, everySteps);
     }
 
     /// <summary>As <see cref="Record"/>, from wherever the envs are now (their episodes may be under way).</summary>
-    public static IReadOnlyList<RobotPath> RecordFromCurrentState(VbotNavLiteEnv env, PolicyFunction policy, int robots, int everySteps = 2)
+    public static IReadOnlyList<RobotPath> RecordFromCurrentState(IPlatformEnv env, PolicyFunction policy, int robots, int everySteps = 2)
     {
+        var layout = env.Layout;
         robots = Math.Min(robots, env.NumEnvs);
         var points = Enumerable.Range(0, robots).Select(_ => new List<(float X, float Y)>()).ToArray();
         var outcome = new EpisodeOutcome[robots];
-        var before = new BodyLane[robots];
+        var before = new PlatformBody[robots];
         var topSpeed = new float[robots];
         var falls = new FallState?[robots];
         var timeouts = new TimeoutState?[robots];
         var firstReach = new int?[robots];
         var speeds = new (int CruiseSteps, double CruiseSpeedSum, int Steps, int StepsAboveComfort)[robots];
         var lastSecond = new (double Distance, double Speed, double YawRate, int Steps)[robots];
-        int lastSecondFrom = env.MaxEpisodeSteps - (int)MathF.Round(1f / BodyModel.ControlDt);
-        float targetX = (float)env.Settings.TargetX, targetY = (float)env.Settings.TargetY;
-        for (int r = 0; r < robots; r++) points[r].Add(env.Position(r));
+        int lastSecondFrom = layout.MaxEpisodeSteps - (int)Math.Round(1 / layout.ControlDt);
+        float targetX = (float)layout.TargetX, targetY = (float)layout.TargetY;
+        float comfort = layout.ComfortSpeed is { } c ? (float)c : float.PositiveInfinity;
+        for (int r = 0; r < robots; r++) points[r].Add(Position(env.Body(r)));
         var actions = new float[env.NumEnvs * env.ActDim];
         var rewards = new float[env.NumEnvs];
         var terminated = new bool[env.NumEnvs];
@@ -124,16 +169,16 @@ public static class Trajectories
             for (int r = 0; r < robots; r++)
             {
                 if (outcome[r] != EpisodeOutcome.Running) continue;
-                before[r] = env.GetBody(r);
+                before[r] = env.Body(r);
                 float distance = MathF.Sqrt((before[r].X - targetX) * (before[r].X - targetX) + (before[r].Y - targetY) * (before[r].Y - targetY));
                 int episodeStep = env.EpisodeSteps(r); // the env's own count: recording may start mid-episode
-                if (firstReach[r] is null && distance < BodyModel.SuccessRadius) firstReach[r] = episodeStep;
+                if (firstReach[r] is null && distance < layout.SuccessRadius) firstReach[r] = episodeStep;
                 float speed = Speed(before[r]);
                 topSpeed[r] = MathF.Max(topSpeed[r], speed);
                 ref var sp = ref speeds[r];
                 if (distance >= SpeedState.CruiseDistance) { sp.CruiseSteps++; sp.CruiseSpeedSum += speed; }
                 sp.Steps++;
-                if (speed > BodyModel.ComfortSpeed) sp.StepsAboveComfort++;
+                if (speed > comfort) sp.StepsAboveComfort++;
                 if (episodeStep >= lastSecondFrom)
                 {
                     var l = lastSecond[r];
@@ -146,7 +191,10 @@ public static class Trajectories
                 if (outcome[r] != EpisodeOutcome.Running) continue;
                 if (terminated[r] || truncated[r])
                 {
-                    points[r].Add(env.FinalPosition(r));
+                    var end = env.FinalPosition(r);
+                    points[r].Add(end);
+                    float ex = end.X - targetX, ey = end.Y - targetY;
+                    if (firstReach[r] is null && MathF.Sqrt(ex * ex + ey * ey) < layout.SuccessRadius) firstReach[r] = env.EpisodeSteps(r);
                     outcome[r] = env.FinalOutcome(r);
                     if (outcome[r] == EpisodeOutcome.Fall) falls[r] = new FallState(Speed(before[r]), topSpeed[r], before[r].Roll, before[r].Pitch);
                     if (outcome[r] == EpisodeOutcome.Timeout)
@@ -157,76 +205,79 @@ public static class Trajectories
                     }
                     running--;
                 }
-                else if (step % everySteps == 0) points[r].Add(env.Position(r));
+                else if (step % everySteps == 0) points[r].Add(Position(env.Body(r)));
             }
         }
         return points.Select((p, r) => new RobotPath(p, outcome[r], falls[r], timeouts[r],
-            new SpeedState(speeds[r].CruiseSteps, speeds[r].CruiseSpeedSum, speeds[r].Steps, speeds[r].StepsAboveComfort))).ToArray();
+            new SpeedState(speeds[r].CruiseSteps, speeds[r].CruiseSpeedSum, speeds[r].Steps, speeds[r].StepsAboveComfort))
+        { Reached = firstReach[r] is not null || outcome[r] == EpisodeOutcome.Success }).ToArray();
     }
 
-    private static float Speed(BodyLane b) => MathF.Sqrt(b.Vx * b.Vx + b.Vy * b.Vy);
+    private static float Speed(PlatformBody b) => MathF.Sqrt(b.Vx * b.Vx + b.Vy * b.Vy);
 
-    /// <summary>Draws the platform, spawn ring, target, inner fence and every path (falls marked) into a PNG.</summary>
-    public static void SavePng(IReadOnlyList<RobotPath> paths, NavLiteSettings settings, string file, string title, int size = 900)
+    private static (float X, float Y) Position(PlatformBody b) => (b.X, b.Y);
+
+    /// <summary>Draws the platform, spawn ring, target, inner fence and every path coloured by its class (falls marked) into a PNG.</summary>
+    public static void SavePng(IReadOnlyList<RobotPath> paths, PlatformLayout layout, string file, string title, int size = 900)
     {
         var plot = new Plot();
+        plot.Font.Set("DejaVu Sans");
         plot.Title(title);
         plot.XLabel("x (m)");
         plot.YLabel("y (m)");
 
-        var platform = plot.Add.Circle(0, 0, BodyModel.PlatformRadius);
+        var platform = plot.Add.Circle(0, 0, PlatformLayout.PlatformRadius);
         platform.FillColor = Colors.LightGray.WithAlpha(0.35);
         platform.LineColor = Colors.DimGray;
         platform.LineWidth = 2;
-        platform.LegendText = $"platform (r = {BodyModel.PlatformRadius} m)";
-        foreach (double r in new[] { settings.SpawnInnerRadius, settings.SpawnOuterRadius })
+        platform.LegendText = $"platform (r = {PlatformLayout.PlatformRadius} m)";
+        foreach (double r in new[] { layout.SpawnInnerRadius, layout.SpawnOuterRadius })
         {
-            var ring = plot.Add.Circle(0, 0, r);
+            var ring = plot.Add.Circle(layout.TargetX, layout.TargetY, r);
             ring.FillColor = Colors.Transparent;
             ring.LineColor = Colors.SteelBlue.WithAlpha(0.6);
             ring.LinePattern = LinePattern.Dashed;
-            if (r == settings.SpawnOuterRadius) ring.LegendText = $"spawn ring {settings.SpawnInnerRadius:0.#}-{settings.SpawnOuterRadius:0.#} m";
+            if (r == layout.SpawnOuterRadius) ring.LegendText = $"spawn ring {layout.SpawnInnerRadius:0.#}-{layout.SpawnOuterRadius:0.#} m";
         }
-        var fence = plot.Add.Circle(settings.TargetX, settings.TargetY, BodyModel.InnerFenceRadius);
+        var fence = plot.Add.Circle(layout.TargetX, layout.TargetY, PlatformLayout.InnerFenceRadius);
         fence.FillColor = Colors.Transparent;
         fence.LineColor = Colors.DarkOrange;
-        fence.LegendText = $"inner fence ({BodyModel.InnerFenceRadius} m)";
+        fence.LegendText = $"inner fence ({PlatformLayout.InnerFenceRadius} m)";
 
-        var color = new Dictionary<EpisodeOutcome, Color>
+        var color = new Dictionary<PathClass, Color>
         {
-            [EpisodeOutcome.Success] = Colors.SeaGreen, [EpisodeOutcome.Fall] = Colors.Crimson,
-            [EpisodeOutcome.LeftPlatform] = Colors.Purple, [EpisodeOutcome.Timeout] = Colors.DarkGoldenRod,
-            [EpisodeOutcome.Running] = Colors.Gray,
+            [PathClass.ReachedAndStopped] = Colors.SeaGreen, [PathClass.ReachedOnly] = Colors.DarkOrange,
+            [PathClass.Fell] = Colors.Crimson, [PathClass.TimedOut] = Colors.Gray,
         };
-        var counted = paths.GroupBy(p => p.Outcome).ToDictionary(g => g.Key, g => g.Count());
-        var labelled = new HashSet<EpisodeOutcome>();
+        var counted = paths.GroupBy(p => p.Class).ToDictionary(g => g.Key, g => g.Count());
+        var labelled = new HashSet<PathClass>();
         foreach (var path in paths)
         {
             double[] xs = path.Points.Select(p => (double)p.X).ToArray();
             double[] ys = path.Points.Select(p => (double)p.Y).ToArray();
-            var line = plot.Add.ScatterLine(xs, ys, color[path.Outcome].WithAlpha(0.75));
+            var line = plot.Add.ScatterLine(xs, ys, color[path.Class].WithAlpha(0.75));
             line.LineWidth = 1.5f;
-            if (labelled.Add(path.Outcome)) line.LegendText = $"{Describe(path.Outcome)} ({counted[path.Outcome]} of {paths.Count})";
+            if (labelled.Add(path.Class)) line.LegendText = $"{Describe(path.Class)} ({counted[path.Class]} of {paths.Count})";
             var start = plot.Add.Marker(xs[0], ys[0], MarkerShape.OpenCircle, 6, Colors.Black.WithAlpha(0.6));
             start.LineWidth = 1;
-            if (path.Outcome is EpisodeOutcome.Fall or EpisodeOutcome.LeftPlatform)
+            if (path.Class == PathClass.Fell)
             {
-                var end = plot.Add.Marker(xs[^1], ys[^1], MarkerShape.Eks, 14, color[path.Outcome]);
+                var end = plot.Add.Marker(xs[^1], ys[^1], MarkerShape.Eks, 14, color[path.Class]);
                 end.LineWidth = 3;
             }
         }
         var starts = plot.Add.Marker(double.NaN, double.NaN, MarkerShape.OpenCircle, 6, Colors.Black.WithAlpha(0.6));
         starts.LegendText = "spawn point";
-        if (paths.Any(p => p.Outcome is EpisodeOutcome.Fall or EpisodeOutcome.LeftPlatform))
+        if (paths.Any(p => p.Class == PathClass.Fell))
         {
             var falls = plot.Add.Marker(double.NaN, double.NaN, MarkerShape.Eks, 14, Colors.Crimson);
             falls.LegendText = "fall / left platform";
         }
-        var target = plot.Add.Marker(settings.TargetX, settings.TargetY, MarkerShape.FilledDiamond, 14, Colors.Black);
+        var target = plot.Add.Marker(layout.TargetX, layout.TargetY, MarkerShape.FilledDiamond, 14, Colors.Black);
         target.LegendText = "target";
 
         plot.Axes.SquareUnits();
-        double lim = BodyModel.PlatformRadius + 0.8;
+        double lim = PlatformLayout.PlatformRadius + 0.8;
         plot.Axes.SetLimits(-lim, lim, -lim, lim);
         plot.ShowLegend(Alignment.UpperRight);
         plot.Legend.FontSize = 11;
@@ -235,12 +286,11 @@ public static class Trajectories
         plot.SavePng(file, size, size);
     }
 
-    private static string Describe(EpisodeOutcome o) => o switch
+    public static string Describe(PathClass c) => c switch
     {
-        EpisodeOutcome.Success => "reached and stopped",
-        EpisodeOutcome.Fall => "fell",
-        EpisodeOutcome.LeftPlatform => "left the platform",
-        EpisodeOutcome.Timeout => "episode limit",
-        _ => "running",
+        PathClass.ReachedAndStopped => "reached and stopped",
+        PathClass.ReachedOnly => "reached only (did not stop)",
+        PathClass.Fell => "fell (or left the platform)",
+        _ => "timed out",
     };
 }
