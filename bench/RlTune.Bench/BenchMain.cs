@@ -12,6 +12,7 @@ public static class BenchMain
         ["ppo-memory"] = (PpoMemoryBench.Help, PpoMemoryBench.Run),
         ["sampler-quality"] = (SamplerQuality.SamplerQualityBench.Help, SamplerQuality.SamplerQualityBench.Run),
         ["sampler-replay"] = (SamplerQuality.SamplerReplayBench.Help, SamplerQuality.SamplerReplayBench.Run),
+        ["learning-curve"] = (LearningCurveBench.Help, LearningCurveBench.Run),
         ["env-speed"] = ("env steps per second of a built-in env alone (--env --envs --threads --seconds --env-overrides)", EnvSpeedBench.Run),
         ["worker-faults"] = ("automl + 3 rltune workers on a grid study over PostgreSQL; one worker SIGKILLed, the server restarted (--faults off: overhead only)", WorkerFaultsBench.Run),
         ["store-claims"] = ("trials claimed per second by concurrent claimer processes on SQLite and PostgreSQL (--claimers --trials --pg --peer; the Optuna peer needs scripts/install-bench-deps)", StoreClaimsBench.Run),
