@@ -72,3 +72,14 @@ public interface IVecEnv : IDisposable
     /// </summary>
     void FinalEpisodeMetrics(int env, Span<double> values) { }
 }
+
+/// <summary>
+/// An env whose envs can start training part-way through their first episode (legged_gym's
+/// init_at_random_ep_len), so episode ends spread over the rollouts instead of every env ending
+/// together: with all envs in step, the spawn states leave the training data for a whole episode.
+/// </summary>
+public interface IStaggeredEpisodes
+{
+    /// <summary>Sets every env's step count within its running episode uniformly in [0, episode limit), from this seed.</summary>
+    void StaggerEpisodes(int seed);
+}

@@ -42,6 +42,8 @@ public sealed record PpoConfig
     public int Seed { get; init; } = 42;
     /// <summary>Env steps between interval checkpoints (0: only best and final).</summary>
     public long CheckpointInterval { get; init; }
+    /// <summary>Start training with each env part-way through its first episode (legged_gym's init_at_random_ep_len; envs implementing IStaggeredEpisodes).</summary>
+    public bool InitAtRandomEpLen { get; init; }
 
     /// <summary>Samples per mini-batch (skrl drops the remainder).</summary>
     public int MiniBatchSize => Rollouts * NumEnvs / MiniBatches;
@@ -53,7 +55,7 @@ public sealed record PpoConfig
         "learning_rate_scheduler", "kl_threshold", "ratio_clip", "value_clip", "clip_predicted_values",
         "entropy_loss_scale", "entropy_loss_scale_scheduler", "value_loss_scale", "grad_norm_clip", "state_preprocessor", "value_preprocessor",
         "time_limit_bootstrap", "policy_hidden_layer_sizes", "value_hidden_layer_sizes", "activation",
-        "initial_log_std", "num_envs", "max_env_steps", "seed", "checkpoint_interval",
+        "initial_log_std", "num_envs", "max_env_steps", "seed", "checkpoint_interval", "init_at_random_ep_len",
     ];
 
     /// <summary>Applies overrides (skrl names) on top of this config; <paramref name="source"/> names the file for messages.</summary>
@@ -92,6 +94,7 @@ public sealed record PpoConfig
                 "max_env_steps" => c with { MaxEnvSteps = Long(node, where) },
                 "seed" => c with { Seed = Int(node, where) },
                 "checkpoint_interval" => c with { CheckpointInterval = Long(node, where) },
+                "init_at_random_ep_len" => c with { InitAtRandomEpLen = Bool(node, where) },
                 _ => throw new UserError($"{source}: rl_overrides has an unknown key '{key}'; known keys: {string.Join(", ", Keys)}."),
             };
         }
@@ -200,6 +203,7 @@ public sealed record PpoConfig
         ["value_hidden_layer_sizes"] = new JsonArray(ValueHiddenLayerSizes.Select(s => (JsonNode?)s).ToArray()),
         ["activation"] = Activation.ToString().ToLowerInvariant(), ["initial_log_std"] = InitialLogStd,
         ["num_envs"] = NumEnvs, ["max_env_steps"] = MaxEnvSteps, ["seed"] = Seed, ["checkpoint_interval"] = CheckpointInterval,
+        ["init_at_random_ep_len"] = InitAtRandomEpLen,
     };
 
     public override string ToString() => ToJson().ToJsonString();

@@ -101,6 +101,12 @@ public sealed unsafe class PpoTrainer : IDisposable
         _bootstrapEnvs = new int[_envs];
         _updater = new MiniBatchUpdater(model, config, _pool, _workspaces, Optimizer);
         _env.Reset(config.Seed);
+        if (config.InitAtRandomEpLen)
+        {
+            if (env is not IStaggeredEpisodes staggered)
+                throw new UserError($"rl_overrides.init_at_random_ep_len: env '{env.Name}' cannot start its envs part-way through an episode; leave it false.");
+            staggered.StaggerEpisodes(config.Seed);
+        }
     }
 
     public PpoConfig Config { get; }

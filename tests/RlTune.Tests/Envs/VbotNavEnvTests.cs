@@ -357,4 +357,26 @@ public class VbotNavEnvTests
             Assert.InRange(Math.Abs(p.Points[^1].X - p.Points[0].X), 0, 0.05); // standing still
         }
     }
+
+    [MuJoCoFact]
+    public void InitAtRandomEpisodeLengthSpreadsTheFirstEpisodesEnds()
+    {
+        using var env = Create(64, overrides: """{"noise_level": 0, "max_episode_steps": 100}""");
+        var config = new RlTune.Learning.PpoConfig { NumEnvs = 64, InitAtRandomEpLen = true, PolicyHiddenLayerSizes = [8], ValueHiddenLayerSizes = [8] };
+        using var trainer = new RlTune.Learning.PpoTrainer(config, env, threads: 1);
+        var steps = Enumerable.Range(0, 64).Select(env.EpisodeSteps).ToArray();
+        Assert.All(steps, s => Assert.InRange(s, 0, 99));
+        Assert.True(steps.Distinct().Count() > 30, "the first episodes' step counts should spread over the limit");
+        // a standing robot then times out at 100 - its count, not all at once
+        var actions = new float[64 * env.ActDim];
+        var rewards = new float[64];
+        var terminated = new bool[64];
+        var truncated = new bool[64];
+        env.Step(actions, rewards, terminated, truncated);
+        Assert.Equal(steps.Count(s => s == 99), truncated.Count(t => t));
+
+        using var lite = new VbotNavLiteEnv(new EnvOptions(4));
+        var e = Assert.Throws<UserError>(() => new RlTune.Learning.PpoTrainer(config with { NumEnvs = 4 }, lite, threads: 1));
+        Assert.Equal("rl_overrides.init_at_random_ep_len: env 'vbot-nav-lite' cannot start its envs part-way through an episode; leave it false.", e.Message);
+    }
 }

@@ -16,7 +16,7 @@ namespace RlTune.Envs.VbotNav;
 /// every env has its own random stream, so results depend on the seed, not the thread count.
 /// A step allocates nothing.
 /// </summary>
-public sealed unsafe class VbotNavEnv : IPlatformEnv
+public sealed unsafe class VbotNavEnv : IPlatformEnv, IStaggeredEpisodes
 {
     public const string EnvName = "vbot-nav";
     private const int J = VbotNavTask.Joints;
@@ -133,6 +133,12 @@ public sealed unsafe class VbotNavEnv : IPlatformEnv
             ResetEnv(i);
         }
         _chunks.ClearTallies();
+    }
+
+    public void StaggerEpisodes(int seed)
+    {
+        var rng = new Numerics.Rng((ulong)(uint)seed ^ 0x5747A66E5UL);
+        for (int i = 0; i < _n; i++) _steps[i] = rng.NextInt(_settings.MaxEpisodeSteps);
     }
 
     public void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated) =>
