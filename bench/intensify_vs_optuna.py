@@ -5,7 +5,10 @@ On vbot-nav-lite with the demo's space and settings (scripts/demo: preset nav_li
 400-step episodes, 64 envs, --steps env steps per training), each side gets the same budget of --trials
 training runs per study seed:
   rltune-plain      `rltune automl --search-method bayesian --intensify off`, then `rltune export-best`
-  rltune-intensify  the same with `--intensify on` (extra seeds count against the --trials runs)
+  rltune-intensify  the same with `--intensify on` (extra seeds count against the --trials runs), racing in
+                    the last third of the runs (--intensify-share 1/3, the default)
+  rltune-intensify-eager  racing from the first run (--intensify-share 1, as before the share existed)
+  rltune-tpe, rltune-tpe-intensify  plain and intensified with `--search-method tpe` (RlTune's multivariate TPE)
   optuna-tpe        Optuna's TPESampler(multivariate=True) driving `rltune train-one` on the same space,
                     the same navigation1 score, one seed per trial; its best trial is its export
 Then every side's exported configuration is re-trained with `rltune train-one` on --fresh-seeds seeds
@@ -14,7 +17,7 @@ reported (the mean over the seeds the export was measured on) beside the re-trai
 the fresh seeds), then the medians over study seeds. Every result is appended to results.jsonl in the
 run root, so `--summarize ROOT` prints the table of a partial run.
 Usage: bench/intensify_vs_optuna.py [--study-seeds 5] [--trials 16] [--steps 400000] [--fresh-seeds 3]
-       [--parallel 2] [--sides rltune-plain,rltune-intensify,optuna-tpe] [--keep] | --summarize ROOT
+       [--parallel 2] [--sides rltune-plain,rltune-intensify,optuna-tpe,...] [--keep] | --summarize ROOT
 RLTUNE=path runs another build of rltune (the script then does not build). Needs python3-optuna
 (scripts/install-bench-deps) for the Optuna side; run it with /usr/bin/python3.
 Smoke run: bench/intensify_vs_optuna.py --study-seeds 1 --trials 4 --steps 20000 --fresh-seeds 1
@@ -25,7 +28,12 @@ import automl_common
 
 RLTUNE = os.environ.get("RLTUNE") or automl_common.RLTUNE
 ENV_OVERRIDES = {"spawn_ring": [2, 5], "max_episode_steps": 400}
-SIDES = ["rltune-plain", "rltune-intensify", "optuna-tpe"]
+# each RlTune side: its automl search method and whether it intensifies (the study is named <prefix>-<study seed>)
+# (intensify: None = off, else the --intensify-share it races in)
+RLTUNE_SIDES = {"rltune-plain": ("bayesian", None, "plain"), "rltune-intensify": ("bayesian", 1.0 / 3, "intensify"),
+                "rltune-intensify-eager": ("bayesian", 1.0, "intensify-eager"),
+                "rltune-tpe": ("tpe", None, "tpe"), "rltune-tpe-intensify": ("tpe", 1.0 / 3, "tpe-intensify")}
+SIDES = [*RLTUNE_SIDES, "optuna-tpe"]
 
 
 def load_average():
@@ -55,13 +63,15 @@ def train_one(config, run_dir, log):
         return json.load(f)
 
 
-def rltune_side(a, root, seed, intensify, log):
+def rltune_side(a, root, seed, side, log):
     """One automl study and its export-best; returns (exported config, reported success, reported score, seeds, trials, configurations)."""
-    study = f"{'intensify' if intensify else 'plain'}-{seed}"
-    automl_common.run_logged([RLTUNE, "automl", "--mode", "hp-search", "--preset", "nav_lite_quick", "--search-method", "bayesian",
+    method, intensify, prefix = RLTUNE_SIDES[side]
+    study = f"{prefix}-{seed}"
+    automl_common.run_logged([RLTUNE, "automl", "--mode", "hp-search", "--preset", "nav_lite_quick", "--search-method", method,
                               "--hp-trials", str(a.trials), "--steps", str(a.steps), "--num-envs", str(a.num_envs), "--parallel", str(a.parallel),
                               "--threads-per-trial", "1", "--env-overrides", json.dumps(ENV_OVERRIDES), "--output", root, "--study", study,
-                              "--seed", str(seed), "--intensify", "on" if intensify else "off"], log)
+                              "--seed", str(seed), "--intensify", "off" if intensify is None else "on"]
+                             + ([] if intensify is None else ["--intensify-share", f"{intensify:.6f}"]), log)
     out = os.path.join(root, f"{study}-best.json")
     automl_common.run_logged([RLTUNE, "export-best", "--output", root, "--study", study, "--out", out], log)
     with open(out) as f:
@@ -175,7 +185,7 @@ def summarize(path):
         medians[side] = statistics.median(ret)
         print(f"{side:<18} reported {rep:.3f}  re-trained {statistics.median(ret):.3f}  median gap {statistics.median(gaps):+.3f}  "
               f"({len(mine)} study seeds, {sum(r['seconds'] for r in mine) / 60:.0f} min of search)")
-    if "rltune-intensify" in medians:
+    if len(medians) > 1:
         top = max(medians, key=medians.get)
         print(f"highest median re-trained success: {top}")
 
@@ -211,7 +221,7 @@ def main():
                 if side == "optuna-tpe":
                     config, success, score, seeds, trials, configs = optuna_side(a, root, seed, log)
                 else:
-                    config, success, score, seeds, trials, configs = rltune_side(a, root, seed, side == "rltune-intensify", log)
+                    config, success, score, seeds, trials, configs = rltune_side(a, root, seed, side, log)
                 seconds = time.time() - t0
                 again = retrain(a, root, side, seed, config, log)
                 row = {"side": side, "seed": seed, "reported": success, "reported_score": score, "export_seeds": seeds, "trials": trials,

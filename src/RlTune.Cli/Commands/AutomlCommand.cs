@@ -47,6 +47,8 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? Intensify { get; init; }
         [CommandOption("--max-seeds-per-config <N>"), Description("Most seeds intensification gives one configuration (default 5).")]
         public int? MaxSeedsPerConfig { get; init; }
+        [CommandOption("--intensify-share <F>"), Description("Share of the trials, at the study's end, in which intensification races (default 0.333; 1: from the first trial).")]
+        public double? IntensifyShare { get; init; }
         [CommandOption("--min-seeds-for-best <N>"), Description("Seeds a configuration needs to be chosen as the best by its mean (default 3 when intensifying, else --seeds-per-trial).")]
         public int? MinSeedsForBest { get; init; }
         [CommandOption("--seed <S>"), Description("Study seed (sampler and the first training seed).")]
@@ -179,6 +181,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.RankBy, "rank_by", "--rank-by")) s = s with { RankBy = StudySettingsLoader.ParseRankBy(f.RankBy!) ?? throw new UserError($"--rank-by: '{f.RankBy}' is not known; expected mean or mean-std.") };
         if (Given(f.Intensify, "intensify", "--intensify")) s = s with { Intensify = StudySettings.ParseIntensify(f.Intensify!) ?? throw new UserError($"--intensify: '{f.Intensify}' is not known; expected auto, on or off.") };
         if (Given(f.MaxSeedsPerConfig, "max_seeds_per_config", "--max-seeds-per-config")) s = s with { MaxSeedsPerConfig = f.MaxSeedsPerConfig!.Value };
+        if (Given(f.IntensifyShare, "intensify_share", "--intensify-share")) s = s with { IntensifyShare = f.IntensifyShare!.Value };
         if (Given(f.MinSeedsForBest, "min_seeds_for_best", "--min-seeds-for-best")) s = s with { MinSeedsForBest = f.MinSeedsForBest };
         if (Given(f.Parallel, "parallel", "--parallel")) s = s with { Parallel = f.Parallel!.Value };
         if (Given(f.Devices, "devices", "--devices")) s = s with { Devices = StudySettings.ParseDevices(f.Devices!.Split(','), "--devices") };

@@ -163,14 +163,16 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         return ParseSettings(json) is { } s ? s with { StudyName = record.Name } : null;
     }
 
-    /// <summary>Settings as <see cref="SerializeSettings"/> stored them; null when unreadable. A study stored before intensification existed ran without it.</summary>
+    /// <summary>Settings as <see cref="SerializeSettings"/> stored them; null when unreadable. A study stored before intensification existed ran without it, one stored before its share existed raced from the start.</summary>
     public static StudySettings? ParseSettings(string? json)
     {
         if (string.IsNullOrWhiteSpace(json)) return null;
         try
         {
             var s = JsonSerializer.Deserialize<StudySettings>(json, SettingsJson);
-            return s is null ? null : json.Contains("\"Intensify\"", StringComparison.Ordinal) ? s : s with { Intensify = IntensifyMode.Off };
+            if (s is null) return null;
+            if (!json.Contains("\"IntensifyShare\"", StringComparison.Ordinal)) s = s with { IntensifyShare = 1 };
+            return json.Contains("\"Intensify\"", StringComparison.Ordinal) ? s : s with { Intensify = IntensifyMode.Off };
         }
         catch (JsonException)
         {

@@ -25,19 +25,21 @@ public sealed record ExtraSeedRun(IReadOnlyDictionary<string, object> Params, in
 /// mean on the shared seeds falls below the incumbent's. Nothing goes beyond <paramref name="MaxSeeds"/>.
 /// Stateless: every decision is read from the history, so resume and parallel workers need nothing more.
 /// A configuration's seeds come in blocks of <paramref name="SeedsPerTrial"/> from <paramref name="StudySeed"/> on,
-/// the same for every configuration, so comparisons are paired.
+/// the same for every configuration, so comparisons are paired. No race starts before the study has
+/// <paramref name="RaceFrom"/> trials: until then every trial tries a new configuration.
 /// </summary>
-public sealed record Intensification(int StudySeed, int SeedsPerTrial, int MaxSeeds, int MinSeeds, bool OnlyWhenNoisy, SeedRanking Ranking, ObjectiveDirection Direction)
+public sealed record Intensification(int StudySeed, int SeedsPerTrial, int MaxSeeds, int MinSeeds, bool OnlyWhenNoisy, SeedRanking Ranking, ObjectiveDirection Direction, int RaceFrom = 0)
 {
     /// <summary>Origin of an extra seed's trial in the store.</summary>
     public const string Origin = "intensify";
 
     public static Intensification? For(StudySettings s, ObjectiveDirection direction) =>
-        s.IntensifyActive ? new Intensification(s.Seed, s.SeedsPerTrial, s.MaxSeedsPerConfig, s.EffectiveMinSeedsForBest, s.Intensify == IntensifyMode.Auto, s.RankBy, direction) : null;
+        s.IntensifyActive ? new Intensification(s.Seed, s.SeedsPerTrial, s.MaxSeedsPerConfig, s.EffectiveMinSeedsForBest, s.Intensify == IntensifyMode.Auto, s.RankBy, direction, s.RaceFromTrial) : null;
 
     /// <summary>The next extra seed to run, or null when no race needs one now.</summary>
     public ExtraSeedRun? Next(IReadOnlyList<TrialRecord> history)
     {
+        if (history.Count(t => t.Origin != SearchLoop.AuditSkipOrigin) < RaceFrom) return null;
         var configs = ConfigEvidence.Group(history);
         if (OnlyWhenNoisy && ConfigEvidence.SeedIndependent(configs)) return null;
         var incumbent = BestConfig.Choose(configs, new SelectionRule(Direction, Ranking, MinSeeds))?.Config;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using RlTune.Search;
 
@@ -84,6 +85,13 @@ public sealed record StudySettings
     public IntensifyMode Intensify { get; init; } = IntensifyMode.Auto;
     /// <summary>Most seeds intensification gives one configuration.</summary>
     public int MaxSeedsPerConfig { get; init; } = 5;
+    /// <summary>
+    /// Share of the study's trials, at its end, in which intensification races; the trials before it all try new
+    /// configurations (racing the first, mostly random, ones costs the search more than it tells). 1: race from the start.
+    /// </summary>
+    public double IntensifyShare { get; init; } = 1.0 / 3;
+    /// <summary>Trials (extra seeds included) run before racing starts: all but the last <see cref="IntensifyShare"/> of <see cref="HpTrials"/>.</summary>
+    public int RaceFromTrial => HpTrials - (int)Math.Ceiling(IntensifyShare * HpTrials - 1e-9);
     /// <summary>Seeds a configuration needs to be chosen as the best by its mean (null: 3 when intensifying, else seeds_per_trial).</summary>
     public int? MinSeedsForBest { get; init; }
     /// <summary>Intensification in use: on, or auto with one seed per trial.</summary>
@@ -226,6 +234,7 @@ public sealed record StudySettings
         Require(StepsPerTrial >= 1, "steps_per_trial", $"expected a positive number of env steps, got {StepsPerTrial}.");
         Require(SeedsPerTrial >= 1, "seeds_per_trial", $"expected at least 1, got {SeedsPerTrial}.");
         Require(MaxSeedsPerConfig >= SeedsPerTrial, "max_seeds_per_config", $"expected at least seeds_per_trial ({SeedsPerTrial}), got {MaxSeedsPerConfig}.");
+        Require(IntensifyShare is > 0 and <= 1, "intensify_share", string.Create(CultureInfo.InvariantCulture, $"expected a share of the trials above 0 and at most 1, got {IntensifyShare}."));
         Require(MinSeedsForBest is null or >= 1, "min_seeds_for_best", $"expected at least 1, got {MinSeedsForBest}.");
         Require(Parallel is null or >= 1, "parallel", $"expected at least 1, got {Parallel}.");
         Require(TrialsPerDevice >= 1, "trials_per_device", $"expected at least 1, got {TrialsPerDevice}.");

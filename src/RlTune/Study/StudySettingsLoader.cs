@@ -16,7 +16,7 @@ public static class StudySettingsLoader
     public static readonly IReadOnlyList<string> Keys =
     [
         "study", "mode", "output", "storage", "env", "space", "preset", "search_method", "hp_trials", "warmup_trials", "grid_points",
-        "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
+        "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "intensify_share", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
         "metrics", "fail_fast", "devices", "trials_per_device",
@@ -55,6 +55,7 @@ public static class StudySettingsLoader
                 "rank_by" => s with { RankBy = ParseRankBy(r.String(value, key)) ?? throw r.Error(value, key, "expected mean or mean-std") },
                 "intensify" => s with { Intensify = StudySettings.ParseIntensify(r.String(value, key)) ?? throw r.Error(value, key, "expected auto, true or false") },
                 "max_seeds_per_config" => s with { MaxSeedsPerConfig = r.Int(value, key, 1) },
+                "intensify_share" => s with { IntensifyShare = r.Double(value, key) },
                 "min_seeds_for_best" => s with { MinSeedsForBest = r.Int(value, key, 1) },
                 "parallel" => s with { Parallel = r.Int(value, key, 1) },
                 "threads_per_trial" => s with { ThreadsPerTrial = r.Int(value, key, 1) },

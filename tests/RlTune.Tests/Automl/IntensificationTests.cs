@@ -37,6 +37,25 @@ public sealed class IntensificationTests : IDisposable
     }
 
     [Fact]
+    public void NoRaceStartsBeforeTheStudyReachesItsRacingShare()
+    {
+        var late = Race with { RaceFrom = 4 };
+        List<TrialRecord> h = [Run(0, 0.1, 0, 0.8), Run(1, 0.2, 0, 0.5), Run(2, 0.3, 0, 0.4)];
+        Assert.NotNull(Race.Next(h)); // racing from the start: the incumbent needs seeds now
+        Assert.Null(late.Next(h)); // 3 of the 4 trials before racing: the sampler proposes a new configuration
+        var skipped = Run(3, 0.4, 0, null, TrialState.Failed) with { Origin = SearchLoop.AuditSkipOrigin };
+        Assert.Null(late.Next([.. h, skipped])); // an audit skip is not a trial
+        var next = late.Next([.. h, Run(3, 0.4, 0, 0.3)]);
+        Assert.Equal((0.1, 1), (next!.Params["x"], next.Seed));
+        // the share of 12 trials: the last third races (8 new configurations first), 1 races from the start
+        Assert.Equal(8, new StudySettings { HpTrials = 12 }.RaceFromTrial);
+        Assert.Equal(10, new StudySettings { HpTrials = 16 }.RaceFromTrial);
+        Assert.Equal(9, new StudySettings { HpTrials = 12, IntensifyShare = 0.25 }.RaceFromTrial);
+        Assert.Equal(0, new StudySettings { HpTrials = 12, IntensifyShare = 1 }.RaceFromTrial);
+        Assert.Equal(8, Intensification.For(new StudySettings { HpTrials = 12 }, ObjectiveDirection.Maximize)!.RaceFrom);
+    }
+
+    [Fact]
     public void AChallengerRunsTheIncumbentsSeedsWhileItKeepsUpAndDropsOutWhenItFallsBehind()
     {
         List<TrialRecord> h = [Run(0, 0.1, 0, 0.6), Run(1, 0.1, 1, 0.5), Run(2, 0.1, 2, 0.7), Run(3, 0.2, 0, 0.7)];
@@ -150,6 +169,8 @@ public sealed class IntensificationTests : IDisposable
         Assert.Equal(9, trials.Count);
         var extra = trials.Where(t => t.Origin == Intensification.Origin).ToList();
         Assert.NotEmpty(extra);
+        Assert.All(extra, t => Assert.True(t.Number >= s.RaceFromTrial, $"extra seed trial {t.Number} before the last third (from {s.RaceFromTrial})"));
+        Assert.True(ConfigEvidence.Group(trials).Count >= s.RaceFromTrial);
         Assert.All(extra, t => Assert.NotEqual(0, t.Seed));
         Assert.All(extra, t => Assert.Equal(t.Seed, Assert.Single(t.SeedRuns).Seed)); // each extra trial trained its own seed
         var configs = ConfigEvidence.Group(trials);
@@ -201,9 +222,14 @@ public sealed class IntensificationTests : IDisposable
     [Fact]
     public void TheSettingsReadTheYamlKeysAndRejectNonsense()
     {
-        var yaml = _h.WriteFile("study.yaml", "intensify: false\nmax_seeds_per_config: 4\nmin_seeds_for_best: 2\n");
+        var yaml = _h.WriteFile("study.yaml", "intensify: false\nmax_seeds_per_config: 4\nmin_seeds_for_best: 2\nintensify_share: 0.5\n");
         var s = StudySettingsLoader.Load(yaml);
-        Assert.Equal((IntensifyMode.Off, 4, 2), (s.Intensify, s.MaxSeedsPerConfig, s.MinSeedsForBest));
+        Assert.Equal((IntensifyMode.Off, 4, 2, 0.5), (s.Intensify, s.MaxSeedsPerConfig, s.MinSeedsForBest, s.IntensifyShare));
+        var share = Assert.Throws<UserError>(() => new StudySettings { IntensifyShare = 1.5 }.Validated("study.yaml"));
+        Assert.Equal("study.yaml: intensify_share: expected a share of the trials above 0 and at most 1, got 1.5.", share.Message);
+        var flag = _h.Cli("automl", "--intensify-share", "0", "--output", _h.Output);
+        Assert.Equal(1, flag.Code);
+        Assert.Contains("--intensify-share: expected a share of the trials above 0 and at most 1, got 0.", flag.Stderr);
         Assert.False(s.IntensifyActive);
         Assert.True(new StudySettings().IntensifyActive);
         Assert.Equal(3, new StudySettings().EffectiveMinSeedsForBest);
@@ -225,5 +251,9 @@ public sealed class IntensificationTests : IDisposable
         Assert.DoesNotContain("Intensify\"", stored);
         Assert.Equal(IntensifyMode.Off, AutomlPipeline.ParseSettings(stored)!.Intensify);
         Assert.Equal(IntensifyMode.Auto, AutomlPipeline.ParseSettings(AutomlPipeline.SerializeSettings(new StudySettings()))!.Intensify);
+        // stored before the racing share existed: it raced from the first trial, and a resume keeps doing so
+        var noShare = AutomlPipeline.SerializeSettings(new StudySettings()).Replace("\"IntensifyShare\":", "\"Gone\":", StringComparison.Ordinal);
+        Assert.Equal(1, AutomlPipeline.ParseSettings(noShare)!.IntensifyShare);
+        Assert.Equal(1.0 / 3, AutomlPipeline.ParseSettings(AutomlPipeline.SerializeSettings(new StudySettings()))!.IntensifyShare);
     }
 }
