@@ -119,6 +119,8 @@ public readonly record struct SeedAggregate(double Mean, double Std, int Count)
     public static SeedAggregate Of(IReadOnlyList<double> scores)
     {
         if (scores.Count == 0) throw new ArgumentException("no scores to aggregate", nameof(scores));
+        // identical scores have no spread: summing them would leave a rounding residue (a std of 1e-17)
+        if (scores.All(s => s.Equals(scores[0]))) return new SeedAggregate(scores[0], 0, scores.Count);
         var mean = scores.Average();
         var std = scores.Count > 1 ? Math.Sqrt(scores.Sum(s => (s - mean) * (s - mean)) / (scores.Count - 1)) : 0;
         return new SeedAggregate(mean, std, scores.Count);

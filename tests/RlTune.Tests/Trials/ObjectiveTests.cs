@@ -62,6 +62,9 @@ public sealed class ObjectiveTests
         Assert.Equal(0.5, a.RankValue(SeedRanking.MeanMinusStd, ObjectiveDirection.Maximize), 12);
         Assert.Equal(0.9, a.RankValue(SeedRanking.MeanMinusStd, ObjectiveDirection.Minimize), 12);
         Assert.Equal(0, SeedAggregate.Of([3.0]).Std);
+        var same = SeedAggregate.Of([0.1, 0.1, 0.1]); // summing them would give a mean of 0.10000000000000002 and a std of about 1e-17
+        Assert.Equal(0.1, same.Mean);
+        Assert.Equal(0, same.Std);
         var means = SeedAggregate.MeanMetrics([new Dictionary<string, double> { ["a"] = 1, ["b"] = 4 }, new Dictionary<string, double> { ["a"] = 3 }]);
         Assert.Equal(2, means["a"]);
         Assert.Equal(4, means["b"]);
