@@ -66,6 +66,7 @@ internal static class TrainingRequests
             RewardScales = trial.RewardScales,
             EnvOverrides = trial.EnvOverrides,
             Checkpoint = trial.Checkpoint,
+            Resume = trial.Resume,
             FreezePreprocessor = trial.FreezePreprocessor,
             Threads = Positive(threads, "--threads"),
             EnvThreads = Positive(envThreads, "--env-threads"),

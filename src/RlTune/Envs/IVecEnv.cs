@@ -83,3 +83,16 @@ public interface IStaggeredEpisodes
     /// <summary>Sets every env's step count within its running episode uniformly in [0, episode limit), from this seed.</summary>
     void StaggerEpisodes(int seed);
 }
+
+/// <summary>
+/// An env whose whole state (bodies, episode counters, random streams, observations) can be saved
+/// and restored between rollouts, so a paused training continues its running episodes exactly.
+/// </summary>
+public interface IEnvSnapshot
+{
+    /// <summary>The state as bytes; valid between <see cref="IVecEnv.DrainEpisodes"/> and the next step.</summary>
+    byte[] SaveState();
+
+    /// <summary>Puts back a state from <see cref="SaveState"/> of an env built with the same settings; false when it does not fit.</summary>
+    bool RestoreState(ReadOnlySpan<byte> state);
+}

@@ -1,13 +1,16 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlTune.Envs;
+using RlTune.Numerics;
 
 namespace RlTune.Learning;
 
 /// <summary>
 /// A saved trainer: a small JSON header (shapes, config, counters) followed by little-endian
 /// binary blocks: parameters, Adam's two moments (float32), then the state and value scalers'
-/// mean, variance (float64) and count. Loadable for warm starts and for evaluation.
+/// mean, variance (float64) and count; from format 2 on, the trainer's random stream and the env's
+/// state (when the env can save it). Loadable for warm starts, for evaluation and to continue training.
 /// </summary>
 public sealed class Checkpoint
 {
@@ -21,15 +24,26 @@ public sealed class Checkpoint
     public required RunningStandardScaler ValueScaler { get; init; }
     public required PpoConfig Config { get; init; }
     public required JsonObject Header { get; init; }
+    /// <summary>Counters, learning rate and random stream to continue from; null in format-1 checkpoints.</summary>
+    public TrainerProgress? Progress { get; init; }
+    /// <summary>The file it was read from, for messages.</summary>
+    public string FilePath { get; init; } = "";
+    /// <summary>The training env's saved state (<see cref="IEnvSnapshot"/>); null when the env cannot save one.</summary>
+    public byte[]? EnvState { get; init; }
 
-    /// <summary>Writes the trainer's state to <paramref name="path"/> (via a temporary file, so a crash never leaves half a checkpoint).</summary>
-    /// <summary>Writes the checkpoint; <paramref name="envOverrides"/> (the env settings it was trained under) go into its header, so play can rebuild that env.</summary>
+    /// <summary>The format this version writes.</summary>
+    public const int Format = 2;
+
+    /// <summary>
+    /// Writes the trainer's state to <paramref name="path"/> (via a temporary file, so a crash never leaves half a checkpoint);
+    /// <paramref name="envOverrides"/> (the env settings it was trained under) go into its header, so play can rebuild that env.
+    /// </summary>
     public static void Save(string path, PpoTrainer trainer, string envName, JsonObject? envOverrides = null)
     {
         var model = trainer.Model;
         var header = new JsonObject
         {
-            ["format"] = 1,
+            ["format"] = Format,
             ["env_name"] = envName,
             ["observations"] = model.Observations,
             ["actions"] = model.Actions,
@@ -58,6 +72,11 @@ public sealed class Checkpoint
             WriteFloats(w, trainer.Optimizer.SecondMoment.Span);
             WriteScaler(w, trainer.StateScaler);
             WriteScaler(w, trainer.ValueScaler);
+            var rng = trainer.Progress.Rng;
+            w.Write(rng.S0); w.Write(rng.S1); w.Write(rng.S2); w.Write(rng.S3); w.Write(rng.Spare); w.Write(rng.HasSpare);
+            var envState = (trainer.Env as IEnvSnapshot)?.SaveState() ?? [];
+            w.Write(envState.Length);
+            w.Write(envState);
         }
         File.Move(temp, path, overwrite: true);
     }
@@ -86,10 +105,21 @@ public sealed class Checkpoint
             ReadFloats(r, v);
             var stateScaler = ReadScaler(r, model.Observations);
             var valueScaler = ReadScaler(r, 1);
+            TrainerProgress? progress = null;
+            byte[]? envState = null;
+            if (header["format"]!.GetValue<int>() >= 2)
+            {
+                var rng = new RngState(r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadDouble(), r.ReadBoolean());
+                progress = new TrainerProgress(header["env_steps"]!.GetValue<long>(), header["updates"]!.GetValue<int>(), header["learning_rate"]!.GetValue<double>(), rng);
+                int envBytes = r.ReadInt32();
+                if (envBytes < 0 || envBytes > stream.Length - stream.Position) throw new InvalidDataException("bad env state length");
+                envState = envBytes > 0 ? r.ReadBytes(envBytes) : null;
+            }
             return new Checkpoint
             {
                 Model = model, AdamFirstMoment = m, AdamSecondMoment = v, AdamSteps = header["adam_steps"]!.GetValue<long>(),
                 StateScaler = stateScaler, ValueScaler = valueScaler, Config = config, Header = header,
+                Progress = progress, EnvState = envState, FilePath = path,
             };
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or JsonException or NullReferenceException or FormatException or InvalidOperationException)
@@ -107,6 +137,26 @@ public sealed class Checkpoint
         trainer.Optimizer.Steps = AdamSteps;
         Copy(StateScaler, trainer.StateScaler);
         Copy(ValueScaler, trainer.ValueScaler);
+    }
+
+    /// <summary>
+    /// Continues training where this checkpoint stopped: <see cref="Restore"/>, then the counters, schedules and random
+    /// stream, then the env's running episodes. Returns true when the env continued exactly; false when it cannot save
+    /// its state, so it was reset from a seed drawn from the run's seed and step count (fresh episodes, no step repeated).
+    /// </summary>
+    public bool Continue(PpoTrainer trainer, IVecEnv env, string source)
+    {
+        if (Progress is not { } progress)
+            throw new UserError($"{source}: checkpoint '{FilePath}' was written by an older RlTune (format {Header["format"]}) without its training state; use it as a warm start (resume: false).");
+        if (trainer.Config.NumEnvs != Config.NumEnvs || trainer.Config.Rollouts != Config.Rollouts)
+            throw new UserError($"{source}: continuing a checkpoint needs its num_envs ({Config.NumEnvs}) and rollouts ({Config.Rollouts}); the config has {trainer.Config.NumEnvs} and {trainer.Config.Rollouts}.");
+        Restore(trainer);
+        trainer.Continue(progress, learningRateAsSaved: trainer.Config.LearningRate == Config.LearningRate && trainer.Config.LearningRateScheduler == Config.LearningRateScheduler);
+        if (EnvState is { } state && env is IEnvSnapshot snapshot && snapshot.RestoreState(state)) return true;
+        int seed = (int)(SplitMix64.Mix((ulong)trainer.Config.Seed ^ (ulong)progress.EnvSteps * SplitMix64.Gamma) & int.MaxValue);
+        env.Reset(seed);
+        if (trainer.Config.InitAtRandomEpLen && env is IStaggeredEpisodes staggered) staggered.StaggerEpisodes(seed);
+        return false;
     }
 
     private static void Copy(RunningStandardScaler from, RunningStandardScaler to)

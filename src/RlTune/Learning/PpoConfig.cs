@@ -39,6 +39,8 @@ public sealed record PpoConfig
     public double InitialLogStd { get; init; }
     public int NumEnvs { get; init; } = 2048;
     public long MaxEnvSteps { get; init; } = 10_000_000;
+    /// <summary>Env steps over which the linear schedules fall to 0 (0: <see cref="MaxEnvSteps"/>); a run trained in rungs keeps the whole budget's schedule.</summary>
+    public long ScheduleEnvSteps { get; init; }
     public int Seed { get; init; } = 42;
     /// <summary>Env steps between interval checkpoints (0: only best and final).</summary>
     public long CheckpointInterval { get; init; }
@@ -55,7 +57,7 @@ public sealed record PpoConfig
         "learning_rate_scheduler", "kl_threshold", "ratio_clip", "value_clip", "clip_predicted_values",
         "entropy_loss_scale", "entropy_loss_scale_scheduler", "value_loss_scale", "grad_norm_clip", "state_preprocessor", "value_preprocessor",
         "time_limit_bootstrap", "policy_hidden_layer_sizes", "value_hidden_layer_sizes", "activation",
-        "initial_log_std", "num_envs", "max_env_steps", "seed", "checkpoint_interval", "init_at_random_ep_len",
+        "initial_log_std", "num_envs", "max_env_steps", "schedule_env_steps", "seed", "checkpoint_interval", "init_at_random_ep_len",
     ];
 
     /// <summary>Applies overrides (skrl names) on top of this config; <paramref name="source"/> names the file for messages.</summary>
@@ -92,6 +94,7 @@ public sealed record PpoConfig
                 "initial_log_std" => c with { InitialLogStd = Real(node, where) },
                 "num_envs" => c with { NumEnvs = Int(node, where) },
                 "max_env_steps" => c with { MaxEnvSteps = Long(node, where) },
+                "schedule_env_steps" => c with { ScheduleEnvSteps = Long(node, where) },
                 "seed" => c with { Seed = Int(node, where) },
                 "checkpoint_interval" => c with { CheckpointInterval = Long(node, where) },
                 "init_at_random_ep_len" => c with { InitAtRandomEpLen = Bool(node, where) },
@@ -129,6 +132,7 @@ public sealed record PpoConfig
         Need(ValueHiddenLayerSizes.Count > 0 && ValueHiddenLayerSizes.All(s => s is >= 1 and <= 8192), "value_hidden_layer_sizes", "a non-empty list of integers between 1 and 8192");
         Need(double.IsFinite(InitialLogStd) && InitialLogStd is >= GaussianPolicy.MinLogStd and <= GaussianPolicy.MaxLogStd, "initial_log_std", "a number in [-20, 2]");
         Need(MaxEnvSteps >= 1, "max_env_steps", "a positive integer");
+        Need(ScheduleEnvSteps >= 0, "schedule_env_steps", "an integer of at least 0 (0: max_env_steps)");
         Need(CheckpointInterval >= 0, "checkpoint_interval", "an integer of at least 0");
     }
 
@@ -202,7 +206,7 @@ public sealed record PpoConfig
         ["policy_hidden_layer_sizes"] = new JsonArray(PolicyHiddenLayerSizes.Select(s => (JsonNode?)s).ToArray()),
         ["value_hidden_layer_sizes"] = new JsonArray(ValueHiddenLayerSizes.Select(s => (JsonNode?)s).ToArray()),
         ["activation"] = Activation.ToString().ToLowerInvariant(), ["initial_log_std"] = InitialLogStd,
-        ["num_envs"] = NumEnvs, ["max_env_steps"] = MaxEnvSteps, ["seed"] = Seed, ["checkpoint_interval"] = CheckpointInterval,
+        ["num_envs"] = NumEnvs, ["max_env_steps"] = MaxEnvSteps, ["schedule_env_steps"] = ScheduleEnvSteps, ["seed"] = Seed, ["checkpoint_interval"] = CheckpointInterval,
         ["init_at_random_ep_len"] = InitAtRandomEpLen,
     };
 

@@ -20,6 +20,9 @@ public sealed record UpdateReport(long EnvSteps, int Update, double PolicyLoss, 
     public double UpdateSeconds { get; init; }
 }
 
+/// <summary>The counters and random stream of a <see cref="PpoTrainer"/> between updates.</summary>
+public sealed record TrainerProgress(long EnvSteps, int Updates, double LearningRate, RngState Rng);
+
 /// <summary>
 /// PPO with skrl's semantics, on a vectorised auto-resetting env. One <see cref="Iterate"/> is one
 /// rollout of <c>rollouts</c> steps on every env followed by <c>learning_epochs</c> passes of
@@ -123,12 +126,32 @@ public sealed unsafe class PpoTrainer : IDisposable
     public double EntropyLossScale => Config.EntropyLossScaleScheduler == ScheduleKind.Linear
         ? Config.EntropyLossScale * TrainingLeft
         : Config.EntropyLossScale;
-    /// <summary>The fraction of the updates still to run (1 before the first, 0 after the last): the linear schedules' factor.</summary>
-    private double TrainingLeft => Math.Max(0.0, 1.0 - (double)Updates / TotalUpdates);
-    public int TotalUpdates => (int)Math.Max(1, Config.MaxEnvSteps / ((long)_steps * _envs));
+    /// <summary>The fraction of the schedule's updates still to run (1 before the first, 0 after the last): the linear schedules' factor.</summary>
+    private double TrainingLeft => Math.Max(0.0, 1.0 - (double)Updates / UpdatesFor(Config.ScheduleEnvSteps > 0 ? Config.ScheduleEnvSteps : Config.MaxEnvSteps));
+    public int TotalUpdates => UpdatesFor(Config.MaxEnvSteps);
+    private int UpdatesFor(long envSteps) => (int)Math.Max(1, envSteps / ((long)_steps * _envs));
     public bool Done => Updates >= TotalUpdates;
     public WorkerPool Pool => _pool;
+    /// <summary>The training env (its state goes into checkpoints).</summary>
+    internal IVecEnv Env => _env;
     internal ModelRunner Runner => _runner;
+
+    /// <summary>Where training stands: what a checkpoint keeps so a later run continues it (<see cref="Continue"/>).</summary>
+    public TrainerProgress Progress => new(EnvSteps, Updates, LearningRate, _rng.State);
+
+    /// <summary>
+    /// Continues from <paramref name="progress"/> (a checkpoint's): counters and the sampling stream as
+    /// saved; the learning rate as saved when <paramref name="learningRateAsSaved"/> (same configured
+    /// rate), else this config's rate at this point of its schedule.
+    /// </summary>
+    public void Continue(TrainerProgress progress, bool learningRateAsSaved)
+    {
+        EnvSteps = progress.EnvSteps;
+        Updates = progress.Updates;
+        _rng.State = progress.Rng;
+        LearningRate = learningRateAsSaved ? progress.LearningRate
+            : Config.LearningRateScheduler == ScheduleKind.Linear ? Config.LearningRate * TrainingLeft : Config.LearningRate;
+    }
 
     /// <summary>One rollout then one PPO update.</summary>
     public UpdateReport Iterate()

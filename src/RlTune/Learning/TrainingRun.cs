@@ -11,8 +11,13 @@ public sealed record TrainingRequest(string EnvName, PpoConfig Config, string Ru
 {
     public IReadOnlyDictionary<string, double>? RewardScales { get; init; }
     public JsonObject? EnvOverrides { get; init; }
-    /// <summary>Warm start from this checkpoint (weights, optimizer state, scaler statistics).</summary>
+    /// <summary>Warm start from this checkpoint (weights, optimizer state, scaler statistics), or continue it with <see cref="Resume"/>.</summary>
     public string? Checkpoint { get; init; }
+    /// <summary>
+    /// <see cref="Checkpoint"/> is this run's own earlier state: continue it (env-step counter, schedules, random stream,
+    /// the env's episodes) up to max_env_steps, so the steps it already trained are not trained again.
+    /// </summary>
+    public bool Resume { get; init; }
     /// <summary>Keep the state scaler's statistics as loaded (only meaningful with <see cref="Checkpoint"/>).</summary>
     public bool FreezePreprocessor { get; init; }
     public int Threads { get; init; } = 2;
@@ -70,13 +75,16 @@ public static class TrainingRun
         Checkpoint? warm = request.Checkpoint != null ? Learning.Checkpoint.Load(request.Checkpoint) : null;
         using var env = EnvRegistry.Create(request.EnvName, new EnvOptions(config.NumEnvs, request.RewardScales, request.EnvOverrides, request.EnvThreads));
         using var trainer = new PpoTrainer(config, env, request.Threads, warm?.Model);
+        bool? envContinued = null;
         if (warm != null)
         {
-            warm.Restore(trainer);
+            if (request.Resume) envContinued = warm.Continue(trainer, env, request.Checkpoint!);
+            else warm.Restore(trainer);
             trainer.FreezeStatePreprocessor = request.FreezePreprocessor;
         }
+        long startSteps = trainer.EnvSteps;
         long interval = config.CheckpointInterval > 0 ? config.CheckpointInterval : Math.Max(1, config.MaxEnvSteps / 5);
-        long nextCheckpoint = interval;
+        long nextCheckpoint = (startSteps / interval + 1) * interval;
         double bestReward = double.NegativeInfinity, lastReward = double.NaN;
         double? lastSuccess = null;
         double envSeconds = 0, inferenceSeconds = 0, updateSeconds = 0;
@@ -95,7 +103,7 @@ public static class TrainingRun
                 }
                 scalars?.Write(report.EnvSteps, Scalars(report));
                 progress?.Invoke(new TrainingProgress(report.EnvSteps, trainer.TotalUpdates * (long)config.Rollouts * config.NumEnvs,
-                    report.EnvSteps / Math.Max(1e-9, clock.Elapsed.TotalSeconds), lastReward, lastSuccess, report));
+                    (report.EnvSteps - startSteps) / Math.Max(1e-9, clock.Elapsed.TotalSeconds), lastReward, lastSuccess, report));
                 if (ep.Episodes > 0 && ep.ReturnMean > bestReward)
                 {
                     bestReward = ep.ReturnMean;
@@ -120,7 +128,14 @@ public static class TrainingRun
             if (evaluation != null && !double.IsFinite(evaluation.RewardMean))
                 throw new TrainingDivergedException("the evaluation's episode reward is not finite");
             if (request.EpisodeTracePath != null) EpisodeTrace.Write(request.EpisodeTracePath, trainer, env, config.Seed + 7);
-            WriteMetrics(metricsPath, Metrics(evaluation, trainer, clock.Elapsed.TotalSeconds, lastReward, request.Threads));
+            var metrics = Metrics(evaluation, trainer, trainer.EnvSteps - startSteps, clock.Elapsed.TotalSeconds, lastReward, request.Threads);
+            if (envContinued is { } exact)
+            {
+                // what the study reports about a continued trial: from where, and whether the env's episodes carried on or restarted
+                metrics["train_resumed_from_env_steps"] = startSteps;
+                metrics["train_env_continued"] = exact;
+            }
+            WriteMetrics(metricsPath, metrics);
             return new TrainingOutcome(true, null, evaluation, trainer.EnvSteps, clock.Elapsed.TotalSeconds, metricsPath)
             {
                 TimeSplit = (envSeconds, inferenceSeconds, updateSeconds),
@@ -164,14 +179,14 @@ public static class TrainingRun
         return list;
     }
 
-    private static JsonObject Metrics(EvaluationResult? evaluation, PpoTrainer trainer, double seconds, double lastTrainReward, int threads)
+    private static JsonObject Metrics(EvaluationResult? evaluation, PpoTrainer trainer, long stepsThisRun, double seconds, double lastTrainReward, int threads)
     {
         var m = new JsonObject { ["status"] = "ok" };
         if (evaluation != null) AddEvaluation(m, evaluation);
         if (double.IsFinite(lastTrainReward)) m["train_episode_reward_mean"] = lastTrainReward;
         m["train_env_steps"] = trainer.EnvSteps;
         m["train_seconds"] = Math.Round(seconds, 3);
-        m["train_steps_per_s"] = Math.Round(trainer.EnvSteps / Math.Max(1e-9, seconds), 1);
+        m["train_steps_per_s"] = Math.Round(stepsThisRun / Math.Max(1e-9, seconds), 1);
         // the network's thread count changes the order of its sums and so the run: a retrain needs the same --threads
         m["train_threads"] = threads;
         return m;

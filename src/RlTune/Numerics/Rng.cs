@@ -26,6 +26,13 @@ public sealed class Rng
         return new Rng(x);
     }
 
+    /// <summary>The generator's whole state, so a paused training continues the same stream (checkpoint continuation).</summary>
+    public RngState State
+    {
+        get => new(_s0, _s1, _s2, _s3, _spare, _hasSpare);
+        set { (_s0, _s1, _s2, _s3, _spare, _hasSpare) = (value.S0, value.S1, value.S2, value.S3, value.Spare, value.HasSpare); }
+    }
+
     public ulong NextULong()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -76,6 +83,9 @@ public sealed class Rng
         }
     }
 }
+
+/// <summary>The state of an <see cref="Rng"/>: xoshiro's four words and the kept second Gaussian.</summary>
+public readonly record struct RngState(ulong S0, ulong S1, ulong S2, ulong S3, double Spare, bool HasSpare);
 
 /// <summary>SplitMix64 (Steele, Lea, Flood 2014): the seeding step of <see cref="Rng"/> and a cheap counter-based stream per env.</summary>
 public static class SplitMix64

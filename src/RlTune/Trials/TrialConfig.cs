@@ -8,7 +8,8 @@ namespace RlTune.Trials;
 /// One trial's configuration as handed to a trainer: MotrixLab's <c>train_one.py</c> format
 /// (<c>run_tag</c>, <c>env_name</c>, <c>reward_scales</c>, <c>rl_overrides</c> with
 /// <c>max_env_steps</c>, <c>seed</c> and <c>num_envs</c>, optional <c>checkpoint</c>,
-/// <c>freeze_preprocessor</c>, <c>env_overrides</c>) plus RlTune's <c>study</c>, <c>trial</c>,
+/// <c>freeze_preprocessor</c>, <c>env_overrides</c>) plus RlTune's <c>resume</c> (the checkpoint is the
+/// trial's own earlier state, to continue to max_env_steps rather than warm-start from), <c>study</c>, <c>trial</c>,
 /// <c>run_dir</c> and the flat <c>params</c> map of every sampled value.
 /// Values in <see cref="RlOverrides"/> and <see cref="Params"/> are <see cref="ParamValues"/> types.
 /// </summary>
@@ -16,13 +17,15 @@ public sealed record TrialConfig
 {
     // "measured" is export-best's record of the metrics and seeds a config was measured on; trainers ignore it.
     public static readonly IReadOnlyList<string> Keys =
-        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params", "measured"];
+        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "resume", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params", "measured"];
 
     public string RunTag { get; init; } = "run";
     public required string EnvName { get; init; }
     public IReadOnlyDictionary<string, double> RewardScales { get; init; } = new Dictionary<string, double>();
     public IReadOnlyDictionary<string, object> RlOverrides { get; init; } = new Dictionary<string, object>();
     public string? Checkpoint { get; init; }
+    /// <summary>Continue <see cref="Checkpoint"/> (its env steps count toward max_env_steps) instead of warm-starting from it.</summary>
+    public bool Resume { get; init; }
     public bool FreezePreprocessor { get; init; }
     public JsonObject EnvOverrides { get; init; } = [];
     public string? Study { get; init; }
@@ -164,12 +167,8 @@ public sealed record TrialConfig
             RewardScales = ReadRewardScales(obj["reward_scales"], source),
             RlOverrides = ReadValueMap(obj["rl_overrides"], "rl_overrides", source),
             Checkpoint = OptionalString(obj, "checkpoint", source),
-            FreezePreprocessor = obj["freeze_preprocessor"] switch
-            {
-                null => false,
-                JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-                var other => throw new UserError($"{source}: field 'freeze_preprocessor' must be true or false, got {other.ToJsonString()}."),
-            },
+            Resume = OptionalBool(obj, "resume", source),
+            FreezePreprocessor = OptionalBool(obj, "freeze_preprocessor", source),
             EnvOverrides = obj["env_overrides"] switch
             {
                 null => [],
@@ -197,8 +196,17 @@ public sealed record TrialConfig
         _ = EvalEpisodes;
         if (EvalOnly && Checkpoint is null)
             throw new UserError($"{Source}: field 'rl_overrides.eval_only' is true but there is no 'checkpoint'; an evaluation-only run needs the checkpoint to evaluate.");
+        if (Resume && Checkpoint is null)
+            throw new UserError($"{Source}: field 'resume' is true but there is no 'checkpoint'; resuming continues the checkpoint named there.");
         return this;
     }
+
+    private static bool OptionalBool(JsonObject obj, string key, string source) => obj[key] switch
+    {
+        null => false,
+        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
+        var other => throw new UserError($"{source}: field '{key}' must be true or false, got {other.ToJsonString()}."),
+    };
 
     private static string? OptionalString(JsonObject obj, string key, string source) => obj[key] switch
     {
@@ -251,6 +259,7 @@ public sealed record TrialConfig
             ["rl_overrides"] = new JsonObject(RlOverrides.Select(kv => KeyValuePair.Create(kv.Key, ParamValues.ToJson(kv.Value)))),
         };
         if (Checkpoint is not null) obj["checkpoint"] = Checkpoint;
+        if (Resume) obj["resume"] = true;
         obj["freeze_preprocessor"] = FreezePreprocessor;
         obj["env_overrides"] = EnvOverrides.DeepClone();
         if (Study is not null) obj["study"] = Study;

@@ -54,6 +54,9 @@ public sealed class TrialConfigTests
         // whole doubles stay doubles (the termination weight is a float parameter)
         Assert.IsType<double>(again.Params["termination"]);
         Assert.Contains("\"termination\": -200.0", again.ToJson());
+        var resumed = TrialConfig.Parse((c with { Checkpoint = "r/agent.ckpt", Resume = true }).ToJson(), "resumed.json");
+        Assert.True(resumed.Resume);
+        Assert.False(c.Resume);
     }
 
     [Fact]
@@ -83,6 +86,8 @@ public sealed class TrialConfigTests
     [InlineData("""{"env_name": "x", "rl_overrides": {"seed": "one"}}""", "c.json: field 'rl_overrides.seed' must be a non-negative integer, got \"one\".")]
     [InlineData("""{"env_name": "x", "rl_overrides": {"x": {"a": 1}}}""", "c.json: field 'rl_overrides.x' must be a number, true/false, a string or a list of those")]
     [InlineData("""{"env_name": "x", "freeze_preprocessor": "yes"}""", "c.json: field 'freeze_preprocessor' must be true or false, got \"yes\".")]
+    [InlineData("""{"env_name": "x", "resume": true}""", "c.json: field 'resume' is true but there is no 'checkpoint'; resuming continues the checkpoint named there.")]
+    [InlineData("""{"env_name": "x", "checkpoint": "a.ckpt", "resume": 1}""", "c.json: field 'resume' must be true or false, got 1.")]
     [InlineData("""{"env_name": "x", "env_overrides": [1]}""", "c.json: field 'env_overrides' must be a JSON object, got [1].")]
     [InlineData("""{"env_name": "x", "trial": -1}""", "c.json: field 'trial' must be a non-negative integer, got -1.")]
     [InlineData("""[1, 2]""", "c.json: expected a JSON object")]

@@ -17,7 +17,7 @@ namespace RlTune.Envs.VbotNavLite;
 /// State is structure of arrays, stepped eight envs per AVX vector; a step allocates nothing;
 /// every env draws from its own random stream, so results depend on the seed, not the thread count.
 /// </summary>
-public sealed unsafe class VbotNavLiteEnv : IPlatformEnv
+public sealed unsafe class VbotNavLiteEnv : IPlatformEnv, IEnvSnapshot
 {
     public const string EnvName = "vbot-nav-lite";
     private const int Lanes = 8;
@@ -422,6 +422,34 @@ public sealed unsafe class VbotNavLiteEnv : IPlatformEnv
         state += Golden;
         return (Hash(state) >> 8) * (2.0 / (1 << 24)) - 1.0;
     }
+
+    // every per-env field lives in one of the pinned arrays, so they are the whole state between steps
+    public byte[] SaveState()
+    {
+        using var stream = new MemoryStream();
+        foreach (var array in _pins) stream.Write(ArrayBytes(array));
+        return stream.ToArray();
+    }
+
+    public bool RestoreState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length != _pins.Sum(a => ArrayBytes(a).Length)) return false;
+        foreach (var array in _pins)
+        {
+            var bytes = ArrayBytes(array);
+            state[..bytes.Length].CopyTo(bytes);
+            state = state[bytes.Length..];
+        }
+        return true;
+    }
+
+    private static Span<byte> ArrayBytes(Array array) => array switch
+    {
+        float[] f => System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.AsSpan()),
+        int[] i => System.Runtime.InteropServices.MemoryMarshal.AsBytes(i.AsSpan()),
+        uint[] u => System.Runtime.InteropServices.MemoryMarshal.AsBytes(u.AsSpan()),
+        _ => throw new InvalidOperationException($"unexpected pinned array {array.GetType().Name}"),
+    };
 
     private float* Floats() => (float*)Pin<float>(_padded);
 
