@@ -37,6 +37,9 @@ public static class BuiltinEnvs
         ["learning_rate"] = 5e-4,
         ["learning_rate_scheduler"] = "linear",
         ["entropy_loss_scale"] = 0.01,
+        // MotrixLab's PPOCfg and model, not skrl's defaults: value loss x2, log std starting at 1 (std e, actions unclipped)
+        ["value_loss_scale"] = 2.0,
+        ["initial_log_std"] = 1.0,
     };
 
     public static void RegisterAll()

@@ -84,7 +84,16 @@ public class VbotNavEnvTests
         Assert.Contains("departure_penalty", env.RewardTerms.Select(t => t.Name));
         var weights = env.RewardTerms.ToDictionary(t => t.Name, t => t.DefaultWeight);
         Assert.Equal(100.0, weights["arrival_bonus"]);
-        Assert.Equal(-200.0, weights["termination"]);
+        // section001's weights as they stand in MotrixLab's cfg.py since Round6, the version whose formulas the env computes
+        Assert.Equal(-100.0, weights["termination"]);
+        Assert.Equal(30.0, weights["approach_scale"]);
+        Assert.Equal(1.5, weights["forward_velocity"]);
+        Assert.Equal(0.8, weights["heading_tracking"]);
+        Assert.Equal(-2.0, weights["near_target_speed"]);
+        // MotrixLab's PPOCfg and model: value loss x2 and a log std starting at 1, where skrl's defaults are 1 and 0
+        var ppo = EnvRegistry.DefaultRlOverrides("vbot-nav")!;
+        Assert.Equal(2.0, ppo["value_loss_scale"]!.GetValue<double>());
+        Assert.Equal(1.0, ppo["initial_log_std"]!.GetValue<double>());
         Assert.Equal(-2.5e-7, weights["dof_acc"]);
         Assert.All(env.RewardTerms.Where(t => t.Kind == RewardTermKind.Penalty), t => Assert.True(t.DefaultWeight < 0, t.Name));
         Assert.All(env.RewardTerms.Where(t => t.Kind != RewardTermKind.Penalty), t => Assert.True(t.DefaultWeight > 0, t.Name));
@@ -120,7 +129,7 @@ public class VbotNavEnvTests
         for (int b = 0; b < blocks.Length; b++) Assert.Equal(blocks[b], O.Names[starts[b]]);
         Assert.Equal([0, 3, 6, 9, 21, 33, 45, 48, 50, 51, 52, 53], starts);
 
-        using var env = Create(1);
+        using var env = Create(1, overrides: null); // default settings: noiseless, as MotrixLab's section001 observes
         // 3 m east of the target, facing north, moving west at 0.4 m/s and turning at 0.5 rad/s, calf joints bent 0.1
         var (qpos, qvel) = VbotNavEnv.BuildState(3, 0, Stand, yaw: Math.PI / 2, vx: -0.4, yawRate: 0.5, jointOffset: 0.1);
         env.SetState(0, qpos, qvel);
@@ -152,12 +161,12 @@ public class VbotNavEnvTests
         for (int j = 0; j < 12; j++) Assert.Equal(0.3f, env.Observations[O.LastAction + j], 5);
         Step(env, actions);
         for (int j = 0; j < 12; j++) Assert.Equal(0.3f + 0.7f * 0.3f, env.Observations[O.LastAction + j], 5);
-        // out-of-range and NaN actions are clipped: 2 acts as 1, NaN as 0
+        // actions outside [-1, 1] apply unclipped, as in MotrixLab; a NaN acts as 0
         actions = Enumerable.Repeat(2f, 12).ToArray();
         actions[0] = float.NaN;
         Step(env, actions);
         Assert.Equal(0.7f * 0.51f, env.Observations[O.LastAction], 5);
-        Assert.Equal(0.3f + 0.7f * 0.51f, env.Observations[O.LastAction + 1], 5);
+        Assert.Equal(0.3f * 2f + 0.7f * 0.51f, env.Observations[O.LastAction + 1], 5);
     }
 
     [MuJoCoFact]
@@ -234,7 +243,8 @@ public class VbotNavEnvTests
         }
         Assert.Equal(49f, env.EpisodeTermSum(0, T.ZeroAngBonus));
         var last = Step(env);
-        Assert.True(last.Terminated[0]);
+        Assert.True(last.Truncated[0]);   // MotrixLab truncates on success, so the trainer bootstraps from the value there
+        Assert.False(last.Terminated[0]);
         Assert.Equal(EpisodeOutcome.Success, env.FinalOutcome(0));
         var report = env.DrainEpisodes();
         Assert.Equal(1.0, report.MetricMeans["success"]);
@@ -249,7 +259,7 @@ public class VbotNavEnvTests
         var (raw, ended, outcome) = OneStep(env, VbotNavEnv.BuildState(-4, 0, 0.06, jointOffset: 0));
         Assert.True(ended);
         Assert.Equal(EpisodeOutcome.Fall, outcome);
-        Assert.Equal(-200f, raw[T.Termination]);
+        Assert.Equal(-100f, raw[T.Termination]);
         var metrics = new double[env.EpisodeMetricNames.Count];
         env.FinalEpisodeMetrics(0, metrics);
         Assert.Equal(1.0, metrics[env.EpisodeMetricNames.ToList().IndexOf("fall")]);

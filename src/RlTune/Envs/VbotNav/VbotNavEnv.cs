@@ -160,7 +160,8 @@ public sealed unsafe class VbotNavEnv : IPlatformEnv, IStaggeredEpisodes
             {
                 int k = i * J + j;
                 float a = actions[k];
-                a = float.IsNaN(a) ? 0f : Math.Clamp(a, -1f, 1f);
+                // unclipped, as MotrixLab applies them (skrl samples without clip_actions); the motors' force range bounds the torque
+                if (!float.IsFinite(a)) a = 0f;
                 float filtered = VbotNavTask.FilterAlpha * a + (1f - VbotNavTask.FilterAlpha) * _action[k];
                 rate += (filtered - _action[k]) * (filtered - _action[k]);
                 _action[k] = filtered;
@@ -178,8 +179,9 @@ public sealed unsafe class VbotNavEnv : IPlatformEnv, IStaggeredEpisodes
         {
             var outcome = Advance(i, out float reward);
             rewards[i] = reward;
-            terminated[i] = outcome is EpisodeOutcome.Success or EpisodeOutcome.Fall or EpisodeOutcome.LeftPlatform;
-            truncated[i] = outcome == EpisodeOutcome.Timeout;
+            terminated[i] = outcome is EpisodeOutcome.Fall or EpisodeOutcome.LeftPlatform;
+            // MotrixLab truncates on the success hold as on the time limit: the trainer bootstraps both from the value of the last state
+            truncated[i] = outcome is EpisodeOutcome.Success or EpisodeOutcome.Timeout;
             if (outcome == EpisodeOutcome.Running) continue;
             ref var s = ref _states[i];
             _finalX[i] = s.Pos[0]; _finalY[i] = s.Pos[1];

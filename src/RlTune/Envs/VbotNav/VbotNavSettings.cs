@@ -17,8 +17,8 @@ public sealed record VbotNavSettings
     public double TargetY { get; init; }
     /// <summary>Episode limit in control steps.</summary>
     public int MaxEpisodeSteps { get; init; } = 1000;
-    /// <summary>Multiplies every NoiseConfig scale (0 = noiseless sensors).</summary>
-    public double NoiseLevel { get; init; } = 1.0;
+    /// <summary>Multiplies every NoiseConfig scale; 0 (noiseless) is MotrixLab's section001, which declares NoiseConfig but never applies it.</summary>
+    public double NoiseLevel { get; init; }
     public double ControlHz { get; init; } = 100;
     /// <summary>Physics steps per control step; the PD loop recomputes the torques before each.</summary>
     public int Substeps { get; init; } = 2;

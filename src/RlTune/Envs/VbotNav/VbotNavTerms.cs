@@ -3,7 +3,8 @@ namespace RlTune.Envs.VbotNav;
 /// <summary>
 /// The reward terms of <c>vbot-nav</c>: every key of MotrixLab's section001 RewardConfig.scales plus
 /// departure_penalty (read with its code default), under the same names, formulas and default
-/// weights (cfg.py, vbot_section001_np.py). d is the distance to the target, v the planar speed,
+/// weights (cfg.py, vbot_section001_np.py, as they stand since MotrixLab's Round6, the version whose
+/// formulas these are). d is the distance to the target, v the planar speed,
 /// "reached" d &lt; 0.5 m. As in MotrixLab, heading, forward velocity, distance progress, alive and
 /// approach pay only while not reached, arrival and the stop terms only while reached.
 /// </summary>
@@ -42,14 +43,14 @@ public static class VbotNavTerms
         new("position_tracking", RewardTermKind.PerStepPositive, 1.5, 1.0, "navigation", "exp(-d/5)"),
         new("fine_position_tracking", RewardTermKind.PerStepPositive, 8.0, 1.0, "navigation",
             "exp(-d/0.5) while d < 2.5 m, once the target was reached in the episode"),
-        new("heading_tracking", RewardTermKind.PerStepPositive, 1.0, 1.0, "navigation",
+        new("heading_tracking", RewardTermKind.PerStepPositive, 0.8, 1.0, "navigation",
             "exp(-|facing error|/0.5), facing error = bearing to the target - yaw; while not reached"),
-        new("forward_velocity", RewardTermKind.PerStepPositive, 0.8, VbotNavTask.ForwardVelocityCap, "navigation",
+        new("forward_velocity", RewardTermKind.PerStepPositive, 1.5, VbotNavTask.ForwardVelocityCap, "navigation",
             "planar velocity toward the target clipped to [-1, 0.6] m/s; while not reached"),
         new("distance_progress", RewardTermKind.PerStepPositive, 1.5, 1.0, "navigation",
             "clip(1 - d/d_spawn, -0.5, 1); while not reached"),
         new("alive_bonus", RewardTermKind.PerStepPositive, 0.15, 1.0, "survival", "1 every step while not reached"),
-        new("approach_scale", RewardTermKind.PerStepPositive, 5.0, TopSpeed * StepSeconds, "navigation",
+        new("approach_scale", RewardTermKind.PerStepPositive, 30.0, TopSpeed * StepSeconds, "navigation",
             "decrease of d since the previous step (m); the weighted value is clipped to [0, 1] (MotrixLab clips after scaling); while not reached"),
         new("arrival_bonus", RewardTermKind.OneTime, 100.0, 1.0, "arrival", "1 on the first step within 0.5 m of the target"),
         new("inner_fence_bonus", RewardTermKind.OneTime, 40.0, 1.0, "arrival", "1 on the first step within 0.75 m of the target"),
@@ -58,7 +59,7 @@ public static class VbotNavTerms
             MaxStepsPerEpisode: VbotNavTask.StopBudgetSteps),
         new("zero_ang_bonus", RewardTermKind.PerStepPositive, 10.0, 1.0, "stopping",
             "1 while the stop bonus pays and |yaw rate| < 0.05 rad/s", MaxStepsPerEpisode: VbotNavTask.StopBudgetSteps),
-        new("near_target_speed", RewardTermKind.Penalty, -0.5, TopSpeed * TopSpeed, "stopping",
+        new("near_target_speed", RewardTermKind.Penalty, -2.0, TopSpeed * TopSpeed, "stopping",
             "max(v - clip(0.5 d, 0.05, 0.6), 0)^2: faster than the speed for this distance"),
         new("boundary_penalty", RewardTermKind.Penalty, -3.0, VbotNavTask.PlatformRadius - VbotNavTask.BoundaryStart, "safety",
             "max(r - 10, 0) for the distance r from the platform centre (m)"),
@@ -73,7 +74,7 @@ public static class VbotNavTerms
             "sum of squared changes of joint velocity since the previous step"),
         new("action_rate", RewardTermKind.Penalty, -0.01, VbotNavTask.Joints * 0.6 * 0.6, "smoothness",
             "sum of squared changes of the filtered action since the previous step"),
-        new("termination", RewardTermKind.Penalty, -200.0, 1.0, "safety",
+        new("termination", RewardTermKind.Penalty, -100.0, 1.0, "safety",
             "1 on the step the trunk or head touches the floor, the tilt passes 75 degrees, a joint passes 100 rad/s, the physics fails or the robot leaves the platform"),
     ];
 
