@@ -194,10 +194,10 @@ public class VbotNavEnvTests
         Assert.InRange(raw[T.ForwardVelocity], -0.6f, -0.3f);
         Assert.Equal(0f, raw[T.ApproachScale]);
 
-        // with its real weight 5 the pay is 5 x the decrease (under the clip at 1)
+        // with its real weight 30 the pay is 30 x the decrease (under the clip at 1)
         using var weighted = Create(1);
         (raw, _, _) = OneStep(weighted, VbotNavEnv.BuildState(-4, 0, Stand, vx: 0.5));
-        Assert.InRange(raw[T.ApproachScale], 5 * 0.002f, 5 * 0.006f);
+        Assert.InRange(raw[T.ApproachScale], 30 * 0.002f, 30 * 0.006f);
     }
 
     [MuJoCoFact]
