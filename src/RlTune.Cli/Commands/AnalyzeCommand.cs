@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlTune.Analysis;
+using RlTune.Study;
 using RlTune.Trials;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -71,7 +71,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? Direction { get; init; }
         [CommandOption("--audit <POLICY>"), Description("Reward-budget audit: warn, skip or off.")]
         public string? Audit { get; init; }
-        [CommandOption("--pruner <PRUNER>"), Description("none (default) or median: stop a trial whose intermediate value is worse than the completed trials' median at the same step.")]
+        [CommandOption("--pruner <PRUNER>"), Description("none (default); median: stop a trial whose intermediate value is worse than the completed trials' median at the same step; asha or hyperband: successive halving over env steps, promoted trials continuing from their rung checkpoint.")]
         public string? Pruner { get; init; }
         [CommandOption("--pruning-metric <NAME>"), Description("PROGRESS-line metric the pruner watches (default: success for navigation1, else the objective's metric).")]
         public string? PruningMetric { get; init; }
@@ -79,6 +79,16 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? PrunerWarmupTrials { get; init; }
         [CommandOption("--pruner-warmup-steps <N>"), Description("Env steps a trial runs before it may be pruned (default 0).")]
         public long? PrunerWarmupSteps { get; init; }
+        [CommandOption("--reduction-factor <N>"), Description("asha/hyperband: each rung trains N times the steps of the one before and keeps the best 1/N (default 3).")]
+        public int? ReductionFactor { get; init; }
+        [CommandOption("--min-rung-steps <N>"), Description("asha/hyperband: env steps of the first rung (default: --steps / factor², e.g. 1M -> 3M -> 9M).")]
+        public long? MinRungSteps { get; init; }
+        [CommandOption("--min-steps <N>"), Description("asha/hyperband: a trial whose success is still rising is not stopped before N env steps (default 0).")]
+        public long? MinSteps { get; init; }
+        [CommandOption("--lazy-robot <POLICY>"), Description("asha/hyperband: a trial whose reward rises while success stays flat and episodes sit at the limit is flagged (default), pruned, or left alone: flag, prune or off.")]
+        public string? LazyRobot { get; init; }
+        [CommandOption("--trainer-resumes"), Description("The external trainer continues a trial config's checkpoint when it has resume: true (asha/hyperband then continue promoted trials instead of restarting them).")]
+        public bool TrainerResumes { get; init; }
         [CommandOption("--fail-fast <N>"), Description("Stop when the first N trials all fail the same way and none completes (default 3; 0: never).")]
         public int? FailFast { get; init; }
         [CommandOption("--eval-episodes <N>"), Description("Episodes of the evaluation (eval mode).")]
@@ -201,7 +211,12 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.Objective, "objective", "--objective")) s = s with { ObjectiveMetric = f.Objective };
         if (Given(f.Direction, "direction", "--direction")) s = s with { Direction = DirectionNames.Parse(f.Direction!, "--direction") };
         if (Given(f.Audit, "audit", "--audit")) s = s with { Audit = StudySettingsLoader.ParseAudit(f.Audit!) ?? throw new UserError($"--audit: '{f.Audit}' is not a policy; expected warn, skip or off.") };
-        if (Given(f.Pruner, "pruner", "--pruner")) s = s with { Pruner = StudySettings.ParsePruner(f.Pruner!) ?? throw new UserError($"--pruner: '{f.Pruner}' is not a pruner; expected none or median.") };
+        if (Given(f.Pruner, "pruner", "--pruner")) s = s with { Pruner = StudySettings.ParsePruner(f.Pruner!) ?? throw new UserError($"--pruner: '{f.Pruner}' is not a pruner; expected none, median, asha or hyperband.") };
+        if (Given(f.ReductionFactor, "pruner.reduction_factor", "--reduction-factor")) s = s with { ReductionFactor = f.ReductionFactor!.Value };
+        if (Given(f.MinRungSteps, "pruner.min_rung_steps", "--min-rung-steps")) s = s with { MinRungSteps = f.MinRungSteps };
+        if (Given(f.MinSteps, "pruner.min_steps", "--min-steps")) s = s with { MinSteps = f.MinSteps!.Value };
+        if (Given(f.LazyRobot, "pruner.lazy_robot", "--lazy-robot")) s = s with { LazyRobot = StudySettings.ParseLazyRobot(f.LazyRobot!) ?? throw new UserError($"--lazy-robot: '{f.LazyRobot}' is not a policy; expected flag, prune or off.") };
+        if (Given(f.TrainerResumes, "trainer_resumes", "--trainer-resumes")) s = s with { TrainerResumes = true };
         if (Given(f.PruningMetric, "pruner.metric", "--pruning-metric")) s = s with { PruningMetric = f.PruningMetric };
         if (Given(f.PrunerWarmupTrials, "pruner.warmup_trials", "--pruner-warmup-trials")) s = s with { PrunerWarmupTrials = f.PrunerWarmupTrials!.Value };
         if (Given(f.PrunerWarmupSteps, "pruner.warmup_steps", "--pruner-warmup-steps")) s = s with { PrunerWarmupSteps = f.PrunerWarmupSteps!.Value };

@@ -122,7 +122,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         foreach (var t in trials.Where(t => t.State is TrialState.Complete or TrialState.Pruned))
         {
             if (!FlagCache.TryGetValue((studyDir, t.Number), out var flags))
-                FlagCache[(studyDir, t.Number)] = flags = string.Join("; ", Analysis.TrialFlags.Of(t.Number, Analysis.StudyReport.ReadLogs(t, studyDir), episodeLimit)
+                FlagCache[(studyDir, t.Number)] = flags = string.Join("; ", TrialFlags.Of(t.Number, Analysis.StudyReport.ReadLogs(t, studyDir), episodeLimit)
                     .Flags.Select(f => $"{f.Flag.Kind} (seed {f.Seed}): {f.Flag.Evidence}"));
             if (flags.Length > 0) lines.Add($"flag: trial {t.Number}: {flags}");
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using RlTune.Search;
+using RlTune.Study;
 using RlTune.Trials;
 using ScottPlot;
 using ScottPlot.TickGenerators;

@@ -36,7 +36,11 @@ public sealed record TrainingRequest(string EnvName, PpoConfig Config, string Ru
 }
 
 /// <summary>Progress of a run after each update, for live lines and the orchestrator.</summary>
-public sealed record TrainingProgress(long EnvSteps, long TotalEnvSteps, double StepsPerSecond, double EpisodeRewardMean, double? SuccessRate, UpdateReport Report);
+public sealed record TrainingProgress(long EnvSteps, long TotalEnvSteps, double StepsPerSecond, double EpisodeRewardMean, double? SuccessRate, UpdateReport Report)
+{
+    /// <summary>Mean length of the training episodes that ended lately (NaN before any ended): the lazy-robot rule reads it.</summary>
+    public double EpisodeLengthMean { get; init; } = double.NaN;
+}
 
 /// <summary>Where a run's scalars go (TensorBoard in the CLI; nothing in tests).</summary>
 public interface IScalarSink
@@ -85,7 +89,7 @@ public static class TrainingRun
         long startSteps = trainer.EnvSteps;
         long interval = config.CheckpointInterval > 0 ? config.CheckpointInterval : Math.Max(1, config.MaxEnvSteps / 5);
         long nextCheckpoint = (startSteps / interval + 1) * interval;
-        double bestReward = double.NegativeInfinity, lastReward = double.NaN;
+        double bestReward = double.NegativeInfinity, lastReward = double.NaN, lastLength = double.NaN;
         double? lastSuccess = null;
         double envSeconds = 0, inferenceSeconds = 0, updateSeconds = 0;
         try
@@ -99,11 +103,12 @@ public static class TrainingRun
                 if (ep.Episodes > 0)
                 {
                     lastReward = ep.ReturnMean;
+                    lastLength = ep.LengthMean;
                     if (ep.MetricMeans.TryGetValue("success", out var s)) lastSuccess = s;
                 }
                 scalars?.Write(report.EnvSteps, Scalars(report));
                 progress?.Invoke(new TrainingProgress(report.EnvSteps, trainer.TotalUpdates * (long)config.Rollouts * config.NumEnvs,
-                    (report.EnvSteps - startSteps) / Math.Max(1e-9, clock.Elapsed.TotalSeconds), lastReward, lastSuccess, report));
+                    (report.EnvSteps - startSteps) / Math.Max(1e-9, clock.Elapsed.TotalSeconds), lastReward, lastSuccess, report) { EpisodeLengthMean = lastLength });
                 if (ep.Episodes > 0 && ep.ReturnMean > bestReward)
                 {
                     bestReward = ep.ReturnMean;
@@ -225,7 +230,7 @@ public static class TrainingRun
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The orchestrator's line: <c>PROGRESS step=N of=M reward=R success=S steps_per_s=X</c> (success "nan" when the env reports none).</summary>
+    /// <summary>The orchestrator's line: <c>PROGRESS step=N of=M reward=R success=S length=L steps_per_s=X</c> (success "nan" when the env reports none).</summary>
     public static string ProgressLine(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-        $"PROGRESS step={p.EnvSteps} of={p.TotalEnvSteps} reward={p.EpisodeRewardMean:G6} success={(p.SuccessRate is { } s ? s.ToString("G4", CultureInfo.InvariantCulture) : "nan")} steps_per_s={p.StepsPerSecond:F0}");
+        $"PROGRESS step={p.EnvSteps} of={p.TotalEnvSteps} reward={p.EpisodeRewardMean:G6} success={(p.SuccessRate is { } s ? s.ToString("G4", CultureInfo.InvariantCulture) : "nan")} length={p.EpisodeLengthMean:G5} steps_per_s={p.StepsPerSecond:F0}");
 }

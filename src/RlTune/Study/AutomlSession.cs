@@ -89,14 +89,17 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
             Mode = StudySettings.ModeText(s.Mode), Objective = objective.Describe(), Direction = objective.Direction, SearchMethod = s.SearchMethod,
             Space = space.Id, Env = s.Env, Trainer = trainerText, StepsPerTrial = s.StepsPerTrial, SeedsPerTrial = s.SeedsPerTrial,
             Parallel = s.EffectiveParallel, TargetTrials = options.TargetTrials, AuditPolicy = s.Audit.ToString().ToLowerInvariant(), Audit = audit,
-            RewardScales = p => RewardScales(space, p), Pruner = s.BuildPrunerSettings()?.Describe() ?? "none", Intensify = IntensifyText(s),
+            RewardScales = p => RewardScales(space, p), Pruner = s.BuildRungSettings(space.Params.Any(p => p.Section == ParamSection.RewardWeights))?.Describe() ?? s.BuildPrunerSettings()?.Describe() ?? "none", Intensify = IntensifyText(s),
             Selection = selection, SearchSpace = space, Devices = s.Devices, TrialsPerDevice = s.TrialsPerDevice,
         };
         var projections = new StudyProjections(store, study, paths, description, budget);
-        var pruner = s.BuildPrunerSettings() is { } ps ? new MedianPruner(store, study.Id, ps, observer.Note) : null;
-        if (pruner?.Settings.Metric == "reward" && space.Params.Any(p => p.Section == ParamSection.RewardWeights))
+        var searchesWeights = space.Params.Any(p => p.Section == ParamSection.RewardWeights);
+        var rungSettings = s.BuildRungSettings(searchesWeights, observer.Note);
+        var pruner = rungSettings is null && s.BuildPrunerSettings() is { } ps ? new MedianPruner(store, study.Id, ps, observer.Note) : null;
+        if (pruner?.Settings.Metric == "reward" && searchesWeights)
             observer.Note("pruner: the training reward of trials with different reward weights is not comparable (bench/automl_pruning.py saw it prune the best trial); success is");
-        var executor = new TrialExecutor(store, study, paths, SeedRunner(study, space, command), s.RankBy, WorkerId, observer, pruner);
+        var executor = new TrialExecutor(store, study, paths, SeedRunner(study, space, command), s.RankBy, WorkerId, observer, pruner,
+            rungSettings is null ? null : new RungPruner(store, study.Id, rungSettings));
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, warmupTrials: s.EffectiveWarmupTrials);
         var round = new SearchRound
         {

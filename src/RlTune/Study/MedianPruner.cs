@@ -11,6 +11,10 @@ public enum PrunerKind
     None,
     /// <summary>The median stopping rule.</summary>
     Median,
+    /// <summary>Asynchronous successive halving over env steps (<see cref="RungPruner"/>).</summary>
+    Asha,
+    /// <summary>Successive halving in brackets of different first rungs (<see cref="RungPruner"/>).</summary>
+    Hyperband,
 }
 
 /// <summary>

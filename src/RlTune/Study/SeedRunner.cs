@@ -13,7 +13,11 @@ public sealed record TrialTemplate(
     JsonObject EnvOverrides,
     string? Checkpoint,
     bool FreezePreprocessor,
-    IReadOnlyDictionary<string, object> ExtraRlOverrides);
+    IReadOnlyDictionary<string, object> ExtraRlOverrides)
+{
+    /// <summary><see cref="Checkpoint"/> is the trial's own earlier state, to continue (a promoted ASHA trial), not a warm start.</summary>
+    public bool Resume { get; init; }
+}
 
 /// <summary>
 /// One seed's run of a configuration: its template, where its run dir and config file go, the trial it
@@ -82,6 +86,7 @@ public static class TrialConfigs
             RewardScales = reward.ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value) ?? throw new UserError($"reward weight '{kv.Key}' must be numeric, got {ParamValues.Canonical(kv.Value)}."), StringComparer.Ordinal),
             RlOverrides = rl,
             Checkpoint = template.Checkpoint,
+            Resume = template.Resume,
             FreezePreprocessor = template.FreezePreprocessor,
             EnvOverrides = (JsonObject)template.EnvOverrides.DeepClone(),
             Study = study,

@@ -140,6 +140,15 @@ public sealed record StudySettings
     public int PrunerWarmupTrials { get; init; } = 5;
     /// <summary>Env steps a trial runs before it may be pruned.</summary>
     public long PrunerWarmupSteps { get; init; }
+    /// <summary>ASHA/Hyperband: rung n+1 trains this many times the env steps of rung n.</summary>
+    public int ReductionFactor { get; init; } = 3;
+    /// <summary>ASHA/Hyperband: env steps of the first rung (null: the trial budget / factor², so three rungs).</summary>
+    public long? MinRungSteps { get; init; }
+    /// <summary>ASHA/Hyperband: below this many env steps a trial whose success is still rising is not stopped.</summary>
+    public long MinSteps { get; init; }
+    public LazyRobotPolicy LazyRobot { get; init; } = LazyRobotPolicy.Flag;
+    /// <summary>The external trainer continues a checkpoint given as <c>checkpoint</c> with <c>resume: true</c> (the built-in one always does).</summary>
+    public bool TrainerResumes { get; init; }
     /// <summary>Stop when the first this-many trials all fail the same way and none completes (0: never).</summary>
     public int FailFastTrials { get; init; } = 3;
     public double TimeoutStartupSeconds { get; init; } = 120;
@@ -176,6 +185,43 @@ public sealed record StudySettings
         return new PrunerSettings(Pruner, metric, direction, PrunerWarmupTrials, PrunerWarmupSteps);
     }
 
+    /// <summary>
+    /// ASHA/Hyperband's settings, null for another pruner. Rungs judge on the objective's score, except that a
+    /// reward objective becomes success_rate when reward weights are searched (rewards under different weights
+    /// do not compare); <paramref name="note"/> hears that.
+    /// </summary>
+    public RungSettings? BuildRungSettings(bool searchesRewardWeights, Action<string>? note = null)
+    {
+        if (Pruner is not (PrunerKind.Asha or PrunerKind.Hyperband)) return null;
+        var objective = BuildObjective();
+        string? judge = PruningMetric;
+        if (judge is not null && IsReward(judge) && searchesRewardWeights)
+            throw new UserError($"pruner.metric (--pruning-metric): '{judge}' is a training reward and the space searches reward weights, whose rewards are not comparable; judge rungs on success_rate or leave it unset (the objective's score).");
+        if (judge is null && objective is MetricObjective m && searchesRewardWeights && IsReward(m.Metric))
+        {
+            judge = "success_rate";
+            note?.Invoke($"pruner: rungs judge on success_rate, not {m.Metric}: rewards under different searched reward weights are not comparable");
+        }
+        var direction = judge is null ? objective.Direction : objective is MetricObjective mo && mo.Metric == judge ? mo.Direction : ObjectiveDirection.Maximize;
+        var first = MinRungSteps ?? Math.Max(1, StepsPerTrial / ((long)ReductionFactor * ReductionFactor));
+        return new RungSettings(Pruner, ReductionFactor, RungSettings.LadderOf(first, StepsPerTrial, ReductionFactor), direction)
+        {
+            JudgeMetric = judge, MinSteps = MinSteps, LazyRobot = LazyRobot, TrainerResumes = TrainerCommand is null || TrainerResumes,
+            BuiltInTrainer = TrainerCommand is null,
+        };
+    }
+
+    /// <summary>A metric that is the training reward alone (episode_reward_mean, train_episode_reward_mean, reward).</summary>
+    public static bool IsReward(string metric) => metric.Contains("reward", StringComparison.OrdinalIgnoreCase);
+
+    public static LazyRobotPolicy? ParseLazyRobot(string text) => text switch
+    {
+        "off" => LazyRobotPolicy.Off,
+        "flag" => LazyRobotPolicy.Flag,
+        "prune" => LazyRobotPolicy.Prune,
+        _ => null,
+    };
+
     /// <summary>"0,1,2,3" to its devices; each one sentence naming <paramref name="where"/> when it is not a list of distinct device names.</summary>
     public static IReadOnlyList<string> ParseDevices(IEnumerable<string> items, string where)
     {
@@ -191,6 +237,8 @@ public sealed record StudySettings
     {
         "none" => PrunerKind.None,
         "median" => PrunerKind.Median,
+        "asha" => PrunerKind.Asha,
+        "hyperband" => PrunerKind.Hyperband,
         _ => null,
     };
 
@@ -255,6 +303,10 @@ public sealed record StudySettings
         Require(PrunerWarmupSteps >= 0, "pruner.warmup_steps", $"expected 0 or more env steps, got {PrunerWarmupSteps}.");
         Require(PruningMetric is null || PruningMetric.Length > 0 && !PruningMetric.Any(char.IsWhiteSpace), "pruner.metric",
             $"'{PruningMetric}' is not one word; expected a NAME of the trainer's PROGRESS lines (NAME=value).");
+        Require(ReductionFactor >= 2, "pruner.reduction_factor", $"expected 2 or more, got {ReductionFactor}.");
+        Require(MinRungSteps is null || MinRungSteps >= 1 && MinRungSteps < StepsPerTrial, "pruner.min_rung_steps",
+            $"expected a number of env steps from 1 to below the trial budget {StepsPerTrial}, got {MinRungSteps}.");
+        Require(MinSteps >= 0, "pruner.min_steps", $"expected 0 or more env steps, got {MinSteps}.");
         Require(FailFastTrials >= 0, "fail_fast", $"expected 0 (never) or a number of trials, got {FailFastTrials}.");
         Require(TimeoutStartupSeconds > 0, "timeout.startup_seconds", $"expected a positive number of seconds, got {TimeoutStartupSeconds}.");
         Require(TimeoutMinStepsPerSecond > 0, "timeout.min_steps_per_second", $"expected a positive rate, got {TimeoutMinStepsPerSecond}.");

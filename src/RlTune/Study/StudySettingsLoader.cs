@@ -17,7 +17,7 @@ public static class StudySettingsLoader
     [
         "study", "mode", "output", "storage", "env", "space", "preset", "search_method", "hp_trials", "warmup_trials", "grid_points",
         "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "intensify_share", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
-        "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "objective", "direction", "score_weights", "num_envs",
+        "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "trainer_resumes", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
         "metrics", "fail_fast", "devices", "trials_per_device",
     ];
@@ -66,6 +66,7 @@ public static class StudySettingsLoader
                 "freeze_preprocessor" => s with { FreezePreprocessor = r.Bool(value, key) },
                 "env_overrides" => s with { EnvOverrides = r.Object(value, key) },
                 "trainer_command" => s with { TrainerCommand = r.String(value, key) },
+                "trainer_resumes" => s with { TrainerResumes = r.Bool(value, key) },
                 "objective" => ReadObjective(s, value, r),
                 "direction" => s with { Direction = ParseDirection(r, value, key) },
                 "score_weights" => s with { ScoreWeights = ReadWeights(value, r) },
@@ -175,10 +176,10 @@ public static class StudySettingsLoader
         return stages;
     }
 
-    /// <summary><c>pruner: median</c>, or a mapping with kind, metric, warmup_trials and warmup_steps.</summary>
+    /// <summary><c>pruner: median</c>, or a mapping with kind, metric, warmup_trials, warmup_steps and ASHA/Hyperband's reduction_factor, min_rung_steps, min_steps and lazy_robot.</summary>
     private static StudySettings ReadPruner(StudySettings s, YamlNode value, Reader r)
     {
-        PrunerKind Kind(YamlNode v, string field) => StudySettings.ParsePruner(r.String(v, field)) ?? throw r.Error(v, field, "expected none or median");
+        PrunerKind Kind(YamlNode v, string field) => StudySettings.ParsePruner(r.String(v, field)) ?? throw r.Error(v, field, "expected none, median, asha or hyperband");
         if (value is YamlScalarNode) return s with { Pruner = Kind(value, "pruner") };
         foreach (var (k, v) in r.Map(value, "pruner"))
             s = k switch
@@ -187,7 +188,11 @@ public static class StudySettingsLoader
                 "metric" => s with { PruningMetric = r.String(v, "pruner.metric") },
                 "warmup_trials" => s with { PrunerWarmupTrials = r.Int(v, "pruner.warmup_trials", 0) },
                 "warmup_steps" => s with { PrunerWarmupSteps = r.Long(v, "pruner.warmup_steps", 0) },
-                _ => throw r.Error(v, "pruner." + k, "unknown setting; expected kind, metric, warmup_trials or warmup_steps"),
+                "reduction_factor" => s with { ReductionFactor = r.Int(v, "pruner.reduction_factor", 2) },
+                "min_rung_steps" => s with { MinRungSteps = r.Long(v, "pruner.min_rung_steps", 1) },
+                "min_steps" => s with { MinSteps = r.Long(v, "pruner.min_steps", 0) },
+                "lazy_robot" => s with { LazyRobot = StudySettings.ParseLazyRobot(r.String(v, "pruner.lazy_robot")) ?? throw r.Error(v, "pruner.lazy_robot", "expected off, flag or prune") },
+                _ => throw r.Error(v, "pruner." + k, "unknown setting; expected kind, metric, warmup_trials, warmup_steps, reduction_factor, min_rung_steps, min_steps or lazy_robot"),
             };
         return s;
     }

@@ -13,7 +13,7 @@ public sealed record TrialFinish(TrialState State, IReadOnlyDictionary<string, d
 /// progress recorded for pruning) and each seed run recorded; then aggregates over seeds. A trial fails when
 /// any of its seeds fails (a configuration that crashes on one seed is not a good one).
 /// </summary>
-public sealed class TrialExecutor(
+public sealed partial class TrialExecutor(
     IStudyStore store,
     StudyRecord study,
     StudyPaths paths,
@@ -21,7 +21,8 @@ public sealed class TrialExecutor(
     SeedRanking ranking,
     string workerId,
     IStudyObserver observer,
-    MedianPruner? pruner = null)
+    MedianPruner? pruner = null,
+    RungPruner? rungs = null)
 {
     /// <summary>PROGRESS fields that describe speed, not learning: not stored as intermediate values.</summary>
     private static readonly HashSet<string> NotLearningMetrics = ["steps_per_s"];
@@ -48,51 +49,25 @@ public sealed class TrialExecutor(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(hardStop, cancel, lost.Token);
         using var heartbeat = StartHeartbeat(trial.Number, lost, linked.Token);
         var seeds = SeedsOf(trial, template);
+        if (rungs is not null)
+            return await RunRungsAsync(trial, template, seeds, device, hardStop, cancel, lost, linked.Token, started);
         foreach (var seed in seeds)
         {
-            var job = new SeedJob(trial.Params, template, seed, trial.Number,
-                $"{study.Name}_{StudyPaths.TrialName(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}", paths.SeedRunDir(trial.Number, seed), paths.ConfigFile(trial.Number, seed), device);
-            observer.TrialStarted(trial.Number, seed, trial.Params);
-            using var prune = new CancellationTokenSource();
-            using var seedStop = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, prune.Token);
+            var job = Job(trial, template, seed, paths.SeedRunDir(trial.Number, seed), paths.ConfigFile(trial.Number, seed), device);
             var pruning = pruner?.Start(trial.Number, seed);
-            string? pruneReason = null;
-            IReadOnlyDictionary<string, double> lastValues = new Dictionary<string, double>();
-            void OnProgress(TrialProgress p)
-            {
-                // runs on the trainer's stdout reader: it must never throw, or the pipe would stop being drained
-                try
-                {
-                    observer.TrialProgress(trial.Number, seed, p);
-                    lastValues = p.Values.Where(kv => !NotLearningMetrics.Contains(kv.Key) && double.IsFinite(kv.Value)).ToDictionary();
-                    store.ReportIntermediateMetrics(study.Id, trial.Number, seed, p.Step, lastValues);
-                    if (pruning is not null && pruneReason is null && pruning.Check(p.Step, p.Of, p.Values) is { } why)
-                    {
-                        pruneReason = why;
-                        prune.Cancel();
-                    }
-                }
-                catch (Exception e)
-                {
-                    observer.Note($"trial {trial.Number}: progress not recorded: {e.Message}");
-                }
-            }
-            var (result, scored) = await runner.RunAsync(job, OnProgress, seedStop.Token);
+            var run = await RunSeedAsync(job, pruning, linked.Token);
+            var (result, scored) = (run.Outcome.Run, run.Outcome.Score);
 
             if (result.Outcome == TrialRunOutcome.Cancelled)
             {
-                if (cancel.IsCancellationRequested || lost.IsCancellationRequested)
-                {
-                    if (!lost.IsCancellationRequested) store.RequeueTrial(study.Id, trial.Number);
-                    return null;
-                }
+                if (Interrupted(trial, cancel, lost)) return null;
                 state = TrialState.Pruned;
-                if (pruneReason is not null && !hardStop.IsCancellationRequested)
+                if (run.PruneReason is not null && !hardStop.IsCancellationRequested)
                 {
-                    failure = pruneReason;
-                    store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, lastValues, null, result.RunDir, pruneReason));
+                    failure = run.PruneReason;
+                    store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, run.LastValues, null, result.RunDir, run.PruneReason));
                 }
-                else failure = $"seed {seed}: stopped at the budget's hard limit after {result.Elapsed.TotalSeconds:F0} s";
+                else failure = HardStop(seed, result);
                 break;
             }
             if (result.Metrics is { Notes.Count: > 0 } read) TrialNotes.SetMetricNotes(store, study.Id, trial.Number, read.Notes);
@@ -115,6 +90,53 @@ public sealed class TrialExecutor(
         var agg = SeedAggregate.Of(scores);
         return new TrialFinish(TrialState.Complete, SeedAggregate.MeanMetrics(metrics), agg.RankValue(ranking, Direction), agg.Std, null, duration);
     }
+
+    private SeedJob Job(TrialRecord trial, TrialTemplate template, int seed, string runDir, string configPath, string? device) =>
+        new(trial.Params, template, seed, trial.Number, $"{study.Name}_{StudyPaths.TrialName(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}", runDir, configPath, device);
+
+    /// <summary>One seed's run, its progress recorded for status and pruning; <paramref name="pruning"/> may stop it.</summary>
+    private async Task<SeedRunResult> RunSeedAsync(SeedJob job, MedianPruner.Session? pruning, CancellationToken stop)
+    {
+        int number = job.Trial!.Value, seed = job.Seed;
+        observer.TrialStarted(number, seed, job.Parameters);
+        using var prune = new CancellationTokenSource();
+        using var seedStop = CancellationTokenSource.CreateLinkedTokenSource(stop, prune.Token);
+        string? pruneReason = null;
+        IReadOnlyDictionary<string, double> lastValues = new Dictionary<string, double>();
+        void OnProgress(TrialProgress p)
+        {
+            // runs on the trainer's stdout reader: it must never throw, or the pipe would stop being drained
+            try
+            {
+                observer.TrialProgress(number, seed, p);
+                lastValues = p.Values.Where(kv => !NotLearningMetrics.Contains(kv.Key) && double.IsFinite(kv.Value)).ToDictionary();
+                store.ReportIntermediateMetrics(study.Id, number, seed, p.Step, lastValues);
+                if (pruning is not null && pruneReason is null && pruning.Check(p.Step, p.Of, p.Values) is { } why)
+                {
+                    pruneReason = why;
+                    prune.Cancel();
+                }
+            }
+            catch (Exception e)
+            {
+                observer.Note($"trial {number}: progress not recorded: {e.Message}");
+            }
+        }
+        var outcome = await runner.RunAsync(job, OnProgress, seedStop.Token);
+        return new SeedRunResult(outcome, pruneReason, lastValues);
+    }
+
+    private sealed record SeedRunResult(SeedOutcome Outcome, string? PruneReason, IReadOnlyDictionary<string, double> LastValues);
+
+    /// <summary>True (and the trial re-queued unless another worker took it) when the user interrupted or the trial was lost.</summary>
+    private bool Interrupted(TrialRecord trial, CancellationToken cancel, CancellationTokenSource lost)
+    {
+        if (!cancel.IsCancellationRequested && !lost.IsCancellationRequested) return false;
+        if (!lost.IsCancellationRequested) store.RequeueTrial(study.Id, trial.Number);
+        return true;
+    }
+
+    private static string HardStop(int seed, TrialRunResult result) => $"seed {seed}: stopped at the budget's hard limit after {result.Elapsed.TotalSeconds:F0} s";
 
     /// <summary>The template's seeds, shifted to start at the trial's own seed (an extra seed of intensification starts further on).</summary>
     public static IReadOnlyList<int> SeedsOf(TrialRecord trial, TrialTemplate template) =>

@@ -13,6 +13,9 @@ public static class TrialNotes
     /// <summary>The device (CUDA_VISIBLE_DEVICES value) the trial ran on.</summary>
     public const string Device = "device";
 
+    /// <summary>ASHA/Hyperband: how each rung's piece was trained ("3M continued from 1M", "3M from step 0").</summary>
+    public const string RungPieces = "rung_pieces";
+
     /// <summary>JSON object of metric name to how it was obtained (mapped by the metric map, or derived).</summary>
     public const string MetricNotes = "metric_notes";
 

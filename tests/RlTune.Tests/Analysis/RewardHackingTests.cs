@@ -1,4 +1,5 @@
 using RlTune.Analysis;
+using RlTune.Study;
 using RlTune.TensorBoard;
 
 namespace RlTune.Tests.Analysis;

@@ -1,5 +1,6 @@
 using RlTune.Analysis;
 using RlTune.Search;
+using RlTune.Study;
 using RlTune.TensorBoard;
 using RlTune.Trials;
 

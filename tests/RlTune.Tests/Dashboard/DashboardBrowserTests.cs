@@ -108,7 +108,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper log) : IDisposable
         driver.Navigate().GoToUrl(new Uri(server.Url, "studies/audited"));
         wait.Until(d => Points(d, "chart-audit") == 4); // two trials, two bars each
         wait.Until(d => d.FindElements(By.CssSelector("#trials tr[data-trial='0'] .flag")).Count == 1);
-        Assert.StartsWith(RlTune.Analysis.RewardHackingFlag.LazyRobot, driver.FindElement(By.CssSelector("#trials tr[data-trial='0'] .flag")).Text);
+        Assert.StartsWith(RlTune.Study.RewardHackingFlag.LazyRobot, driver.FindElement(By.CssSelector("#trials tr[data-trial='0'] .flag")).Text);
         Screenshot(driver, "dashboard-audit.png");
 
         driver.Navigate().GoToUrl(server.Url);

@@ -16,6 +16,12 @@
   nan-final    as metrics, but a run tagged *_final (automl's full training) writes an infinite reward
   error        writes metrics.json with an "error" sentence and exits 0
   nothing      exits 0 without writing anything
+  rungs        a trainer that resumes: with `resume: true` it continues its `checkpoint` (a JSON file of the env
+               steps reached and trained so far); 10 PROGRESS lines from there to max_env_steps (reward, success,
+               length), then metrics as in `metrics` with `value` falling and success rising with the steps reached,
+               `trained_env_steps` (all the steps this seed's pieces trained) and `resumed_from`, and its checkpoint.
+               x >= 0.9 is a lazy robot: reward rising, success 0, episodes at the 1000-step limit; a file
+               hang_at_STEPS beside the config makes a piece to STEPS hang until it is killed
   curve        a learning curve: 10 PROGRESS lines 0.1 s apart, success rising linearly to the
                params' success (score_params), 1 s more, then metrics as in `metrics`
   device       fake_trainer.py device[@SECONDS] CONFIG RUN_DIR DEVICE LOCK_DIR PER_DEVICE VICTIM: a trainer on
@@ -82,7 +88,30 @@ def main():
         cfg = json.load(f)
     steps = int(cfg.get("rl_overrides", {}).get("max_env_steps", 100))
     metrics = score_params(cfg.get("params", {}))
-    if mode == "curve":
+    if mode == "rungs":
+        if os.path.exists(os.path.join(os.path.dirname(cfg_path), f"hang_at_{steps}")):
+            time.sleep(300)  # until killed: an interrupted piece
+        start, trained = 0, 0
+        if cfg.get("resume"):
+            with open(cfg["checkpoint"]) as f:
+                state = json.load(f)
+            start, trained = state["steps"], state["trained"]
+        lazy = cfg.get("params", {}).get("x", 0) >= 0.9
+        def success_at(step):
+            return 0.0 if lazy else metrics["success_rate"] * step / (step + 1000)
+        for i in range(1, 11):
+            step = start + (steps - start) * i // 10
+            reward = 10 * step / steps if lazy else 10 * success_at(step)
+            length = 1000 if lazy else 1000 - 500 * success_at(step)
+            print(f"PROGRESS step={step} of={steps} reward={reward!r} success={success_at(step)!r} length={length!r}", flush=True)
+        metrics["value"] += 1000 / steps
+        metrics["success_rate"] = success_at(steps)
+        metrics["trained_env_steps"] = trained + steps - start
+        metrics["resumed_from"] = start
+        os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+        write_json(os.path.join(run_dir, "checkpoints", "final.ckpt"), {"steps": steps, "trained": trained + steps - start})
+        mode = "metrics-only"
+    elif mode == "curve":
         for i in range(1, 11):
             time.sleep(0.1)
             s = metrics["success_rate"] * i / 10
@@ -102,7 +131,9 @@ def main():
         if str(cfg.get("run_tag", "")).endswith("_final"):
             metrics["episode_reward_mean"] = float("inf")
         mode = "metrics"
-    if mode == "metrics":
+    if mode == "metrics-only":
+        write_json(os.path.join(run_dir, "metrics.json"), metrics)
+    elif mode == "metrics":
         os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
         with open(os.path.join(run_dir, "checkpoints", "final.ckpt"), "w") as f:
             f.write(json.dumps({"run_tag": cfg.get("run_tag"), "warm_start": cfg.get("checkpoint")}))

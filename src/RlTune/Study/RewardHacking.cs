@@ -1,7 +1,7 @@
 using System.Globalization;
 using RlTune.TensorBoard;
 
-namespace RlTune.Analysis;
+namespace RlTune.Study;
 
 /// <summary>A logged training curve: (step, value) in step order.</summary>
 public sealed record Curve(IReadOnlyList<(long Step, double Value)> Points)
@@ -77,7 +77,7 @@ public sealed record TrainingCurves
 /// <summary>A trial's reward-hacking flags, with the seed whose curves raised each.</summary>
 public sealed record TrialFlags(int TrialNumber, IReadOnlyList<(int Seed, RewardHackingFlag Flag)> Flags)
 {
-    /// <summary>The flags the curves of a trial's seeds raise (see <see cref="StudyReport.ReadLogs"/>).</summary>
+    /// <summary>The flags the curves of a trial's seeds raise (the report reads the logs).</summary>
     public static TrialFlags Of(int trialNumber, IEnumerable<(int Seed, ScalarLog Log)> seedLogs, double? episodeLimit) =>
         new(trialNumber, seedLogs.SelectMany(l => RewardHackingDetector.Detect(TrainingCurves.FromLog(l.Log, episodeLimit)).Select(f => (l.Seed, f))).ToList());
 

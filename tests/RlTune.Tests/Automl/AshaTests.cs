@@ -1,0 +1,122 @@
+using System.Text.Json.Nodes;
+using RlTune.Storage;
+using RlTune.Study;
+using RlTune.Trials;
+
+namespace RlTune.Tests.Automl;
+
+/// <summary>ASHA and Hyperband studies on the fake trainer that resumes (fake_trainer.py rungs): 1000 -> 3000 -> 9000 env steps.</summary>
+public sealed class AshaTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    // value (minimised) = the distance of x, learning rate and arrival_bonus from 0.3 + 1000 / steps: trial 0 is best,
+    // trial 1 worse, trial 2 worse again, trial 3 between 0 and 1, trial 4 the best of all
+    private const string Configs = """
+        [{"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.35}},
+         {"params": {"learning_rate": 0.00019952623149688788, "x": 0.5, "arrival_bonus": 0.5}},
+         {"params": {"learning_rate": 0.00019952623149688788, "x": 0.7, "arrival_bonus": 0.7}},
+         {"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.45}},
+         {"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.3}}]
+        """;
+
+    private StudySettings Settings(PrunerKind pruner, string mode = "rungs", int trials = 5) => _h.Settings(mode) with
+    {
+        HpTrials = trials, SeedConfigs = [_h.WriteFile("configs.json", new JsonArray(JsonNode.Parse(Configs)!.AsArray().Take(trials).Select(c => c!.DeepClone()).ToArray()).ToJsonString())], Pruner = pruner, StepsPerTrial = 9000, MinRungSteps = 1000,
+        TrainerResumes = true, SeedsPerTrial = 2,
+    };
+
+    private static JsonObject Metrics(string runDir) => JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!.AsObject();
+
+    [Fact]
+    public async Task PromotedTrialsContinueFromTheirRungCheckpointAndTheRestStopAtTheirRung()
+    {
+        var r = await AutomlHarness.Run(Settings(PrunerKind.Asha));
+        Assert.Equal("completed: 5 trials", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        // 0, alone at every rung, goes on; 1, 2 and 3 trail it at 1000 steps (fewer than 6 at the rung: only the best goes on); 4 beats everyone
+        Assert.Equal([TrialState.Complete, TrialState.Pruned, TrialState.Pruned, TrialState.Pruned, TrialState.Complete], trials.Select(t => t.State));
+        Assert.StartsWith("stopped at rung 1k: ", trials[1].Error);
+        Assert.Contains("is not among the best 1 of 2 at this rung", trials[1].Error);
+        foreach (var t in trials.Where(t => t.State == TrialState.Complete))
+        {
+            Assert.Equal(2, t.SeedRuns.Count);
+            foreach (var run in t.SeedRuns)
+            {
+                var m = Metrics(run.RunDir!);
+                // continued from 3000 steps, which continued from 1000: every step trained once
+                Assert.Equal(9000, m["steps"]!.GetValue<int>());
+                Assert.Equal(3000, m["resumed_from"]!.GetValue<int>());
+                Assert.Equal(9000, m["trained_env_steps"]!.GetValue<int>());
+            }
+            Assert.Equal("1k from step 0, 3k continued from 1k, 9k continued from 3k", TrialNotes.Get(attrs, t.Number, TrialNotes.RungPieces));
+        }
+        // the pruned trials trained 1000 steps per seed and no more
+        Assert.All(trials.Where(t => t.State == TrialState.Pruned).SelectMany(t => t.SeedRuns), run => Assert.EndsWith("rung_0", run.RunDir));
+        var state = File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml"));
+        Assert.Contains("asha: rungs 1k -> 3k -> 9k env steps, reduction factor 3, judged on the objective's score", state);
+        Assert.Contains("promoted trials continue from their rung checkpoint", state);
+    }
+
+    [Fact]
+    public async Task ATrainerThatCannotResumeRestartsWithTheLargerBudgetAndTheStudySaysSo()
+    {
+        var r = await AutomlHarness.Run(Settings(PrunerKind.Asha, trials: 2) with { TrainerResumes = false });
+        Assert.Equal("completed: 2 trials", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        var run = trials[0].SeedRuns[0];
+        var m = Metrics(run.RunDir!);
+        Assert.Equal(0, m["resumed_from"]!.GetValue<int>());
+        Assert.Equal(9000, m["trained_env_steps"]!.GetValue<int>());
+        Assert.Equal("1k from step 0, 3k from step 0, 9k from step 0", TrialNotes.Get(attrs, 0, TrialNotes.RungPieces));
+        Assert.Contains("restart with the larger budget (the trainer does not resume)", File.ReadAllText(Path.Combine(_h.Output, "s", "state.yaml")));
+    }
+
+    [Fact]
+    public async Task HyperbandStartsTrialsAtTheRungsOfTheirBrackets()
+    {
+        await AutomlHarness.Run(Settings(PrunerKind.Hyperband, trials: 3) with { SeedsPerTrial = 1 });
+        var (_, trials, attrs) = _h.Read();
+        // trial 1 starts at 3000 steps (bracket 1), trial 2 at 9000 (bracket 2: plain training)
+        Assert.StartsWith("3k from step 0", TrialNotes.Get(attrs, 1, TrialNotes.RungPieces));
+        Assert.Equal("9k from step 0", TrialNotes.Get(attrs, 2, TrialNotes.RungPieces));
+        Assert.Equal(TrialState.Complete, trials[2].State);
+    }
+
+    [Fact]
+    public async Task AnInterruptedStudyResumesItsHalfFinishedRungWithoutTrainingAnyPieceTwice()
+    {
+        // trial 0's pieces to 9000 steps hang until the study is interrupted (a kill of the orchestrator, as far as the trial knows)
+        var configs = Path.Combine(_h.Output, "s", "configs");
+        Directory.CreateDirectory(configs);
+        var hang = Path.Combine(configs, "hang_at_9000");
+        File.WriteAllText(hang, "");
+        using var stop = new CancellationTokenSource();
+        var settings = Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1 };
+        var running = AutomlHarness.Run(settings, stop.Token);
+        var lastPiece = Path.Combine(_h.Output, "s", "trials", "trial_0000", "seed_0", "rung_2");
+        while (!File.Exists(Path.Combine(configs, "trial_0000_seed_0_rung_2.json")) && !running.IsCompleted) await Task.Delay(100);
+        stop.Cancel();
+        await running;
+        var seedDir = Path.GetDirectoryName(lastPiece)!;
+        var firstPieces = new[] { 0, 1 }.Select(k => File.GetLastWriteTimeUtc(RungSegment.FileOf(seedDir, k))).ToList();
+        Assert.Null(RungSegment.Read(seedDir, 2));
+
+        File.Delete(hang);
+        var r = await AutomlHarness.Run(settings with { Resume = true });
+        Assert.Equal("completed: 1 trials", r.StopReason);
+        var (study, trials, _) = _h.Read();
+        Assert.Equal(TrialState.Complete, trials[0].State);
+        var m = Metrics(trials[0].SeedRuns[0].RunDir!);
+        Assert.Equal(3000, m["resumed_from"]!.GetValue<int>());
+        Assert.Equal(9000, m["trained_env_steps"]!.GetValue<int>());
+        Assert.Equal(firstPieces, new[] { 0, 1 }.Select(k => File.GetLastWriteTimeUtc(RungSegment.FileOf(seedDir, k))));
+        // the re-run trained only the last piece: its ten progress lines, all past 3000 steps
+        using var store = StoreFactory.Open(null, _h.Output);
+        var success = store.GetIntermediateMetrics(study.Id, "success");
+        Assert.Equal(10, success.Count);
+        Assert.All(success, v => Assert.True(v.Step > 3000));
+    }
+}
