@@ -120,3 +120,60 @@ public sealed class AshaTests : IDisposable
         Assert.All(success, v => Assert.True(v.Step > 3000));
     }
 }
+
+/// <summary>ASHA with the built-in trainer on vbot-nav-lite, and the settings' guard rails.</summary>
+public sealed class BuiltInAshaTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    private const string Space = """
+        search_space_id: nav_asha
+        ppo_params:
+          learning_rate: { type: loguniform, low: 1.0e-4, high: 1.0e-3 }
+          rollouts: { type: choice, values: [16, 32] }
+          mini_batches: { type: choice, values: [4, 8] }
+        reward_weights:
+          arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
+        """;
+
+    [Fact]
+    public async Task TheBuiltInTrainerContinuesEachRungExactlyWhereTheLastStopped()
+    {
+        var settings = _h.Settings(space: _h.WriteFile("nav.yaml", Space)) with
+        {
+            Env = "vbot-nav-lite", TrainerCommand = null, ObjectiveMetric = null, Direction = null, NumEnvs = 16, ThreadsPerTrial = 1,
+            HpTrials = 1, StepsPerTrial = 9 * 256, MinRungSteps = 256, Pruner = PrunerKind.Asha,
+            SeedConfigs = [_h.WriteFile("c.json", """[{"params": {"learning_rate": 0.0003, "rollouts": 16, "mini_batches": 4, "arrival_bonus": 0.5}}]""")],
+        };
+        var r = await AutomlHarness.Run(settings);
+        Assert.Equal("completed: 1 trials", r.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        var run = trials.Single().SeedRuns.Single();
+        var m = JsonNode.Parse(File.ReadAllText(Path.Combine(run.RunDir!, "metrics.json")))!.AsObject();
+        Assert.Equal(768, m["train_resumed_from_env_steps"]!.GetValue<long>());
+        Assert.True(m["train_env_continued"]!.GetValue<bool>());
+        var final = RlTune.Learning.Checkpoint.Load(Path.Combine(run.RunDir!, "checkpoints", "final_agent.ckpt"));
+        Assert.Equal(9 * 256, final.Progress!.EnvSteps);
+        Assert.Equal(9, final.Progress.Updates);
+        // the pieces' linear entropy schedule spans the whole ladder (nav-lite's default scheduler)
+        Assert.Equal(9 * 256, final.Config.ScheduleEnvSteps);
+        Assert.Equal("256 from step 0, 768 continued from 256, 2304 continued from 768", TrialNotes.Get(attrs, 0, TrialNotes.RungPieces));
+    }
+
+    [Fact]
+    public void RungsNeverJudgeOnRewardAloneWhenRewardWeightsAreSearched()
+    {
+        var s = new StudySettings { Pruner = PrunerKind.Asha, StepsPerTrial = 9000, ObjectiveMetric = "episode_reward_mean", Direction = RlTune.Search.ObjectiveDirection.Maximize };
+        var notes = new List<string>();
+        Assert.Equal("success_rate", s.BuildRungSettings(searchesRewardWeights: true, notes.Add)!.JudgeMetric);
+        Assert.Contains("rungs judge on success_rate, not episode_reward_mean", notes.Single());
+        Assert.Null(s.BuildRungSettings(searchesRewardWeights: false)!.JudgeMetric);
+        Assert.Null((s with { ObjectiveMetric = null, Direction = null }).BuildRungSettings(true)!.JudgeMetric);
+        var e = Assert.Throws<UserError>(() => (s with { PruningMetric = "train_episode_reward_mean" }).BuildRungSettings(true));
+        Assert.StartsWith("pruner.metric (--pruning-metric): 'train_episode_reward_mean' is a training reward", e.Message);
+        Assert.Equal([1000L, 3000L, 9000L], s.BuildRungSettings(false)!.Ladder);
+        Assert.Null((s with { Pruner = PrunerKind.Median }).BuildRungSettings(false));
+    }
+}

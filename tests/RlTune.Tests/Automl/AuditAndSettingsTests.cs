@@ -175,6 +175,14 @@ public sealed class AuditAndSettingsTests : IDisposable
         Assert.Null(new StudySettings().BuildPrunerSettings());
         Assert.Equal(new PrunerSettings(PrunerKind.Median, "success", RlTune.Search.ObjectiveDirection.Maximize, 5, 0), new StudySettings { Pruner = PrunerKind.Median }.BuildPrunerSettings());
         Assert.Equal(1000, s.TimeoutMinStepsPerSecond);
+        var asha = StudySettingsLoader.Parse("""
+            steps_per_trial: 16_000_000
+            trainer_resumes: true
+            pruner: { kind: hyperband, reduction_factor: 4, min_rung_steps: 1_000_000, min_steps: 5_000_000, lazy_robot: prune }
+            """, "study.yaml", "/base");
+        var rungs = asha.BuildRungSettings(searchesRewardWeights: true)!;
+        Assert.Equal([1_000_000L, 4_000_000L, 16_000_000L], rungs.Ladder);
+        Assert.Equal((PrunerKind.Hyperband, 4, 5_000_000L, LazyRobotPolicy.Prune, true), (rungs.Kind, rungs.ReductionFactor, rungs.MinSteps, rungs.LazyRobot, rungs.TrainerResumes));
         Assert.Equal(5, s.ProgressIntervalSeconds);
     }
 
@@ -188,8 +196,9 @@ public sealed class AuditAndSettingsTests : IDisposable
     [InlineData("objective: { metric: value, direction: sideways }", "study.yaml:1: objective.direction: expected maximize or minimize.")]
     [InlineData("hp_trials: [3", "study.yaml:2: the file is not valid YAML")]
     [InlineData("hp_trials: 3\nhp_trials: 4", "study.yaml:2: the file is not valid YAML (Duplicate key")]
-    [InlineData("pruner: mean", "study.yaml:1: pruner: expected none or median.")]
-    [InlineData("pruner: { kind: median, patience: 3 }", "study.yaml:1: pruner.patience: unknown setting; expected kind, metric, warmup_trials or warmup_steps.")]
+    [InlineData("pruner: mean", "study.yaml:1: pruner: expected none, median, asha or hyperband.")]
+    [InlineData("pruner: { kind: median, patience: 3 }", "study.yaml:1: pruner.patience: unknown setting; expected kind, metric, warmup_trials, warmup_steps, reduction_factor, min_rung_steps, min_steps or lazy_robot.")]
+    [InlineData("pruner: { kind: asha, lazy_robot: maybe }", "study.yaml:1: pruner.lazy_robot: expected off, flag or prune.")]
     [InlineData("metrics:\n  termination_rate: \"0*x\"", "study.yaml:2: metrics.termination_rate: 'termination_rate=0*x' scales by 0; expected a finite number other than 0 before '*'.")]
     [InlineData("metrics:\n  termination_rate: { scale: 2 }", "study.yaml:2: metrics.termination_rate: expected a source: a TensorBoard tag or a metrics.json key.")]
     [InlineData("metrics:\n  termination_rate: { source: x, sign: -1 }", "study.yaml:2: metrics.termination_rate.sign: unknown setting; expected source or scale.")]
