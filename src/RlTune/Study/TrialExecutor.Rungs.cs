@@ -10,7 +10,7 @@ namespace RlTune.Study;
 /// a re-run of the trial (kill -9, --resume, another worker) starts after it instead of training it again.
 /// <see cref="ContinuedFrom"/>: the env step the piece continued from (0: trained from the start).
 /// </summary>
-public sealed record RungSegment(int Rung, long Steps, Dictionary<string, double> Metrics, double? Score, string? Failure, string RunDir, string? Checkpoint, long ContinuedFrom)
+public sealed record RungSegment(int Rung, long Steps, Dictionary<string, double> Metrics, double? Score, string RunDir, string? Checkpoint, long ContinuedFrom)
 {
     public static string FileOf(string seedDir, int rung) => Path.Combine(seedDir, $"rung_{rung.ToString(CultureInfo.InvariantCulture)}.json");
 
@@ -81,8 +81,7 @@ public sealed partial class TrialExecutor
                     return new TrialFinish(TrialState.Pruned, new Dictionary<string, double>(), null, null, HardStop(seed, result), DateTimeOffset.UtcNow - started);
                 }
                 if (result.Metrics is { Notes.Count: > 0 } read) TrialNotes.SetMetricNotes(store, study.Id, trial.Number, read.Notes);
-                var piece = new RungSegment(rung, settings.Ladder[rung], result.Metrics?.Values.ToDictionary() ?? [], scored.Score, scored.Failure,
-                    result.RunDir, RungSegment.LatestCheckpoint(result.RunDir), from);
+                var piece = new RungSegment(rung, settings.Ladder[rung], result.Metrics?.Values.ToDictionary() ?? [], scored.Score, result.RunDir, RungSegment.LatestCheckpoint(result.RunDir), from);
                 if (scored.Failure is { } error)
                 {
                     store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, piece.Metrics, null, result.RunDir, error));
@@ -99,7 +98,7 @@ public sealed partial class TrialExecutor
             var judged = rungs.Recorded(trial.Number, rung) ?? rungs.Judge(trial.Number, rung, JudgedValue(pieces, settings), rungs.ProgressCurves(trial.Number, seeds));
             if (!judged.Promoted)
             {
-                foreach (var p in pieces) store.AddSeedRun(study.Id, trial.Number, new SeedRun(seeds[pieces.IndexOf(p)], p.Metrics, null, p.RunDir, judged.Why));
+                foreach (var (seed, p) in seeds.Zip(pieces)) store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, p.Metrics, null, p.RunDir, judged.Why));
                 return new TrialFinish(TrialState.Pruned, SeedAggregate.MeanMetrics(pieces.Select(p => p.Metrics)), null, null, judged.Why, DateTimeOffset.UtcNow - started);
             }
             observer.Note($"trial {trial.Number}: {judged.Why}");

@@ -77,8 +77,11 @@ public sealed class AshaTests : IDisposable
     [Fact]
     public async Task HyperbandStartsTrialsAtTheRungsOfTheirBrackets()
     {
-        await AutomlHarness.Run(Settings(PrunerKind.Hyperband, trials: 3) with { SeedsPerTrial = 1 });
+        // two slots at once: each bracket's first trial goes on whatever the order
+        await AutomlHarness.Run(Settings(PrunerKind.Hyperband, trials: 3) with { SeedsPerTrial = 1, Parallel = 2 });
         var (_, trials, attrs) = _h.Read();
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.All(trials, t => Assert.Equal(9000, Metrics(t.SeedRuns.Single().RunDir!)["trained_env_steps"]!.GetValue<int>()));
         // trial 1 starts at 3000 steps (bracket 1), trial 2 at 9000 (bracket 2: plain training)
         Assert.StartsWith("3k from step 0", TrialNotes.Get(attrs, 1, TrialNotes.RungPieces));
         Assert.Equal("9k from step 0", TrialNotes.Get(attrs, 2, TrialNotes.RungPieces));
@@ -138,16 +141,17 @@ public sealed class BuiltInAshaTests : IDisposable
           arrival_bonus: { type: uniform, low: 0.0, high: 1.0 }
         """;
 
+    private StudySettings BuiltInSettings() => _h.Settings(space: _h.WriteFile("nav.yaml", Space)) with
+    {
+        Env = "vbot-nav-lite", TrainerCommand = null, ObjectiveMetric = null, Direction = null, NumEnvs = 16, ThreadsPerTrial = 1,
+        HpTrials = 1, StepsPerTrial = 9 * 256, MinRungSteps = 256, Pruner = PrunerKind.Asha,
+        SeedConfigs = [_h.WriteFile("c.json", """[{"params": {"learning_rate": 0.0003, "rollouts": 16, "mini_batches": 4, "arrival_bonus": 0.5}}]""")],
+    };
+
     [Fact]
     public async Task TheBuiltInTrainerContinuesEachRungExactlyWhereTheLastStopped()
     {
-        var settings = _h.Settings(space: _h.WriteFile("nav.yaml", Space)) with
-        {
-            Env = "vbot-nav-lite", TrainerCommand = null, ObjectiveMetric = null, Direction = null, NumEnvs = 16, ThreadsPerTrial = 1,
-            HpTrials = 1, StepsPerTrial = 9 * 256, MinRungSteps = 256, Pruner = PrunerKind.Asha,
-            SeedConfigs = [_h.WriteFile("c.json", """[{"params": {"learning_rate": 0.0003, "rollouts": 16, "mini_batches": 4, "arrival_bonus": 0.5}}]""")],
-        };
-        var r = await AutomlHarness.Run(settings);
+        var r = await AutomlHarness.Run(BuiltInSettings());
         Assert.Equal("completed: 1 trials", r.StopReason);
         var (_, trials, attrs) = _h.Read();
         var run = trials.Single().SeedRuns.Single();
@@ -160,6 +164,29 @@ public sealed class BuiltInAshaTests : IDisposable
         // the pieces' linear entropy schedule spans the whole ladder (nav-lite's default scheduler)
         Assert.Equal(9 * 256, final.Config.ScheduleEnvSteps);
         Assert.Equal("256 from step 0, 768 continued from 256, 2304 continued from 768", TrialNotes.Get(attrs, 0, TrialNotes.RungPieces));
+    }
+
+    [Fact]
+    public async Task APieceKilledPartWayContinuesFromItsNewestIntervalCheckpointToTheSameResult()
+    {
+        var settings = BuiltInSettings();
+        await AutomlHarness.Run(settings);
+        var seedDir = Path.Combine(_h.Output, "s", "trials", "trial_0000", "seed_0");
+        var checkpoints = Path.Combine(seedDir, "rung_2", "checkpoints");
+        var straight = RlTune.Learning.Checkpoint.Load(Path.Combine(checkpoints, "final_agent.ckpt"));
+        // as a kill -9 after the interval checkpoint at 1536 steps leaves it: no marker, no final checkpoint, a new store
+        File.Delete(RungSegment.FileOf(seedDir, 2));
+        foreach (var name in new[] { "final_agent.ckpt", "best_agent.ckpt", "agent_2048.ckpt", "agent_2304.ckpt" }) File.Delete(Path.Combine(checkpoints, name));
+        Assert.True(File.Exists(Path.Combine(checkpoints, "agent_1536.ckpt")));
+        foreach (var db in Directory.GetFiles(_h.Output, "rltune.db*")) File.Delete(db);
+
+        var r = await AutomlHarness.Run(settings);
+        Assert.Equal("completed: 1 trials", r.StopReason);
+        var (_, _, attrs) = _h.Read();
+        Assert.Equal("256 from step 0, 768 continued from 256, 2304 continued from 1536", TrialNotes.Get(attrs, 0, TrialNotes.RungPieces));
+        var resumed = RlTune.Learning.Checkpoint.Load(Path.Combine(checkpoints, "final_agent.ckpt"));
+        Assert.Equal(straight.Model.Parameters.Span.ToArray(), resumed.Model.Parameters.Span.ToArray());
+        Assert.Equal(straight.Progress, resumed.Progress);
     }
 
     [Fact]
