@@ -33,7 +33,7 @@ public static class SamplerReplayBench
         var space = SearchSpace.Load(spacePath);
         var trials = Load(db, study);
         var sampler = Samplers.Create(samplerName, warmupTrials: warmup);
-        var enc = new GpSampler.Encoding(space);
+        var enc = new SpaceTransform(space, TransformOptions.GaussianProcess);
         for (var n = warmup; n <= trials.Count; n++)
         {
             var history = trials.Take(n).ToList();

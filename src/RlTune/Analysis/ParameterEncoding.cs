@@ -3,30 +3,23 @@ using RlTune.Trials;
 
 namespace RlTune.Analysis;
 
-/// <summary>How one parameter becomes a surrogate feature.</summary>
-public sealed record EncodedParameter(string Name, FeatureDomain Domain, ParamSpec? Spec, IReadOnlyList<object> Categories, bool LogScale)
+/// <summary>
+/// How one parameter becomes a surrogate feature: its <see cref="ParamAxis"/> in the natural layout (the
+/// coordinate it is sampled on), declared in the study's space or, when <paramref name="Declared"/> is false,
+/// inferred from the values seen.
+/// </summary>
+public sealed record EncodedParameter(string Name, FeatureDomain Domain, ParamAxis Axis, bool Declared)
 {
-    /// <summary>The value from a feature coordinate (category index or continuous coordinate).</summary>
-    public double Encode(object value)
-    {
-        if (Domain.IsCategorical)
-        {
-            var key = ParamValues.Canonical(value);
-            for (var i = 0; i < Categories.Count; i++)
-                if (ParamValues.Canonical(Categories[i]) == key) return i;
-            throw new ArgumentException($"value {key} of {Name} is not one of its categories");
-        }
-        if (Spec is not null) return Spec.ToInternal(Spec.Normalize(value)!);
-        var d = ParamValues.AsDouble(value) ?? throw new ArgumentException($"value of {Name} is not numeric");
-        return LogScale ? Math.Log(d) : d;
-    }
+    /// <summary>The feature coordinate of a value (category index or continuous coordinate).</summary>
+    public double Encode(object value) => Axis.Natural(Axis.Spec.Normalize(value)
+        ?? throw new ArgumentException($"value {ParamValues.Canonical(value)} of {Name} is outside its domain ({Axis.Spec.Describe()})"));
 }
 
 /// <summary>
-/// Turns trial configurations into surrogate rows. With the study's search space, each parameter
-/// uses the coordinate it is sampled on (log for log-uniform, the index for <c>choice</c>, a
-/// category for <c>categorical</c>) over its declared range; without it, the kind is inferred
-/// from the values seen. Parameters that never vary are left out (they explain nothing).
+/// Turns trial configurations into surrogate rows through <see cref="SpaceTransform"/>'s axes. With the
+/// study's search space, each parameter uses the coordinate it is sampled on (log for log-uniform, the
+/// position for <c>choice</c>, a category for <c>categorical</c>) over its declared range; without it, the
+/// kind is inferred from the values seen. Parameters that never vary are left out (they explain nothing).
 /// </summary>
 public sealed class ParameterEncoding
 {
@@ -43,7 +36,7 @@ public sealed class ParameterEncoding
     public IReadOnlyList<FeatureDomain> Domains => Parameters.Select(p => p.Domain).ToList();
 
     public double[] Encode(IReadOnlyDictionary<string, object> config) =>
-        Parameters.Select(p => p.Encode(Value(config, p.Name, p.Spec))).ToArray();
+        Parameters.Select(p => p.Encode(Value(config, p.Name, p.Declared ? p.Axis.Spec : null))).ToArray();
 
     private static object Value(IReadOnlyDictionary<string, object> config, string name, ParamSpec? spec) =>
         config.TryGetValue(name, out var v) ? v
@@ -83,14 +76,15 @@ public sealed class ParameterEncoding
         return new ParameterEncoding(encoded, constant);
     }
 
-    private static EncodedParameter FromSpec(ParamSpec spec)
+    // Categoricals are categories up to the forest's limit; choices (ordered numbers) and longer categoricals are positions, as the samplers see them.
+    private static EncodedParameter FromSpec(ParamSpec spec, bool declared = true)
     {
-        if (spec.Kind == ParamKind.Categorical && spec.Values.Count <= FeatureDomain.MaxCategories)
-            return new EncodedParameter(spec.Name, new FeatureDomain(spec.Name, 0, spec.Values.Count - 1, spec.Values.Count), spec, spec.Values, false);
-        // choice (ordered numbers) and long categoricals use the index coordinate, like the samplers
-        return new EncodedParameter(spec.Name, new FeatureDomain(spec.Name, spec.InternalLow, spec.InternalHigh), spec, [], spec.Kind == ParamKind.LogUniform || spec.Log);
+        var layout = new TransformOptions { Categoricals = spec.Values.Count <= FeatureDomain.MaxCategories ? DiscreteLayout.Category : DiscreteLayout.Ordinal };
+        var axis = new ParamAxis(spec, layout);
+        return new EncodedParameter(spec.Name, new FeatureDomain(spec.Name, axis.Low, axis.High, axis.IsNumeric ? 0 : spec.Values.Count), axis, declared);
     }
 
+    // Without the space, the parameter is read as if declared with the kind its values suggest (undeclared names go to rl_overrides, as ppo_params do).
     private static EncodedParameter Infer(string name, IReadOnlyList<object> values)
     {
         var numeric = values.All(v => v is not bool && ParamValues.AsDouble(v) is not null);
@@ -98,15 +92,13 @@ public sealed class ParameterEncoding
         {
             var xs = values.Select(v => ParamValues.AsDouble(v)!.Value).ToList();
             double min = xs.Min(), max = xs.Max();
-            // Without the space, a positive range spanning 20x or more is taken to be sampled on a log scale (learning rates, entropy scales).
+            // a positive range spanning 20x or more is taken to be sampled on a log scale (learning rates, entropy scales)
             var log = min > 0 && max / min >= 20;
-            return log
-                ? new EncodedParameter(name, new FeatureDomain(name, Math.Log(min), Math.Log(max)), null, [], true)
-                : new EncodedParameter(name, new FeatureDomain(name, min, max), null, [], false);
+            return FromSpec(new ParamSpec { Name = name, Section = ParamSection.PpoParams, Kind = log ? ParamKind.LogUniform : ParamKind.Uniform, Low = min, High = max, Log = log }, declared: false);
         }
         var categories = values.GroupBy(ParamValues.Canonical).Select(g => g.First()).OrderBy(ParamValues.Canonical, StringComparer.Ordinal).ToList();
         if (categories.Count > FeatureDomain.MaxCategories)
             throw new UserError($"parameter '{name}' has {categories.Count} distinct non-numeric values; importance supports at most {FeatureDomain.MaxCategories}.");
-        return new EncodedParameter(name, new FeatureDomain(name, 0, categories.Count - 1, categories.Count), null, categories, false);
+        return FromSpec(new ParamSpec { Name = name, Section = ParamSection.PpoParams, Kind = ParamKind.Categorical, Values = categories }, declared: false);
     }
 }

@@ -59,7 +59,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
         var rng = Rng.For(context.StudySeed, context.TrialNumber, purpose: 3);
-        var enc = new Encoding(space);
+        var enc = new SpaceTransform(space, TransformOptions.GaussianProcess);
         var complete = new List<(Dictionary<string, object> Config, double Loss)>();
         var bad = new List<Dictionary<string, object>>();
         var pending = new List<Dictionary<string, object>>();
@@ -186,7 +186,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     }
 
     /// <summary>Of a few feasible uniform draws, the one farthest from every tried point (best-candidate sampling: even coverage without a pull to the corners).</summary>
-    private Dictionary<string, object> SpaceFilling(SearchSpace space, Encoding enc, List<double[]> tried, Rng rng)
+    private Dictionary<string, object> SpaceFilling(SearchSpace space, SpaceTransform enc, List<double[]> tried, Rng rng)
     {
         Dictionary<string, object>? best = null;
         var bestDistance = double.NegativeInfinity;
@@ -205,174 +205,4 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         }
         return best!;
     }
-
-    /// <summary>Maps configurations to model columns in [0, 1] and back.</summary>
-    internal sealed class Encoding
-    {
-        private readonly SearchSpace _space;
-        private readonly int[] _offset;
-        private readonly double[] _lo, _hi;
-
-        public int[] Groups { get; }
-        public int Columns { get; }
-
-        public Encoding(SearchSpace space)
-        {
-            _space = space;
-            var ps = space.Params;
-            _offset = new int[ps.Count];
-            _lo = new double[ps.Count];
-            _hi = new double[ps.Count];
-            var groups = new List<int>();
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                _offset[j] = groups.Count;
-                var width = p.Kind == ParamKind.Categorical ? p.Values.Count : 1;
-                for (var c = 0; c < width; c++) groups.Add(j);
-                switch (p.Kind)
-                {
-                    case ParamKind.Uniform or ParamKind.LogUniform:
-                        (_lo[j], _hi[j]) = (p.InternalLow, p.InternalHigh);
-                        break;
-                    case ParamKind.Int:
-                        (_lo[j], _hi[j]) = p.Log ? (Math.Log(p.Low), Math.Log(p.High)) : (p.Low, p.High);
-                        break;
-                    default:
-                        (_lo[j], _hi[j]) = (0, Math.Max(p.Values.Count - 1, 1));
-                        break;
-                }
-            }
-            Groups = groups.ToArray();
-            Columns = groups.Count;
-        }
-
-        public Dictionary<string, object>? Normalize(IReadOnlyDictionary<string, object> config)
-        {
-            var result = new Dictionary<string, object>(_space.Params.Count, StringComparer.Ordinal);
-            foreach (var p in _space.Params)
-            {
-                if (!config.TryGetValue(p.Name, out var raw) || p.Normalize(raw) is not { } v) return null;
-                result[p.Name] = v;
-            }
-            return result;
-        }
-
-        public double[] Encode(Dictionary<string, object> config)
-        {
-            var x = new double[Columns];
-            var ps = _space.Params;
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                var u = p.ToInternal(config[p.Name]);
-                if (p.Kind == ParamKind.Categorical) x[_offset[j] + (int)u] = 1;
-                else x[_offset[j]] = (u - _lo[j]) / (_hi[j] - _lo[j]);
-            }
-            return x;
-        }
-
-        public Dictionary<string, object> Decode(double[] x)
-        {
-            var config = new Dictionary<string, object>(_space.Params.Count, StringComparer.Ordinal);
-            var ps = _space.Params;
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                if (p.Kind == ParamKind.Categorical)
-                {
-                    var best = 0;
-                    for (var c = 1; c < p.Values.Count; c++)
-                        if (x[_offset[j] + c] > x[_offset[j] + best]) best = c;
-                    config[p.Name] = p.Values[best];
-                }
-                else
-                {
-                    config[p.Name] = p.FromInternal(_lo[j] + x[_offset[j]] * (_hi[j] - _lo[j]));
-                }
-            }
-            return config;
-        }
-
-        /// <summary>A neighbour: numeric columns moved by N(0, scale), each discrete parameter re-drawn with probability 1/#params; snapped onto valid values.</summary>
-        public double[] Perturb(double[] centre, double scale, Rng rng)
-        {
-            var x = (double[])centre.Clone();
-            var ps = _space.Params;
-            var flip = 1.0 / ps.Count;
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                var o = _offset[j];
-                if (p.Kind == ParamKind.Categorical)
-                {
-                    if (rng.NextDouble() < flip)
-                    {
-                        for (var c = 0; c < p.Values.Count; c++) x[o + c] = 0;
-                        x[o + rng.NextInt(p.Values.Count)] = 1;
-                    }
-                }
-                else if (p.Kind == ParamKind.Choice)
-                {
-                    if (rng.NextDouble() < flip) x[o] = Math.Clamp(x[o] + (rng.NextDouble() < 0.5 ? -1 : 1) / (_hi[j] - _lo[j]), 0, 1);
-                }
-                else
-                {
-                    x[o] = Math.Clamp(x[o] + scale * rng.NextGaussian(), 0, 1);
-                }
-            }
-            Snap(x);
-            return x;
-        }
-
-        /// <summary>A uniform draw over the space (as <see cref="RandomSampler"/> draws), directly in model columns.</summary>
-        public double[] RandomPoint(Rng rng)
-        {
-            var x = new double[Columns];
-            var ps = _space.Params;
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                var o = _offset[j];
-                switch (p.Kind)
-                {
-                    case ParamKind.Categorical:
-                        x[o + rng.NextInt(p.Values.Count)] = 1;
-                        break;
-                    case ParamKind.Choice:
-                        x[o] = rng.NextInt(p.Values.Count) / (_hi[j] - _lo[j]);
-                        break;
-                    case ParamKind.Int:
-                        var v = (long)p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh));
-                        x[o] = ((p.Log ? Math.Log(v) : v) - _lo[j]) / (_hi[j] - _lo[j]);
-                        break;
-                    default:
-                        x[o] = rng.NextDouble();
-                        break;
-                }
-            }
-            return x;
-        }
-
-        /// <summary>Moves numeric columns onto valid values in place (ints onto their step, choices onto a position).</summary>
-        public void Snap(double[] x)
-        {
-            var ps = _space.Params;
-            for (var j = 0; j < ps.Count; j++)
-            {
-                var p = ps[j];
-                var o = _offset[j];
-                if (p.Kind == ParamKind.Choice)
-                {
-                    x[o] = Math.Round(x[o] * (_hi[j] - _lo[j])) / (_hi[j] - _lo[j]);
-                }
-                else if (p.Kind == ParamKind.Int)
-                {
-                    var v = p.SnapInt(p.Log ? Math.Exp(_lo[j] + x[o] * (_hi[j] - _lo[j])) : _lo[j] + x[o] * (_hi[j] - _lo[j]));
-                    x[o] = ((p.Log ? Math.Log(v) : v) - _lo[j]) / (_hi[j] - _lo[j]);
-                }
-            }
-        }
-    }
 }
-

@@ -25,6 +25,8 @@ public sealed class GridSampler(int gridPoints = 5, long maxPoints = GridSampler
     /// <summary>The unique key of a grid point (pass it to the store's <c>AddTrial</c>).</summary>
     public static string UniqueKey(IReadOnlyDictionary<string, object> point) => "grid:" + ParamValues.Canonical(point);
 
+    private static readonly TransformOptions ExactBounds = new() { PadDiscrete = false };
+
     /// <summary>The values one parameter takes on the grid, ascending for numbers.</summary>
     public IReadOnlyList<object> Axis(ParamSpec p)
     {
@@ -33,13 +35,13 @@ public sealed class GridSampler(int gridPoints = 5, long maxPoints = GridSampler
         if (p.Kind == ParamKind.Int && p.DiscreteCount <= gridPoints)
             return Enumerable.Range(0, (int)p.DiscreteCount!.Value).Select(i => (object)((long)p.Low + i * p.Step)).ToList();
         if (gridPoints == 1) return [p.DefaultValue];
-        // evenly spaced on the internal coordinate between the exact bounds (log scale for log kinds)
-        double lo = p.Kind == ParamKind.Int ? (p.Log ? Math.Log(p.Low) : p.Low) : p.InternalLow;
-        double hi = p.Kind == ParamKind.Int ? (p.Log ? Math.Log(p.High) : p.High) : p.InternalHigh;
+        // evenly spaced on the natural coordinate between the exact bounds (log scale for log kinds)
+        var axis = new ParamAxis(p, ExactBounds);
+        var (lo, hi) = (axis.Low, axis.High);
         var values = new List<object>();
         for (var i = 0; i < gridPoints; i++)
         {
-            var v = p.FromInternal(i == gridPoints - 1 ? hi : lo + (hi - lo) * i / (gridPoints - 1));
+            var v = axis.ValueAt(i == gridPoints - 1 ? hi : lo + (hi - lo) * i / (gridPoints - 1));
             if (!values.Any(x => ParamValues.Canonical(x) == ParamValues.Canonical(v))) values.Add(v);
         }
         return values.OrderBy(v => ParamValues.AsDouble(v)).ToList();

@@ -3,9 +3,8 @@ using RlTune.Trials;
 namespace RlTune.Search;
 
 /// <summary>
-/// One searched parameter as declared in a search space. Samplers work on an internal coordinate:
-/// the value itself for <c>uniform</c>, ln|value| for <c>loguniform</c> (and for <c>int</c> with
-/// <c>log</c>), and the index into the list for <c>choice</c> and <c>categorical</c>.
+/// One searched parameter as declared in a search space. Models see it through its <see cref="ParamAxis"/>
+/// (one of a <see cref="SpaceTransform"/>'s axes).
 /// </summary>
 public sealed record ParamSpec
 {
@@ -29,7 +28,7 @@ public sealed record ParamSpec
     /// <summary>Line of the entry in its file (1-based; 0 when built in code).</summary>
     public int Line { get; init; }
 
-    /// <summary>True for <c>choice</c> and <c>categorical</c>: the internal coordinate is an index.</summary>
+    /// <summary>True for <c>choice</c> and <c>categorical</c>: a value is one of a list.</summary>
     public bool IsIndexed => Kind is ParamKind.Choice or ParamKind.Categorical;
 
     /// <summary>Number of distinct values of a discrete parameter (choices, or the integers of an <c>int</c> range); null for floats.</summary>
@@ -40,43 +39,6 @@ public sealed record ParamSpec
         _ => null,
     };
 
-    private double Sign => Kind == ParamKind.LogUniform && High <= 0 ? -1.0 : 1.0;
-
-    /// <summary>Lower end of the internal coordinate (ints are padded by half a step so each integer gets an equal share).</summary>
-    public double InternalLow => Kind switch
-    {
-        ParamKind.Uniform => Low,
-        ParamKind.LogUniform => Math.Log(Math.Min(Math.Abs(Low), Math.Abs(High))),
-        ParamKind.Int => Log ? Math.Log(Low - 0.5) : Low - 0.5 * Step,
-        _ => -0.5,
-    };
-
-    /// <summary>Upper end of the internal coordinate.</summary>
-    public double InternalHigh => Kind switch
-    {
-        ParamKind.Uniform => High,
-        ParamKind.LogUniform => Math.Log(Math.Max(Math.Abs(Low), Math.Abs(High))),
-        ParamKind.Int => Log ? Math.Log(High + 0.5) : High + 0.5 * Step,
-        _ => Values.Count - 0.5,
-    };
-
-    /// <summary>The parameter value at an internal coordinate (clamped into range, ints rounded onto their step).</summary>
-    public object FromInternal(double u)
-    {
-        switch (Kind)
-        {
-            case ParamKind.Uniform:
-                return Math.Clamp(u, Low, High);
-            case ParamKind.LogUniform:
-                return Math.Clamp(Sign * Math.Exp(u), Low, High);
-            case ParamKind.Int:
-                var x = Log ? Math.Exp(u) : u;
-                return SnapInt(x);
-            default:
-                return Values[(int)Math.Clamp(Math.Round(u), 0, Values.Count - 1)];
-        }
-    }
-
     /// <summary>The nearest valid integer of an <c>int</c> parameter.</summary>
     internal long SnapInt(double x)
     {
@@ -84,15 +46,6 @@ public sealed record ParamSpec
         var value = (long)Low + (long)k * Step;
         return Math.Clamp(value, (long)Low, (long)Low + ((long)High - (long)Low) / Step * Step);
     }
-
-    /// <summary>The internal coordinate of a valid value (see <see cref="Normalize"/>).</summary>
-    public double ToInternal(object value) => Kind switch
-    {
-        ParamKind.Uniform => ParamValues.AsDouble(value)!.Value,
-        ParamKind.LogUniform => Math.Log(Math.Abs(ParamValues.AsDouble(value)!.Value)),
-        ParamKind.Int => Log ? Math.Log(ParamValues.AsDouble(value)!.Value) : ParamValues.AsDouble(value)!.Value,
-        _ => IndexOf(value),
-    };
 
     /// <summary>Index of a value among <see cref="Values"/> (numbers compare by value), or -1.</summary>
     public int IndexOf(object value)
@@ -158,7 +111,7 @@ public sealed record ParamSpec
     public object DefaultValue => Prior ?? Kind switch
     {
         ParamKind.Uniform => (Low + High) / 2,
-        ParamKind.LogUniform => Sign * Math.Sqrt(Math.Abs(Low) * Math.Abs(High)),
+        ParamKind.LogUniform => (High <= 0 ? -1.0 : 1.0) * Math.Sqrt(Math.Abs(Low) * Math.Abs(High)),
         ParamKind.Int => SnapInt(Log ? Math.Sqrt(Low * High) : (Low + High) / 2),
         _ => Values[0],
     };

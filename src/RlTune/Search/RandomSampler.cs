@@ -31,12 +31,14 @@ public sealed class RandomSampler : ISampler
         throw tally.NoFeasibleConfiguration();
     }
 
+    private static readonly TransformOptions Natural = new();
+
     /// <summary>One uniform draw of every parameter, constraints not applied.</summary>
     internal static Dictionary<string, object> Draw(SearchSpace space, Rng rng)
     {
         var config = new Dictionary<string, object>(space.Params.Count, StringComparer.Ordinal);
         foreach (var p in space.Params)
-            config[p.Name] = p.IsIndexed ? p.Values[rng.NextInt(p.Values.Count)] : p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh));
+            config[p.Name] = new ParamAxis(p, Natural).DrawValue(rng);
         return config;
     }
 }

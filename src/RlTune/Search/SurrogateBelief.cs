@@ -17,7 +17,7 @@ public static class SurrogateBelief
     /// </summary>
     public static Func<IReadOnlyDictionary<string, object>, double?>? Fit(SearchSpace space, IEnumerable<(IReadOnlyDictionary<string, object> Params, double Score)> observations, int fitSteps = 30)
     {
-        var enc = new GpSampler.Encoding(space);
+        var enc = new SpaceTransform(space, TransformOptions.GaussianProcess);
         var points = observations.Select(o => (Config: enc.Normalize(o.Params), o.Score)).Where(o => o.Config is not null && double.IsFinite(o.Score)).ToList();
         if (points.Count < 3 || points.Count > MaxPoints) return null;
         var gp = GaussianProcess.Fit(points.Select(p => enc.Encode(p.Config!)).ToArray(), points.Select(p => p.Score).ToArray(), enc.Groups, fitSteps);

@@ -29,7 +29,7 @@ public sealed record TpeOptions
 /// <summary>
 /// Multivariate Tree-structured Parzen Estimator over the joint mixed space. Complete trials are
 /// split into a good and a bad group by score; each group is modelled by a product-kernel mixture
-/// (truncated Gaussians on the internal coordinate, i.e. log scale for log kinds; smoothed
+/// (truncated Gaussians on the natural coordinate of <see cref="SpaceTransform"/>, i.e. log scale for log kinds; smoothed
 /// one-hot kernels for categoricals) plus the prior as a pseudo-observation; candidates drawn from
 /// the good model are ranked by l(x)/g(x), which orders them like expected improvement.
 /// Failed and pruned trials, and candidates rejected by constraints, join the bad group: their
@@ -52,13 +52,14 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
     public Suggestion? Suggest(SearchSpace space, IReadOnlyList<TrialRecord> history, SamplerContext context)
     {
         var rng = Rng.For(context.StudySeed, context.TrialNumber, purpose: 2);
-        var dims = Dimensions(space);
+        var transform = new SpaceTransform(space, Layout);
+        var dims = transform.Axes;
         var complete = new List<(double[] X, double Loss)>();
         var bad = new List<double[]>();
         var finished = 0;
         foreach (var t in history)
         {
-            var x = Encode(dims, t.Params);
+            var x = transform.TryEncode(t.Params);
             if (!t.State.IsFinished())
             {
                 // another worker's running trial counts as bad until it reports, so workers spread out
@@ -80,7 +81,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
         var good = complete.Take(nGood).Select(c => c.X).ToList();
         bad.AddRange(complete.Skip(nGood).Select(c => c.X));
 
-        var prior = PriorPoint(space, dims);
+        var prior = PriorPoint(dims);
         var l = new ParzenEstimator(dims, good, prior, _o);
         var tally = new FeasibilityTally(space);
         while (tally.Tries < FeasibilityTally.MaxTries)
@@ -94,7 +95,8 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
             for (var i = 0; i < _o.Candidates; i++)
             {
                 var x = l.Sample(rng);
-                var config = Decode(dims, x);
+                var config = transform.Decode(x);
+                transform.Snap(x); // the kernels score the value proposed, not the raw draw
                 if (tally.Accept(config)) pool.Add((x, config));
                 else rejected.Add(x);
             }
@@ -114,51 +116,16 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
         throw tally.NoFeasibleConfiguration();
     }
 
-    /// <summary>How one parameter is modelled: a bounded numeric coordinate, or k categories.</summary>
-    internal sealed record Dim(ParamSpec Spec, bool Categorical, double Low, double High, int Count);
+    /// <summary>The model space: log scale for log kinds, ints padded so each value owns an equal share, categoricals (and numeric choices unless <see cref="TpeOptions.OrdinalChoices"/>) as categories.</summary>
+    internal TransformOptions Layout => new() { Choices = _o.OrdinalChoices ? DiscreteLayout.Ordinal : DiscreteLayout.Category };
 
-    internal List<Dim> Dimensions(SearchSpace space) => space.Params.Select(p =>
-    {
-        if (p.Kind == ParamKind.Categorical || (p.Kind == ParamKind.Choice && !_o.OrdinalChoices))
-            return new Dim(p, true, 0, 0, p.Values.Count);
-        return new Dim(p, false, p.InternalLow, p.InternalHigh, p.Values.Count);
-    }).ToList();
-
-    /// <summary>Internal coordinates of a stored configuration, or null when it does not fit the space (edited since).</summary>
-    internal static double[]? Encode(List<Dim> dims, IReadOnlyDictionary<string, object> config)
-    {
-        var x = new double[dims.Count];
-        for (var j = 0; j < dims.Count; j++)
-        {
-            if (!config.TryGetValue(dims[j].Spec.Name, out var raw)) return null;
-            var v = dims[j].Spec.Normalize(raw);
-            if (v is null) return null;
-            x[j] = dims[j].Spec.ToInternal(v);
-        }
-        return x;
-    }
-
-    /// <summary>Snaps internal coordinates onto valid values (ints and ordinal choices rounded), in place, and returns the configuration.</summary>
-    internal static Dictionary<string, object> Decode(List<Dim> dims, double[] x)
-    {
-        var config = new Dictionary<string, object>(dims.Count, StringComparer.Ordinal);
-        for (var j = 0; j < dims.Count; j++)
-        {
-            var spec = dims[j].Spec;
-            var v = spec.FromInternal(x[j]);
-            config[spec.Name] = v;
-            if (spec.Kind == ParamKind.Int || spec.IsIndexed) x[j] = spec.ToInternal(v);
-        }
-        return config;
-    }
-
-    private static double[] PriorPoint(SearchSpace space, List<Dim> dims)
+    private static double[] PriorPoint(IReadOnlyList<ParamAxis> dims)
     {
         var x = new double[dims.Count];
         for (var j = 0; j < dims.Count; j++)
         {
             var d = dims[j];
-            x[j] = d.Spec.Prior is { } p ? d.Spec.ToInternal(p) : d.Categorical ? -1 : (d.Low + d.High) / 2;
+            x[j] = d.Spec.Prior is { } p ? d.Natural(p) : !d.IsNumeric ? -1 : (d.Low + d.High) / 2;
         }
         return x;
     }
@@ -170,7 +137,8 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
     /// </summary>
     internal sealed class ParzenEstimator
     {
-        private readonly List<Dim> _dims;
+        private readonly IReadOnlyList<ParamAxis> _dims;
+        private readonly bool[] _categorical;
         private readonly int _m;
         private readonly double[] _mu;       // [component * d + j]
         private readonly double[] _invSigma;
@@ -180,9 +148,10 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
         private readonly double[] _logWeight;
         private readonly double[] _sigma;
 
-        public ParzenEstimator(List<Dim> dims, List<double[]> points, double[] prior, TpeOptions o)
+        public ParzenEstimator(IReadOnlyList<ParamAxis> dims, List<double[]> points, double[] prior, TpeOptions o)
         {
             _dims = dims;
+            _categorical = dims.Select(a => !a.IsNumeric).ToArray();
             var d = dims.Count;
             _m = points.Count + 1;
             _mu = new double[_m * d];
@@ -199,9 +168,9 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
                 {
                     var dim = dims[j];
                     var idx = c * d + j;
-                    if (dim.Categorical)
+                    if (_categorical[j])
                     {
-                        var k = dim.Count;
+                        var k = dim.Spec.Values.Count;
                         var p = new double[k];
                         if (isPrior)
                         {
@@ -254,7 +223,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
             {
                 var dim = _dims[j];
                 var idx = c * d + j;
-                if (dim.Categorical)
+                if (_categorical[j])
                 {
                     var logp = _logCat[idx];
                     var r = rng.NextDouble();
@@ -290,7 +259,7 @@ public sealed class TpeSampler(TpeOptions? options = null) : ISampler
                 var b = c * d;
                 for (var j = 0; j < d; j++)
                 {
-                    if (_dims[j].Categorical)
+                    if (_categorical[j])
                     {
                         s += _logCat[b + j][(int)x[j]];
                     }

@@ -103,7 +103,7 @@ public class FanovaTests
             return new TrialRecord { StudyId = 1, Number = i, State = TrialState.Complete, Params = p, Score = Math.Log10(lr) };
         }).ToList();
         var encoding = ParameterEncoding.Fit(trials.Select(t => t.Params).ToList(), null);
-        Assert.True(encoding.Parameters.Single(p => p.Name == "learning_rate").LogScale);
+        Assert.True(encoding.Parameters.Single(p => p.Name == "learning_rate").Axis.Spec.Kind == ParamKind.LogUniform);
         var result = StudyAnalysis.Analyze("lr", trials, new MetricChoice("score", true), null);
         Assert.Equal("learning_rate", result.Ranking[0].Parameter);
         Assert.InRange(result.Ranking[0].VarianceFraction, 0.95, 1.0);

@@ -88,7 +88,8 @@ public class SearchSpaceTests
         var s = Load(Unified);
         var p = s.Find("action_rate")!;
         var rng = new Rng(7);
-        var values = Enumerable.Range(0, 4000).Select(_ => (double)p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh))).ToList();
+        var axis = new ParamAxis(p, new TransformOptions());
+        var values = Enumerable.Range(0, 4000).Select(_ => (double)axis.DrawValue(rng)).ToList();
         Assert.All(values, v => Assert.InRange(v, -0.1, -1e-4));
         // log-uniform magnitude: a third of the draws in each decade
         var smallDecade = values.Count(v => v > -1e-3) / 4000.0;
