@@ -45,6 +45,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     /// <summary>Whether an abandoned trial runs again (true) or is failed.</summary>
     public bool RequeueStale { get; init; } = true;
 
+    /// <summary>The clock of the budget, trial durations and the pruner (tests give a fake one so that load does not decide what they see).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public async Task<AutomlResult> RunAsync(CancellationToken cancel)
     {
         var (s, output, store) = Open();
@@ -98,7 +101,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
     private AutomlSession Session(IStudyStore store, StudySettings s, string output, StudyRecord study, CancellationToken cancel)
     {
         var spent = StudyAttributes.Elapsed(store.GetStudyAttrs(study.Id)) ?? 0;
-        var budget = new StudyBudget(s.BudgetHours is { } h ? TimeSpan.FromHours(h) : null, TimeSpan.FromSeconds(spent));
+        var budget = new StudyBudget(s.BudgetHours is { } h ? TimeSpan.FromHours(h) : null, TimeSpan.FromSeconds(spent), Clock);
         return new AutomlSession(store, s, s.BuildObjective(), budget, output, observer, StaleAfter, RequeueStale, cancel);
     }
 

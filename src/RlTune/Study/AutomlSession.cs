@@ -95,11 +95,11 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
         var projections = new StudyProjections(store, study, paths, description, budget);
         var searchesWeights = space.Params.Any(p => p.Section == ParamSection.RewardWeights);
         var rungSettings = s.BuildRungSettings(searchesWeights, observer.Note);
-        var pruner = rungSettings is null && s.BuildPrunerSettings() is { } ps ? new MedianPruner(store, study.Id, ps, observer.Note) : null;
+        var pruner = rungSettings is null && s.BuildPrunerSettings() is { } ps ? new MedianPruner(store, study.Id, ps, observer.Note, budget.Clock) : null;
         if (pruner?.Settings.Metric == "reward" && searchesWeights)
             observer.Note("pruner: the training reward of trials with different reward weights is not comparable (bench/automl_pruning.py saw it prune the best trial); success is");
         var executor = new TrialExecutor(store, study, paths, SeedRunner(study, space, command), s.RankBy, WorkerId, observer, pruner,
-            rungSettings is null ? null : new RungPruner(store, study.Id, rungSettings));
+            rungSettings is null ? null : new RungPruner(store, study.Id, rungSettings), budget.Clock);
         var sampler = Samplers.Create(s.SearchMethod, s.GridPoints, warmupTrials: s.EffectiveWarmupTrials);
         var round = new SearchRound
         {

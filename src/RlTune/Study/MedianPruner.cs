@@ -36,8 +36,10 @@ public sealed record PrunerSettings(PrunerKind Kind, string Metric, ObjectiveDir
 /// steps), averaged over its seeds. The completed trials' curves are read from the store once per
 /// seed run and again when older than <see cref="RefreshInterval"/>, so other workers' trials count too.
 /// </summary>
-public sealed class MedianPruner(IStudyStore store, long studyId, PrunerSettings settings, Action<string>? note = null)
+public sealed class MedianPruner(IStudyStore store, long studyId, PrunerSettings settings, Action<string>? note = null, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private int _missingMetricNoted;
 
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
@@ -92,7 +94,7 @@ public sealed class MedianPruner(IStudyStore store, long studyId, PrunerSettings
     public sealed class Session(MedianPruner pruner, int number, int seed)
     {
         private List<List<List<(long Step, double Value)>>>? _reference;
-        private DateTime _loadedAt;
+        private long _loadedAt;
 
         /// <summary>Why the trial should stop at this progress line, or null to let it run on.</summary>
         public string? Check(long step, long of, IReadOnlyDictionary<string, double> values)
@@ -104,10 +106,10 @@ public sealed class MedianPruner(IStudyStore store, long studyId, PrunerSettings
                 return null;
             }
             if (step < s.WarmupSteps || !double.IsFinite(value)) return null;
-            if (_reference is null || DateTime.UtcNow - _loadedAt > RefreshInterval)
+            if (_reference is null || pruner._clock.GetElapsedTime(_loadedAt) > RefreshInterval)
             {
                 _reference = pruner.LoadReference(number);
-                _loadedAt = DateTime.UtcNow;
+                _loadedAt = pruner._clock.GetTimestamp();
             }
             if (_reference.Count < Math.Max(1, s.WarmupTrials)) return null;
             if (MedianAt(_reference, step) is not { } m) return null;

@@ -53,7 +53,7 @@ public sealed partial class TrialExecutor
     /// promotes or stops the trial. Finished pieces and judgements are kept, so a re-run trains nothing twice.
     /// </summary>
     private async Task<TrialFinish?> RunRungsAsync(TrialRecord trial, TrialTemplate template, IReadOnlyList<int> seeds, string? device,
-        CancellationToken hardStop, CancellationToken cancel, CancellationTokenSource lost, CancellationToken stop, DateTimeOffset started)
+        CancellationToken hardStop, CancellationToken cancel, CancellationTokenSource lost, CancellationToken stop, long started)
     {
         var settings = rungs!.Settings;
         var first = settings.FirstRungOf(trial.Number);
@@ -78,14 +78,14 @@ public sealed partial class TrialExecutor
                 if (result.Outcome == TrialRunOutcome.Cancelled)
                 {
                     if (Interrupted(trial, cancel, lost)) return null;
-                    return new TrialFinish(TrialState.Pruned, new Dictionary<string, double>(), null, null, HardStop(seed, result), DateTimeOffset.UtcNow - started);
+                    return new TrialFinish(TrialState.Pruned, new Dictionary<string, double>(), null, null, HardStop(seed, result), _clock.GetElapsedTime(started));
                 }
                 if (result.Metrics is { Notes.Count: > 0 } read) TrialNotes.SetMetricNotes(store, study.Id, trial.Number, read.Notes);
                 var piece = new RungSegment(rung, settings.Ladder[rung], result.Metrics?.Values.ToDictionary() ?? [], scored.Score, result.RunDir, RungSegment.LatestCheckpoint(result.RunDir), from);
                 if (scored.Failure is { } error)
                 {
                     store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, piece.Metrics, null, result.RunDir, error));
-                    return new TrialFinish(TrialState.Failed, piece.Metrics, null, null, seeds.Count > 1 ? $"seed {seed}: {error}" : error, DateTimeOffset.UtcNow - started);
+                    return new TrialFinish(TrialState.Failed, piece.Metrics, null, null, seeds.Count > 1 ? $"seed {seed}: {error}" : error, _clock.GetElapsedTime(started));
                 }
                 piece.Write(seedDir);
                 File.Delete(Path.Combine(seedDir, $"rung_{rung.ToString(CultureInfo.InvariantCulture)}.partial.ckpt"));
@@ -99,7 +99,7 @@ public sealed partial class TrialExecutor
             if (!judged.Promoted)
             {
                 foreach (var (seed, p) in seeds.Zip(pieces)) store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, p.Metrics, null, p.RunDir, judged.Why));
-                return new TrialFinish(TrialState.Pruned, SeedAggregate.MeanMetrics(pieces.Select(p => p.Metrics)), null, null, judged.Why, DateTimeOffset.UtcNow - started);
+                return new TrialFinish(TrialState.Pruned, SeedAggregate.MeanMetrics(pieces.Select(p => p.Metrics)), null, null, judged.Why, _clock.GetElapsedTime(started));
             }
             observer.Note($"trial {trial.Number}: {judged.Why}");
         }
@@ -107,7 +107,7 @@ public sealed partial class TrialExecutor
         var final = seeds.Select(s => (Seed: s, Piece: last[s])).ToList();
         foreach (var (seed, p) in final) store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, p.Metrics, p.Score, p.RunDir, null));
         var agg = SeedAggregate.Of(final.Select(f => f.Piece.Score!.Value).ToList());
-        return new TrialFinish(TrialState.Complete, SeedAggregate.MeanMetrics(final.Select(f => f.Piece.Metrics)), agg.RankValue(ranking, Direction), agg.Std, null, DateTimeOffset.UtcNow - started);
+        return new TrialFinish(TrialState.Complete, SeedAggregate.MeanMetrics(final.Select(f => f.Piece.Metrics)), agg.RankValue(ranking, Direction), agg.Std, null, _clock.GetElapsedTime(started));
     }
 
     /// <summary>How the trial's pieces were trained, for status and the report: "3M continued from 1M" or "3M from step 0".</summary>

@@ -22,8 +22,11 @@ public sealed partial class TrialExecutor(
     string workerId,
     IStudyObserver observer,
     MedianPruner? pruner = null,
-    RungPruner? rungs = null)
+    RungPruner? rungs = null,
+    TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     /// <summary>PROGRESS fields that describe speed, not learning: not stored as intermediate values.</summary>
     private static readonly HashSet<string> NotLearningMetrics = ["steps_per_s"];
 
@@ -40,7 +43,7 @@ public sealed partial class TrialExecutor(
     public async Task<TrialFinish?> RunAsync(TrialRecord trial, TrialTemplate template, CancellationToken hardStop, CancellationToken cancel, string? device = null)
     {
         if (device is not null) TrialNotes.Set(store, study.Id, trial.Number, TrialNotes.Device, device);
-        var started = DateTimeOffset.UtcNow;
+        var started = _clock.GetTimestamp();
         var scores = new List<double>();
         var metrics = new List<IReadOnlyDictionary<string, double>>();
         string? failure = null;
@@ -84,7 +87,7 @@ public sealed partial class TrialExecutor(
                 break;
             }
         }
-        var duration = DateTimeOffset.UtcNow - started;
+        var duration = _clock.GetElapsedTime(started);
         if (state != TrialState.Complete)
             return new TrialFinish(state, metrics.Count > 0 ? SeedAggregate.MeanMetrics(metrics) : new Dictionary<string, double>(), null, null, failure, duration);
         var agg = SeedAggregate.Of(scores);

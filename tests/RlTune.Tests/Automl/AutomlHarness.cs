@@ -56,7 +56,9 @@ public sealed class AutomlHarness : IDisposable
         Intensify = IntensifyMode.Off,
     };
 
-    public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default) => new AutomlPipeline(s, new ReportingObserver(SilentObserver.Instance)).RunAsync(ct);
+    /// <summary>Runs automl; <paramref name="clock"/> (default: the system's) is the study's clock, see <see cref="AutomlPipeline.Clock"/>.</summary>
+    public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default, TimeProvider? clock = null, IStudyObserver? observer = null) =>
+        new AutomlPipeline(s, new ReportingObserver(observer ?? SilentObserver.Instance)) { Clock = clock ?? TimeProvider.System }.RunAsync(ct);
 
     public (StudyRecord Study, IReadOnlyList<TrialRecord> Trials, IReadOnlyDictionary<string, string> Attrs) Read(string study = "s")
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using RlTune.Study;
 using RlTune.Trials;
 
@@ -86,14 +87,26 @@ public sealed class FailureAndBudgetTests : IDisposable
     [Fact]
     public async Task BudgetStartsNothingThatCannotFinish()
     {
-        // each trial takes about 0.6 s; 4 s of budget fits a few, never one that would overrun
-        var s = _h.Settings("metrics@0.6") with { HpTrials = 50, BudgetHours = 4.0 / 3600 };
-        var r = await AutomlHarness.Run(s);
-        Assert.StartsWith("budget: ", r.StopReason);
+        // each trial takes 0.6 s on the study's clock, whatever the machine's load; one is expected to take the slowest
+        // recent one plus a fifth (0.72 s), so 4 s of budget fits 6 trials and a 7th, with 0.4 s left, never starts
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var s = _h.Settings("metrics") with { HpTrials = 50, BudgetHours = 4.0 / 3600 };
+        var r = await AutomlHarness.Run(s, clock: clock, observer: new TrialTakes(clock, TimeSpan.FromSeconds(0.6)));
+        Assert.StartsWith("budget: 0.0 min left, a trial takes about 0.0 min", r.StopReason);
         var (_, trials, attrs) = _h.Read();
-        Assert.InRange(trials.Count, 1, 6);
+        Assert.Equal(6, trials.Count);
         Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
-        Assert.True(double.Parse(attrs["elapsed_seconds"], System.Globalization.CultureInfo.InvariantCulture) <= 4.0 + 1.0);
+        Assert.Equal("3.6", attrs["elapsed_seconds"]);
+    }
+
+    /// <summary>Moves the study's clock on by a trial's duration as each trial starts.</summary>
+    private sealed class TrialTakes(FakeTimeProvider clock, TimeSpan duration) : IStudyObserver
+    {
+        public void StudyStarted(string study, string description, int targetTrials, StudyBudget budget) { }
+        public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters) => clock.Advance(duration);
+        public void TrialProgress(int number, int seed, RlTune.Trials.TrialProgress progress) { }
+        public void TrialFinished(TrialRecord record, bool isBest) { }
+        public void Note(string message) { }
     }
 
     [Fact]

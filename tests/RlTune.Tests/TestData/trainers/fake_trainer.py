@@ -24,6 +24,8 @@
                hang_at_STEPS beside the config makes a piece to STEPS hang until it is killed
   curve        a learning curve: 10 PROGRESS lines 0.1 s apart, success rising linearly to the
                params' success (score_params), 1 s more, then metrics as in `metrics`
+  chatty-curve as curve, but each PROGRESS line is followed by 128 KB of log, more than the pipe and
+               a reader's buffers hold: the trainer goes on only once the runner has read (and judged) the line
   device       fake_trainer.py device[@SECONDS] CONFIG RUN_DIR DEVICE LOCK_DIR PER_DEVICE VICTIM: a trainer on
                a GPU. It takes one of the device's PER_DEVICE slots, an exclusive lock LOCK_DIR/DEVICE.K.lock
                the kernel frees when the process dies however it dies (none free: the device is
@@ -111,11 +113,13 @@ def main():
         os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
         write_json(os.path.join(run_dir, "checkpoints", "final.ckpt"), {"steps": steps, "trained": trained + steps - start})
         mode = "metrics-only"
-    elif mode == "curve":
+    elif mode in ("curve", "chatty-curve"):
         for i in range(1, 11):
             time.sleep(0.1)
             s = metrics["success_rate"] * i / 10
             print(f"PROGRESS step={steps * i // 10} of={steps} reward={10 * s!r} success={s!r} steps_per_s=1000", flush=True)
+            if mode == "chatty-curve":
+                print(("log " + "." * 1019 + "\n") * 128, end="", flush=True)
         time.sleep(1.0)  # the final evaluation: a pruned run is killed well before it ends, even on a loaded machine
         mode = "metrics"
     else:
