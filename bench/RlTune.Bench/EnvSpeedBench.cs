@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Envs.VbotNav;
 

@@ -1,3 +1,4 @@
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -78,11 +78,11 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         int timeout = paths.Count(p => p.Outcome == EpisodeOutcome.Timeout);
         int reachedOnly = paths.Count(p => p.Class == PathClass.ReachedOnly);
         Console.WriteLine($"{settings.Robots} robots: {success} reached and stopped, {fell} fell, {left} left the platform, {timeout} hit the episode limit ({reachedOnly} of them had reached the target)");
-        if (env is VbotNavLiteEnv) // the body model's fall, timeout and speed descriptions
+        if (drawn.ComfortSpeed is { } comfort) // the body model's fall, timeout and speed descriptions (vbot-nav-lite)
         {
-            if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));
+            if (fell > 0) Console.WriteLine(FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList(), comfort));
             if (timeout > 0) Console.WriteLine(TimeoutState.Summary(paths.Where(p => p.Timeout is not null).Select(p => p.Timeout!).ToList()));
-            Console.WriteLine(SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList()));
+            Console.WriteLine(SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList(), comfort));
         }
         Console.WriteLine($"wrote {Path.GetFullPath(settings.Out)}");
         return 0;

@@ -1,3 +1,4 @@
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Learning;
 using RlTune.Trials;

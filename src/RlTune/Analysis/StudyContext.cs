@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Search;
 using RlTune.Storage;

@@ -1,4 +1,3 @@
-using RlTune.Envs.VbotNavLite;
 using ScottPlot;
 
 namespace RlTune.Envs;
@@ -19,6 +18,8 @@ public sealed record PlatformLayout(double SpawnInnerRadius, double SpawnOuterRa
 {
     public const double PlatformRadius = 12.5;
     public const double InnerFenceRadius = 0.75;
+    /// <summary>Metres from the target within which a robot is arriving (slowing to stop) rather than cruising.</summary>
+    public const float NearTargetRadius = 2.0f;
 }
 
 /// <summary>A robot's trunk on the platform: position (m), planar velocity (m/s), yaw rate (rad/s), roll and pitch (rad).</summary>
@@ -64,21 +65,21 @@ public sealed record RobotPath(IReadOnlyList<(float X, float Y)> Points, Episode
 public sealed record SpeedState(int CruiseSteps, double CruiseSpeedSum, int Steps, int StepsAboveComfort)
 {
     /// <summary>Metres from the target beyond which a robot counts as cruising (outside the near-target zone).</summary>
-    public const float CruiseDistance = BodyModel.NearTargetRadius;
+    public const float CruiseDistance = PlatformLayout.NearTargetRadius;
 
     /// <summary>
     /// One line about the robots' speed, e.g. for `rltune play`: the mean cruising speed and how
     /// much of the walking was above the stumbling speed (a policy that holds its speed close to
-    /// the edge wanders over it and falls now and then).
+    /// the edge wanders over it and falls now and then), at the env's <paramref name="comfortSpeed"/> (<see cref="PlatformLayout.ComfortSpeed"/>).
     /// </summary>
-    public static string Summary(IReadOnlyList<SpeedState> speeds)
+    public static string Summary(IReadOnlyList<SpeedState> speeds, double comfortSpeed)
     {
         if (speeds.Count == 0) return "no robots";
         int cruise = speeds.Sum(s => s.CruiseSteps), steps = speeds.Sum(s => s.Steps), above = speeds.Sum(s => s.StepsAboveComfort);
         double mean = cruise == 0 ? 0 : speeds.Sum(s => s.CruiseSpeedSum) / cruise;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"speed: {mean:0.00} m/s on average while {CruiseDistance} m or more from the target; {100.0 * above / Math.Max(1, steps):0.0} % of all steps " +
-            $"above the {BodyModel.ComfortSpeed} m/s stumbling speed, by {speeds.Count(s => s.StepsAboveComfort > 0)} of {speeds.Count} robots");
+            $"above the {comfortSpeed:0.##} m/s stumbling speed, by {speeds.Count(s => s.StepsAboveComfort > 0)} of {speeds.Count} robots");
     }
 }
 
@@ -90,13 +91,13 @@ public sealed record FallState(float Speed, float TopSpeed, float Roll, float Pi
 {
     public bool Sideways => MathF.Abs(Roll) > MathF.Abs(Pitch);
 
-    /// <summary>One line about a set of falls, e.g. for `rltune play`.</summary>
-    public static string Summary(IReadOnlyList<FallState> falls)
+    /// <summary>One line about a set of falls, e.g. for `rltune play`, at the env's <paramref name="comfortSpeed"/> (<see cref="PlatformLayout.ComfortSpeed"/>).</summary>
+    public static string Summary(IReadOnlyList<FallState> falls, double comfortSpeed)
     {
         if (falls.Count == 0) return "no falls";
-        int fast = falls.Count(f => f.Speed > BodyModel.ComfortSpeed), sideways = falls.Count(f => f.Sideways);
+        int fast = falls.Count(f => f.Speed > comfortSpeed), sideways = falls.Count(f => f.Sideways);
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{falls.Count} falls: speed just before {falls.Average(f => f.Speed):0.00} m/s on average ({fast} above the {BodyModel.ComfortSpeed} m/s stumbling speed), " +
+            $"{falls.Count} falls: speed just before {falls.Average(f => f.Speed):0.00} m/s on average ({fast} above the {comfortSpeed:0.##} m/s stumbling speed), " +
             $"episode top speed {falls.Average(f => f.TopSpeed):0.00} m/s; {falls.Count - sideways} tipped fore-aft (accelerating, braking, stumbling), {sideways} sideways (turning at speed)");
     }
 }

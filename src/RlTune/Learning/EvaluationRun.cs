@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 
 namespace RlTune.Learning;

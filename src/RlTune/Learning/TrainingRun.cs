@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 
 namespace RlTune.Learning;

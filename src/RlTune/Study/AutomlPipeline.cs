@@ -146,7 +146,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         if (s.TrainerCommand is not null) return;
         try
         {
-            Envs.EnvRegistry.Create(s.Env, new Envs.EnvOptions(1, AutomlSession.RewardScales(space, space.Defaults()), s.EnvOverrides)).Dispose();
+            Envs.Builtin.EnvRegistry.Create(s.Env, new Envs.EnvOptions(1, AutomlSession.RewardScales(space, space.Defaults()), s.EnvOverrides)).Dispose();
         }
         catch (UserError e) when (e.Message.StartsWith("reward_scales.", StringComparison.Ordinal))
         {

@@ -53,7 +53,7 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
     public (TrainerCommand Command, string Text) Trainer()
     {
         if (settings.TrainerCommand is not null) return (new TrainerCommand(settings.TrainerCommand), settings.TrainerCommand);
-        Envs.EnvRegistry.Create(settings.Env, new Envs.EnvOptions(1, null, settings.EnvOverrides)).Dispose();
+        Envs.Builtin.EnvRegistry.Create(settings.Env, new Envs.EnvOptions(1, null, settings.EnvOverrides)).Dispose();
         return (TrainerCommand.BuiltIn(Threads()), BuiltInTrainerText);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 
 namespace RlTune.Study;

@@ -64,7 +64,7 @@ public sealed record StudySettings
     /// <summary>The space when neither <see cref="Space"/> nor <see cref="Preset"/> is given: the env's own preset, else full_unified.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string DefaultPreset => EnvDefaults?.Preset ?? "full_unified";
-    private Envs.EnvStudyDefaults? EnvDefaults => Envs.EnvRegistry.StudyDefaults(Env);
+    private Envs.Builtin.EnvStudyDefaults? EnvDefaults => Envs.Builtin.EnvRegistry.StudyDefaults(Env);
     public string SearchMethod { get; init; } = "bayesian";
     public int HpTrials { get; init; } = 16;
     /// <summary>Trials sampled at random before the bayesian or tpe model is used (null: the sampler's default).</summary>
@@ -316,9 +316,9 @@ public sealed record StudySettings
         if (Checkpoint is not null) Require(File.Exists(Checkpoint) || Directory.Exists(Checkpoint), "checkpoint", $"'{Checkpoint}' does not exist.");
         foreach (var f in SeedConfigs) Require(File.Exists(f), "seed_configs", $"file '{f}' does not exist.");
         if (TrainerCommand is not null) new Trials.TrainerCommand(TrainerCommand).Validate(names["trainer_command"]);
-        else if (ObjectiveMetric is { } metric && metric != "navigation1" && Envs.EnvRegistry.Names.Contains(Env) && MetricMap.All(m => m.Metric != metric))
+        else if (ObjectiveMetric is { } metric && metric != "navigation1" && Envs.Builtin.EnvRegistry.Names.Contains(Env) && MetricMap.All(m => m.Metric != metric))
         {
-            using var env = Envs.EnvRegistry.Create(Env, new Envs.EnvOptions(1));
+            using var env = Envs.Builtin.EnvRegistry.Create(Env, new Envs.EnvOptions(1));
             var written = Learning.TrainingRun.MetricNames(env);
             Require(written.Contains(metric), "objective", $"the built-in trainer writes no metric '{metric}' for {Env}; it writes {string.Join(", ", written)}.");
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Trials;
 

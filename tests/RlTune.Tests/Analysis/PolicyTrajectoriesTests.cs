@@ -1,4 +1,5 @@
 using RlTune.Analysis;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Learning;
 using RlTune.Trials;

@@ -13,7 +13,9 @@ public sealed record NamespaceUse(string File, int Line, string Name)
 /// <summary>
 /// Which namespace of a C# source tree uses which, read from Roslyn's binding of every name (so a type
 /// reached through a using, a fully qualified name, an extension method, a const or an enclosing
-/// namespace all count). Namespaces are folded to their unit: RlTune.Envs.VbotNav counts as RlTune.Envs.
+/// namespace all count). Namespaces are folded to their unit (RlTune.Envs.VbotNav counts as RlTune.Envs at
+/// depth 2), or kept whole with <see cref="AllParts"/>, where a parent that uses its child while the child builds
+/// on it is a cycle too.
 /// </summary>
 public sealed class NamespaceGraph
 {
@@ -36,6 +38,19 @@ public sealed class NamespaceGraph
     private readonly int _depth;
 
     private NamespaceGraph(int depth) => _depth = depth;
+
+    /// <summary>The depth that keeps every namespace whole (RlTune.Envs.VbotNav is its own unit).</summary>
+    public const int AllParts = int.MaxValue;
+
+    /// <summary>This graph with its namespaces folded to <paramref name="depth"/> parts (no second compilation).</summary>
+    public NamespaceGraph Folded(int depth)
+    {
+        var folded = new NamespaceGraph(depth);
+        foreach (var (edge, use) in _edges)
+            foreach (var name in _names[edge])
+                folded.Add(edge.From, edge.To, name == use.Name ? use : use with { Name = name });
+        return folded;
+    }
 
     /// <summary>Edges between units, each with the first use found that makes it.</summary>
     public IReadOnlyDictionary<(string From, string To), NamespaceUse> Edges => _edges;

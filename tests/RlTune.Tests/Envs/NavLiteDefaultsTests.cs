@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Text.Json.Nodes;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Envs.VbotNavLite;
 using RlTune.Learning;

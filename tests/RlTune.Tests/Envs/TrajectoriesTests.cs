@@ -27,7 +27,7 @@ public class TrajectoriesTests
         // each fall carries the body just before it: at speed, tipped sideways by the turn
         Assert.All(paths.Take(4), p => Assert.True(p.Fall is { Sideways: true } f && f.Speed > 2f && f.TopSpeed >= f.Speed, $"{p.Fall}"));
         Assert.All(paths.Skip(4), p => Assert.Null(p.Fall));
-        Assert.StartsWith("4 falls: speed just before 2.", FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList()));
+        Assert.StartsWith("4 falls: speed just before 2.", FallState.Summary(paths.Where(p => p.Fall is not null).Select(p => p.Fall!).ToList(), BodyModel.ComfortSpeed));
 
         string file = Path.Combine(Path.GetTempPath(), $"rltune-traj-{Environment.ProcessId}.png");
         try
@@ -83,7 +83,7 @@ public class TrajectoriesTests
             && Math.Abs(p.Speed.CruiseSpeedSum / p.Speed.CruiseSteps - 1.5) < 0.01, $"{p.Speed}"));
         // from 2.0 m/s the lag brings the robot under 1.8 m/s within a few tenths of a second
         Assert.All(paths.Skip(4), p => Assert.True(p.Speed!.StepsAboveComfort is > 5 and < 40, $"{p.Speed}"));
-        string summary = SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList());
+        string summary = SpeedState.Summary(paths.Where(p => p.Speed is not null).Select(p => p.Speed!).ToList(), BodyModel.ComfortSpeed);
         Assert.StartsWith("speed: 1.5", summary);
         Assert.EndsWith("above the 1.8 m/s stumbling speed, by 4 of 8 robots", summary);
     }

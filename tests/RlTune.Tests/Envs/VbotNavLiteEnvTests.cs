@@ -1,3 +1,4 @@
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Envs.VbotNavLite;
 using static RlTune.Tests.Envs.NavLiteTestKit;

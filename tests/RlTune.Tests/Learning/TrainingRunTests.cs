@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RlTune.Envs.Builtin;
 using RlTune.Envs;
 using RlTune.Learning;
 using RlTune.TensorBoard;

@@ -46,7 +46,7 @@ public static class BodyModel
     public const float StopYawRate = 0.5f;
     public const float FineTrackingGate = 2.5f;
     public const float BoundaryStart = 10.5f;       // boundary_penalty grows from here to the edge
-    public const float NearTargetRadius = 2.0f;
+    public const float NearTargetRadius = PlatformLayout.NearTargetRadius;
 
     public const float MaxForwardSpeed = 2.5f;      // command +1 on vx
     public const float MaxBackwardSpeed = 1.0f;     // command -1 on vx

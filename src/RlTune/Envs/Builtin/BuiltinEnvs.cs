@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using RlTune.Envs.VbotNav;
 using RlTune.Envs.VbotNavLite;
 
-namespace RlTune.Envs;
+namespace RlTune.Envs.Builtin;
 
 /// <summary>Registers the environments that ship with RlTune (called once by <see cref="EnvRegistry"/>).</summary>
 public static class BuiltinEnvs

@@ -1,9 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace RlTune.Envs;
-
-/// <summary>What every env is built from: batch size, reward weights, overrides and threads.</summary>
-public sealed record EnvOptions(int NumEnvs, IReadOnlyDictionary<string, double>? RewardScales = null, JsonObject? Overrides = null, int Threads = 1);
+namespace RlTune.Envs.Builtin;
 
 /// <summary>
 /// What a study on an env starts from when it names no space or steps: a preset on the env's own
@@ -11,7 +8,7 @@ public sealed record EnvOptions(int NumEnvs, IReadOnlyDictionary<string, double>
 /// </summary>
 public sealed record EnvStudyDefaults(string Preset, long StepsPerTrial, long FullTrainSteps);
 
-/// <summary>The built-in environments by name.</summary>
+/// <summary>The built-in environments by name (a namespace above the envs, which build on RlTune.Envs and do not know the registry).</summary>
 public static class EnvRegistry
 {
     private static readonly Dictionary<string, Func<EnvOptions, IVecEnv>> Factories = new(StringComparer.Ordinal);
