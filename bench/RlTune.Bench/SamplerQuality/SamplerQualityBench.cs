@@ -118,6 +118,7 @@ public static class SamplerQualityBench
         return k switch
         {
             "signalr2" => o with { SignalR2 = d },
+            "signalrank" => o with { SignalRank = d },
             "explorecandidates" => o with { ExploreCandidates = v },
             "warmup" => o with { WarmupTrials = v },
             "steps" => o with { FitSteps = v },

@@ -77,7 +77,13 @@ internal sealed class GaussianProcess
         var (chosen, other) = interpolatingFit >= smoothFit ? (interpolating, smooth) : (smooth, interpolating);
         var model = Model(chosen);
         // either mode can read noise as signal (an interpolating fit sometimes "predicts" pure noise): a signal must convince both
-        model.HeldOutR2 = double.IsFinite(Math.Min(interpolatingFit, smoothFit)) ? Math.Min(model.LeaveOneOutR2(), Model(other).LeaveOneOutR2()) : model.LeaveOneOutR2();
+        var (r2, rank) = model.LeaveOneOut();
+        if (double.IsFinite(Math.Min(interpolatingFit, smoothFit)))
+        {
+            var (otherR2, otherRank) = Model(other).LeaveOneOut();
+            (r2, rank) = (Math.Min(r2, otherR2), Math.Min(rank, otherRank));
+        }
+        (model.HeldOutR2, model.HeldOutRankCorrelation) = (r2, rank);
         return model;
 
         GaussianProcess Model(double[] th) => new(x, group, groups, th[..groups], th[groups], th[groups + 1], ys, mean, std);
@@ -266,20 +272,29 @@ internal sealed class GaussianProcess
     /// </summary>
     public double HeldOutR2 { get; private set; }
 
-    // 1 - sum of squared leave-one-out residuals / sum of squares, in closed form (residual_i = alpha_i / (K^-1)_ii).
-    private double LeaveOneOutR2()
+    /// <summary>
+    /// Spearman correlation of each point's held-out prediction with its value, the lower of the two modes: how well the
+    /// model orders points it has not seen. Unlike R^2 a heavy tail of values (a few huge ones) does not swamp it.
+    /// </summary>
+    public double HeldOutRankCorrelation { get; private set; }
+
+    // Leave-one-out in closed form (residual_i = alpha_i / (K^-1)_ii): 1 - sum of squared residuals / sum of squares, and
+    // the rank correlation of the held-out predictions (value - residual) with the values.
+    private (double R2, double RankCorrelation) LeaveOneOut()
     {
         var n = _n;
         var inv = new double[n * n];
         Inverse(_l, inv, n, new double[n * n]);
         double residuals = 0, total = 0;
+        var predicted = new double[n];
         for (var i = 0; i < n; i++)
         {
             var r = _alpha[i] / inv[i * n + i];
             residuals += r * r;
             total += _ys[i] * _ys[i];
+            predicted[i] = _ys[i] - r;
         }
-        return total > 0 ? 1 - residuals / total : 0;
+        return (total > 0 ? 1 - residuals / total : 0, MathNet.Numerics.Statistics.Correlation.Spearman(predicted, _ys));
     }
 
     /// <summary>Noise variance as a fraction of the signal variance.</summary>

@@ -25,6 +25,8 @@ public sealed record GpOptions
     public int MaxModelPoints { get; init; } = 40;
     /// <summary>Held-out variance the model must predict (leave-one-out R^2) to count as a signal by itself.</summary>
     public double SignalR2 { get; init; } = 0.35;
+    /// <summary>Rank correlation of held-out predictions with the scores that counts as a signal by itself (sees through a heavy tail of scores).</summary>
+    public double SignalRank { get; init; } = 0.5;
     /// <summary>Uniform candidates a space-filling suggestion picks the farthest from the tried points among.</summary>
     public int ExploreCandidates { get; init; } = 10;
 }
@@ -40,7 +42,7 @@ public sealed record GpOptions
 /// so a lucky trial whose neighbours score low stops drawing the search. Failed and pruned trials
 /// enter the model at the worst complete score, so their region reads as bad rather than unknown;
 /// trials still running elsewhere enter at the mean score, so parallel workers do not all propose
-/// the same point. EI is used only while the history shows a signal (the model predicts held-out
+/// the same point. EI is used only while the history shows a signal (the model predicts or orders held-out
 /// trials, or the best trial lies well beyond the noise below the median); on a plateau of noise it
 /// would chase lucky trials, so there the sampler explores instead (TPE proposals and space-filling
 /// draws, alternately). Each suggestion's note says which it did and why.
@@ -160,12 +162,12 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
     }
 
     /// <summary>What the history says about a signal: the model's held-out R^2, and how far the best trial lies below the median in robust noise units.</summary>
-    internal sealed record SignalEvidence(double HeldOutR2, double BestZ, double ZNeeded, double R2Needed, double NoiseShare)
+    internal sealed record SignalEvidence(double HeldOutR2, double HeldOutRank, double BestZ, double ZNeeded, double R2Needed, double RankNeeded, double NoiseShare)
     {
-        public bool Found => HeldOutR2 >= R2Needed || BestZ > ZNeeded;
+        public bool Found => HeldOutR2 >= R2Needed || HeldOutRank >= RankNeeded || BestZ > ZNeeded;
 
         public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"the model predicts {HeldOutR2:F2} of held-out variance, {R2Needed:F2} needed; the best trial is {BestZ:F1} noise sd below the median, {ZNeeded:F1} needed; fitted noise {NoiseShare:F3} of the variance");
+            $"the model predicts {HeldOutR2:F2} of held-out variance, {R2Needed:F2} needed, and orders held-out trials with rank correlation {HeldOutRank:F2}, {RankNeeded:F2} needed; the best trial is {BestZ:F1} noise sd below the median, {ZNeeded:F1} needed; fitted noise {NoiseShare:F3} of the variance");
     }
 
     // Under pure noise the best of n trials lies about sqrt(2 ln n) sd below the median; 1.5 sd more is a real outlier.
@@ -176,7 +178,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         var spread = 1.4826 * Median(losses.Select(l => Math.Abs(l - median)).ToList()); // robust noise sd (MAD)
         var drop = median - losses.Min();
         var z = spread > 0 ? drop / spread : drop > 0 ? double.PositiveInfinity : 0;
-        return new SignalEvidence(gp.HeldOutR2, z, Math.Sqrt(2 * Math.Log(n)) + 1.5, _o.SignalR2, gp.NoiseRatio / (1 + gp.NoiseRatio));
+        return new SignalEvidence(gp.HeldOutR2, gp.HeldOutRankCorrelation, z, Math.Sqrt(2 * Math.Log(n)) + 1.5, _o.SignalR2, _o.SignalRank, gp.NoiseRatio / (1 + gp.NoiseRatio));
     }
 
     private static double Median(List<double> v)
