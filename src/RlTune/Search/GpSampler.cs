@@ -25,7 +25,7 @@ public sealed record GpOptions
     public int MaxModelPoints { get; init; } = 40;
     /// <summary>Held-out variance the model must predict (leave-one-out R^2) to count as a signal by itself.</summary>
     public double SignalR2 { get; init; } = 0.35;
-    /// <summary>Rank correlation of held-out predictions with the scores that counts as a signal by itself (sees through a heavy tail of scores).</summary>
+    /// <summary>Rank correlation of held-out predictions with the scores that counts as a signal by itself (sees through a heavy tail of scores); more with few trials.</summary>
     public double SignalRank { get; init; } = 0.5;
     /// <summary>Uniform candidates a space-filling suggestion picks the farthest from the tried points among.</summary>
     public int ExploreCandidates { get; init; } = 10;
@@ -50,6 +50,9 @@ public sealed record GpOptions
 public sealed class GpSampler(GpOptions? options = null) : ISampler
 {
     private readonly GpOptions _o = options ?? new GpOptions();
+    // TPE's own warm-up is the GP's: past it every TPE proposal uses the model (with TPE's default of 10, a study
+    // warming up on fewer trials got random draws for its "TPE proposals")
+    private readonly TpeSampler _explorer = new(new TpeOptions { WarmupTrials = (options ?? new GpOptions()).WarmupTrials });
 
     /// <inheritdoc />
     public string Name => "bayesian";
@@ -110,7 +113,7 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
             // noise would decide where EI goes: explore until a trial stands out, alternating TPE proposals (they
             // follow hints fainter than the noise) with space-filling draws (they cover what TPE neglects)
             if (context.TrialNumber % 2 == 0)
-                return (new TpeSampler().Suggest(space, history, context) ?? new Suggestion(RandomSampler.DrawFeasible(space, rng))) with { Note = $"explore (TPE proposal): no signal yet ({evidence})" };
+                return (_explorer.Suggest(space, history, context) ?? new Suggestion(RandomSampler.DrawFeasible(space, rng))) with { Note = $"explore (TPE proposal): no signal yet ({evidence})" };
             var tried = history.Select(t => enc.Normalize(t.Params)).OfType<Dictionary<string, object>>().Select(enc.Encode).ToList();
             return new Suggestion(SpaceFilling(space, enc, tried, rng), Note: $"explore (space-filling): no signal yet ({evidence})");
         }
@@ -178,7 +181,9 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         var spread = 1.4826 * Median(losses.Select(l => Math.Abs(l - median)).ToList()); // robust noise sd (MAD)
         var drop = median - losses.Min();
         var z = spread > 0 ? drop / spread : drop > 0 ? double.PositiveInfinity : 0;
-        return new SignalEvidence(gp.HeldOutR2, gp.HeldOutRankCorrelation, z, Math.Sqrt(2 * Math.Log(n)) + 1.5, _o.SignalR2, _o.SignalRank, gp.NoiseRatio / (1 + gp.NoiseRatio));
+        // a rank correlation of n unrelated values exceeds 2.33 / sqrt(n - 1) in 1 % of draws: few trials need more
+        var rankNeeded = Math.Max(_o.SignalRank, 2.33 / Math.Sqrt(Math.Max(gp.Count - 1, 1)));
+        return new SignalEvidence(gp.HeldOutR2, gp.HeldOutRankCorrelation, z, Math.Sqrt(2 * Math.Log(n)) + 1.5, _o.SignalR2, rankNeeded, gp.NoiseRatio / (1 + gp.NoiseRatio));
     }
 
     private static double Median(List<double> v)

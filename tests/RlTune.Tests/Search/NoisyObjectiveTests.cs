@@ -141,4 +141,17 @@ public class NoisyObjectiveTests
         // the held-out R^2 alone reads 4 of these 10 histories as a signal
         Assert.True(notes.Count(n => n.StartsWith("exploit", StringComparison.Ordinal)) >= 8, string.Join("\n", notes));
     }
+
+    [Fact]
+    public void ItsTpeProposalsUseTheModelFromItsOwnWarmUpOn()
+    {
+        // a 12-trial study warms up on 4 trials: at trial 6 (even: a TPE proposal) of a plateau of noise the proposal
+        // is TPE's with the same warm-up, not a random draw
+        var history = Plateau(new Random(10)).Take(6).ToList();
+        var context = new SamplerContext(3, history.Count, ObjectiveDirection.Maximize);
+        var next = new GpSampler(new GpOptions { WarmupTrials = 4 }).Suggest(SixUnits, history, context)!;
+        Assert.StartsWith("explore (TPE proposal)", next.Note);
+        var tpe = new TpeSampler(new TpeOptions { WarmupTrials = 4 }).Suggest(SixUnits, history, context)!;
+        Assert.Equal(Six.Select(n => (double)tpe.Params[n]), Six.Select(n => (double)next.Params[n]));
+    }
 }
