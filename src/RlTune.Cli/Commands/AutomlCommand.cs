@@ -17,7 +17,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
     {
         [CommandOption("--config <FILE>"), Description("Study YAML holding the same settings (flags override it), plus sections without a flag, e.g. timeout: {startup_seconds: 120, min_steps_per_second: 250}: a trial may run startup_seconds + steps / min_steps_per_second before it is stopped as hung.")]
         public string? Config { get; init; }
-        [CommandOption("--mode <MODE>"), Description("hp-search, stage, full or eval.")]
+        [CommandOption("--mode <MODE>"), Description("hp-search, stage, full, eval or pbt (population-based training: --population, --generations; each interval is --steps env steps).")]
         public string? Mode { get; init; }
         [CommandOption("--budget-hours <H>"), Description("Wall-clock budget; nothing starts that cannot finish, hard stop at the limit.")]
         public double? BudgetHours { get; init; }
@@ -89,6 +89,12 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public string? LazyRobot { get; init; }
         [CommandOption("--trainer-resumes"), Description("The external trainer continues a trial config's checkpoint when it has resume: true (asha/hyperband then continue promoted trials instead of restarting them).")]
         public bool TrainerResumes { get; init; }
+        [CommandOption("--population <N>"), Description("pbt: members trained side by side (default 8).")]
+        public int? Population { get; init; }
+        [CommandOption("--generations <N>"), Description("pbt: intervals of --steps env steps each member is trained (default 4); after each, the bottom quarter copies the top.")]
+        public int? Generations { get; init; }
+        [CommandOption("--pbt-quantile <F>"), Description("pbt: share of the population that copies the top after each interval (default 0.25, at most 0.5).")]
+        public double? PbtQuantile { get; init; }
         [CommandOption("--fail-fast <N>"), Description("Stop when the first N trials all fail the same way and none completes (default 3; 0: never).")]
         public int? FailFast { get; init; }
         [CommandOption("--eval-episodes <N>"), Description("Episodes of the evaluation (eval mode).")]
@@ -165,7 +171,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
 
         if (f.Extra.Length > 0 && f.SeedConfigs is null)
             throw new UserError($"unexpected argument '{f.Extra[0]}'; automl takes only options (files may follow --seed-configs).");
-        if (Given(f.Mode, "mode", "--mode")) s = s with { Mode = StudySettings.ParseMode(f.Mode!) ?? throw new UserError($"--mode: '{f.Mode}' is not a mode; expected hp-search, stage, full or eval.") };
+        if (Given(f.Mode, "mode", "--mode")) s = s with { Mode = StudySettings.ParseMode(f.Mode!) ?? throw new UserError($"--mode: '{f.Mode}' is not a mode; expected hp-search, stage, full, eval or pbt.") };
         if (Given(f.BudgetHours, "budget_hours", "--budget-hours")) s = s with { BudgetHours = f.BudgetHours };
         if (Given(f.HpTrials, "hp_trials", "--hp-trials")) s = s with { HpTrials = f.HpTrials!.Value };
         if (Given(f.SearchMethod, "search_method", "--search-method")) s = s with { SearchMethod = f.SearchMethod! };
@@ -220,6 +226,9 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         if (Given(f.PruningMetric, "pruner.metric", "--pruning-metric")) s = s with { PruningMetric = f.PruningMetric };
         if (Given(f.PrunerWarmupTrials, "pruner.warmup_trials", "--pruner-warmup-trials")) s = s with { PrunerWarmupTrials = f.PrunerWarmupTrials!.Value };
         if (Given(f.PrunerWarmupSteps, "pruner.warmup_steps", "--pruner-warmup-steps")) s = s with { PrunerWarmupSteps = f.PrunerWarmupSteps!.Value };
+        if (Given(f.Population, "pbt.population", "--population")) s = s with { Pbt = s.Pbt with { Population = f.Population!.Value } };
+        if (Given(f.Generations, "pbt.generations", "--generations")) s = s with { Pbt = s.Pbt with { Generations = f.Generations!.Value } };
+        if (Given(f.PbtQuantile, "pbt.quantile", "--pbt-quantile")) s = s with { Pbt = s.Pbt with { Quantile = f.PbtQuantile!.Value } };
         if (Given(f.FailFast, "fail_fast", "--fail-fast")) s = s with { FailFastTrials = f.FailFast!.Value };
         if (Given(f.EvalEpisodes, "eval_episodes", "--eval-episodes")) s = s with { EvalEpisodes = f.EvalEpisodes!.Value };
         if (Given(f.Output, "output", "--output")) s = s with { Output = f.Output! };

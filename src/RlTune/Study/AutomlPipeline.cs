@@ -59,6 +59,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
                 StudyMode.HpSearch => new HpSearchMode(),
                 StudyMode.Stage => new StageMode(),
                 StudyMode.Full => new FullMode(),
+                StudyMode.Pbt => new PbtMode(),
                 _ => new EvalMode(),
             };
             return await mode.RunAsync(Session(store, s, output, study, cancel), study);
@@ -84,8 +85,9 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
                 File.WriteAllText(local, yaml);
                 s = s with { Space = local };
             }
-            s = s with { SeedConfigs = [] }; // enqueued by the study's creator already
-            return await new HpSearchMode().RunAsync(Session(store, s, output, study, cancel), study);
+            s = s with { SeedConfigs = s.Mode == StudyMode.Pbt ? s.SeedConfigs : [] }; // a search's are enqueued by the study's creator already; pbt's start members
+            IAutomlMode mode = s.Mode == StudyMode.Pbt ? new PbtMode() : new HpSearchMode();
+            return await mode.RunAsync(Session(store, s, output, study, cancel), study);
         }
     }
 
@@ -143,6 +145,7 @@ public sealed class AutomlPipeline(StudySettings settings, IStudyObserver observ
         var space = AutomlSession.LoadSpace(s);
         new RandomSampler().Suggest(space, [], new SamplerContext(s.Seed, 0));
         foreach (var f in s.SeedConfigs) SeedConfigs.Load(f, space);
+        if (s.Mode == StudyMode.Pbt) PbtMode.Check(s, space, s.BuildObjective());
         if (s.TrainerCommand is not null) return;
         try
         {

@@ -7,12 +7,18 @@ using RlTune.Trials;
 namespace RlTune.Study;
 
 /// <summary>Which search a mode runs: the env overrides and warm start of its trials, how many trials, and the steps to keep time for after it.</summary>
-public sealed record SearchOptions(JsonObject EnvOverrides, string? Checkpoint, int TargetTrials, long ReserveSteps);
+public sealed record SearchOptions(JsonObject EnvOverrides, string? Checkpoint, int TargetTrials, long ReserveSteps)
+{
+    /// <summary>Proposes the trials in place of the sampler (pbt); the search method, seed configurations and intensification then do not apply.</summary>
+    public ITrialSchedule? Schedule { get; init; }
+    /// <summary>How the search is described in the study's files and log (null: the search method).</summary>
+    public string? MethodText { get; init; }
+}
 
 /// <summary>The search a mode ran: why it stopped, the study's projections, and the loop (for its speed).</summary>
 public sealed record SearchOutcome(string Reason, StudyProjections Projections, SearchLoop Loop);
 
-/// <summary>One automl mode (hp-search, stage, full, eval), run on a study in a session.</summary>
+/// <summary>One automl mode (hp-search, stage, full, eval, pbt), run on a study in a session.</summary>
 public interface IAutomlMode
 {
     Task<AutomlResult> RunAsync(AutomlSession session, StudyRecord study);
@@ -86,10 +92,10 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
         var selection = SelectionRule.Of(s, objective.Direction);
         var description = new StudyDescription
         {
-            Mode = StudySettings.ModeText(s.Mode), Objective = objective.Describe(), Direction = objective.Direction, SearchMethod = s.SearchMethod,
+            Mode = StudySettings.ModeText(s.Mode), Objective = objective.Describe(), Direction = objective.Direction, SearchMethod = options.MethodText ?? s.SearchMethod,
             Space = space.Id, Env = s.Env, Trainer = trainerText, StepsPerTrial = s.StepsPerTrial, SeedsPerTrial = s.SeedsPerTrial,
             Parallel = s.EffectiveParallel, TargetTrials = options.TargetTrials, AuditPolicy = s.Audit.ToString().ToLowerInvariant(), Audit = audit,
-            RewardScales = p => RewardScales(space, p), Pruner = s.BuildRungSettings(space.Params.Any(p => p.Section == ParamSection.RewardWeights))?.Describe() ?? s.BuildPrunerSettings()?.Describe() ?? "none", Intensify = IntensifyText(s),
+            RewardScales = p => RewardScales(space, p), Pruner = s.BuildRungSettings(space.Params.Any(p => p.Section == ParamSection.RewardWeights))?.Describe() ?? s.BuildPrunerSettings()?.Describe() ?? "none", Intensify = options.Schedule is not null ? "off" : IntensifyText(s),
             Selection = selection, SearchSpace = space, Devices = s.Devices, TrialsPerDevice = s.TrialsPerDevice,
         };
         var projections = new StudyProjections(store, study, paths, description, budget);
@@ -105,11 +111,12 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
         {
             Store = store, Study = study, Space = space, Sampler = sampler, Executor = executor, Template = template, Budget = budget,
             Projections = projections, Observer = observer, WorkerId = WorkerId, StudySeed = s.Seed, TargetTrials = options.TargetTrials,
-            Parallel = s.EffectiveParallel, EnqueuedConfigs = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList(),
+            Parallel = s.EffectiveParallel, EnqueuedConfigs = options.Schedule is not null ? [] : s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList(),
             Audit = audit, AuditPolicy = s.Audit, ReserveSteps = options.ReserveSteps, StaleAfter = staleAfter, RequeueStale = requeueStale,
-            Intensify = Intensification.For(s, objective.Direction), Selection = selection, FailFastTrials = s.FailFastTrials, Devices = s.Devices,
+            Intensify = options.Schedule is not null ? null : Intensification.For(s, objective.Direction), Selection = selection, FailFastTrials = s.FailFastTrials, Devices = s.Devices,
+            Schedule = options.Schedule,
         };
-        observer.StudyStarted(study.Name, $"{description.Mode}: {s.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", options.TargetTrials, budget);
+        observer.StudyStarted(study.Name, $"{description.Mode}: {description.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", options.TargetTrials, budget);
         var loop = new SearchLoop(round);
         try
         {

@@ -56,21 +56,10 @@ public sealed record FinalTraining(double? Score, IReadOnlyDictionary<string, do
         return final;
     }
 
-    /// <summary>
-    /// Copies the trained checkpoint of a run dir to <c>&lt;study&gt;/best_checkpoint...</c>: the final
-    /// checkpoint when there is one, else the best, else the newest (skrl keeps them in checkpoints/).
-    /// </summary>
+    /// <summary>Copies the trained checkpoint of a run dir (<see cref="Trials.RunCheckpoints.Find"/>) to <c>&lt;study&gt;/best_checkpoint...</c>.</summary>
     private static string? ExportCheckpoint(string runDir, string studyDir)
     {
-        if (!Directory.Exists(runDir)) return null;
-        var files = Directory.EnumerateFiles(runDir, "*", SearchOption.AllDirectories)
-            .Where(f => Path.GetDirectoryName(f)!.Split(Path.DirectorySeparatorChar).Contains("checkpoints") || Path.GetFileName(f).Contains("checkpoint", StringComparison.OrdinalIgnoreCase))
-            .Where(f => !Path.GetFileName(f).StartsWith(".", StringComparison.Ordinal))
-            .ToList();
-        if (files.Count == 0) return null;
-        var chosen = files.FirstOrDefault(f => Path.GetFileName(f).Contains("final", StringComparison.OrdinalIgnoreCase))
-                     ?? files.FirstOrDefault(f => Path.GetFileName(f).Contains("best", StringComparison.OrdinalIgnoreCase))
-                     ?? files.MaxBy(File.GetLastWriteTimeUtc)!;
+        if (Trials.RunCheckpoints.Find(runDir) is not { } chosen) return null;
         var target = Path.Combine(studyDir, "best_checkpoint" + Path.GetExtension(chosen));
         File.Copy(chosen, target + ".tmp", overwrite: true);
         File.Move(target + ".tmp", target, overwrite: true);

@@ -38,6 +38,8 @@ public sealed record SearchRound
     public int FailFastTrials { get; init; } = 3;
     /// <summary>Devices the slots own: slot k runs its trials on device k mod the count, one trial at a time (none: no device).</summary>
     public IReadOnlyList<string>? Devices { get; init; }
+    /// <summary>Proposes the trials in place of the sampler (null: the sampler does).</summary>
+    public ITrialSchedule? Schedule { get; init; }
 }
 
 /// <summary>
@@ -111,7 +113,7 @@ public sealed partial class SearchLoop(SearchRound round)
                 continue;
             }
 
-            var finish = await r.Executor.RunAsync(trial, r.Template, hardStop, cancel, device);
+            var finish = await r.Executor.RunAsync(trial, r.Schedule?.TemplateFor(trial, r.Template) ?? r.Template, hardStop, cancel, device);
             if (finish is null) continue; // interrupted (re-queued) or taken over by another worker
             r.Store.FinishTrial(r.Study.Id, trial.Number, finish.State, finish.Metrics, finish.Score, finish.ScoreStd, finish.Error);
             if (finish.State == TrialState.Complete)
@@ -199,6 +201,19 @@ public sealed partial class SearchLoop(SearchRound round)
                 // "completed" only when a trial did: a study of failures must not read as a success
                 Stop(history.Any(t => t.State == TrialState.Complete) ? $"completed: {r.TargetTrials} trials" : $"all {r.TargetTrials} trials ended without a complete one");
                 return null;
+            }
+            if (r.Schedule is { } schedule)
+            {
+                var step = schedule.Next(history);
+                if (step.Trial is not { } next)
+                {
+                    if (step.StopReason is { } why) Stop(why);
+                    return null; // the slot waits for the running trials the schedule needs
+                }
+                var scheduled = r.Store.AddTrial(r.Study.Id, TrialState.Running, next.Params, next.Seed, next.Origin, next.UniqueKey, r.WorkerId);
+                if (scheduled is not null && next.Note is not null) r.Observer.Note($"trial {scheduled.Number}: {next.Note}");
+                if (scheduled is not null) return scheduled;
+                continue; // another worker added it: read the history again
             }
             if (r.Intensify?.Next(history) is { } extra)
             {

@@ -17,6 +17,11 @@ public sealed record TrialTemplate(
 {
     /// <summary><see cref="Checkpoint"/> is the trial's own earlier state, to continue (a promoted ASHA trial), not a warm start.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Warm starts that differ by seed (a PBT member's seed runs each continue their own checkpoint); a seed not listed takes <see cref="Checkpoint"/>.</summary>
+    public IReadOnlyDictionary<int, string>? SeedCheckpoints { get; init; }
+
+    public string? CheckpointFor(int seed) => SeedCheckpoints?.GetValueOrDefault(seed) ?? Checkpoint;
 }
 
 /// <summary>
@@ -85,7 +90,7 @@ public static class TrialConfigs
             EnvName = template.Env,
             RewardScales = reward.ToDictionary(kv => kv.Key, kv => ParamValues.AsDouble(kv.Value) ?? throw new UserError($"reward weight '{kv.Key}' must be numeric, got {ParamValues.Canonical(kv.Value)}."), StringComparer.Ordinal),
             RlOverrides = rl,
-            Checkpoint = template.Checkpoint,
+            Checkpoint = template.CheckpointFor(seed),
             Resume = template.Resume,
             FreezePreprocessor = template.FreezePreprocessor,
             EnvOverrides = (JsonObject)template.EnvOverrides.DeepClone(),

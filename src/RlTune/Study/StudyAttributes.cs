@@ -12,7 +12,7 @@ public static class StudyAttributes
     /// <summary>JSON of the <see cref="StudySettings"/> the study was last run with.</summary>
     public const string Settings = "settings";
 
-    /// <summary>hp-search, stage, full or eval.</summary>
+    /// <summary>hp-search, stage, full, eval or pbt.</summary>
     public const string Mode = "mode";
 
     /// <summary>The search space's YAML, so workers on other machines need not have the file.</summary>

@@ -15,6 +15,8 @@ public enum StudyMode
     Full,
     /// <summary>Evaluate a checkpoint or configuration over several seeds.</summary>
     Eval,
+    /// <summary>Population-based training (<see cref="PbtSettings"/>).</summary>
+    Pbt,
 }
 
 /// <summary>What to do when a configuration fails the reward-budget audit.</summary>
@@ -156,6 +158,8 @@ public sealed record StudySettings
     /// <summary>Seconds between a running trial's progress lines (at least every 10 s by default).</summary>
     public double ProgressIntervalSeconds { get; init; } = 10;
     public bool Resume { get; init; }
+    /// <summary>The population of <see cref="StudyMode.Pbt"/>.</summary>
+    public PbtSettings Pbt { get; init; } = new();
 
     /// <summary>MotrixLab's curriculum for the built-in env: spawn ring 2-5 m, 5-8 m, 8-11 m.</summary>
     public static readonly IReadOnlyList<CurriculumStage> DefaultStages =
@@ -247,6 +251,7 @@ public sealed record StudySettings
         StudyMode.HpSearch => "hp-search",
         StudyMode.Stage => "stage",
         StudyMode.Full => "full",
+        StudyMode.Pbt => "pbt",
         _ => "eval",
     };
 
@@ -264,6 +269,7 @@ public sealed record StudySettings
         "stage" => StudyMode.Stage,
         "full" => StudyMode.Full,
         "eval" => StudyMode.Eval,
+        "pbt" => StudyMode.Pbt,
         _ => null,
     };
 
@@ -310,6 +316,11 @@ public sealed record StudySettings
         Require(FailFastTrials >= 0, "fail_fast", $"expected 0 (never) or a number of trials, got {FailFastTrials}.");
         Require(TimeoutStartupSeconds > 0, "timeout.startup_seconds", $"expected a positive number of seconds, got {TimeoutStartupSeconds}.");
         Require(TimeoutMinStepsPerSecond > 0, "timeout.min_steps_per_second", $"expected a positive rate, got {TimeoutMinStepsPerSecond}.");
+        if (Mode == StudyMode.Pbt)
+        {
+            Pbt.Validate(names);
+            Require(Pruner == PrunerKind.None, "pruner", "pbt stops no trial early: after each interval its bottom members copy the top; leave the pruner out.");
+        }
         Require(Space is null || Preset is null, "space", $"{names.Short("preset")} is given too; give a search space file or a preset, not both.");
         Require(StudyName is null || StudyName.Length > 0 && StudyName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'), "study",
             $"'{StudyName}' may use only letters, digits, '_', '-' and '.' (it names a folder).");

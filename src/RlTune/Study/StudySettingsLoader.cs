@@ -19,7 +19,7 @@ public static class StudySettingsLoader
         "steps_per_trial", "seeds_per_trial", "rank_by", "intensify", "max_seeds_per_config", "intensify_share", "min_seeds_for_best", "parallel", "threads_per_trial", "seed", "budget_hours", "seed_configs",
         "checkpoint", "freeze_preprocessor", "env_overrides", "trainer_command", "trainer_resumes", "objective", "direction", "score_weights", "num_envs",
         "full_train_steps", "stages", "stage_attempts", "eval_episodes", "audit", "audit_episode_length", "pruner", "timeout", "logging",
-        "metrics", "fail_fast", "devices", "trials_per_device",
+        "metrics", "fail_fast", "devices", "trials_per_device", "pbt",
     ];
 
     public static StudySettings Load(string path)
@@ -40,7 +40,7 @@ public static class StudySettingsLoader
             s = key switch
             {
                 "study" => s with { StudyName = r.String(value, key) },
-                "mode" => s with { Mode = StudySettings.ParseMode(r.String(value, key)) ?? throw r.Error(value, key, "expected hp-search, stage, full or eval") },
+                "mode" => s with { Mode = StudySettings.ParseMode(r.String(value, key)) ?? throw r.Error(value, key, "expected hp-search, stage, full, eval or pbt") },
                 "output" => s with { Output = r.String(value, key) },
                 "storage" => s with { Storage = r.String(value, key) },
                 "env" => s with { Env = r.String(value, key) },
@@ -84,6 +84,7 @@ public static class StudySettingsLoader
                 "fail_fast" => s with { FailFastTrials = r.Int(value, key, 0) },
                 "devices" => s with { Devices = ReadDevices(value, r) },
                 "trials_per_device" => s with { TrialsPerDevice = r.Int(value, key, 1) },
+                "pbt" => s with { Pbt = ReadPbt(s.Pbt, value, r) },
                 _ => throw r.Error(keyNode, key, $"unknown setting; expected one of {string.Join(", ", Keys)}"),
             };
         }
@@ -195,6 +196,21 @@ public static class StudySettingsLoader
                 _ => throw r.Error(v, "pruner." + k, "unknown setting; expected kind, metric, warmup_trials, warmup_steps, reduction_factor, min_rung_steps, min_steps or lazy_robot"),
             };
         return s;
+    }
+
+    private static PbtSettings ReadPbt(PbtSettings p, YamlNode value, Reader r)
+    {
+        foreach (var (k, v) in r.Map(value, "pbt"))
+            p = k switch
+            {
+                "population" => p with { Population = r.Int(v, "pbt.population", 2) },
+                "generations" => p with { Generations = r.Int(v, "pbt.generations", 1) },
+                "quantile" => p with { Quantile = r.Double(v, "pbt.quantile", positive: true) },
+                "resample_probability" => p with { ResampleProbability = r.Double(v, "pbt.resample_probability") },
+                "perturb_factors" => p with { PerturbFactors = r.List(v, "pbt.perturb_factors").Select(f => r.Double(f, "pbt.perturb_factors", positive: true)).ToList() },
+                _ => throw r.Error(v, "pbt." + k, "unknown setting; expected population, generations, quantile, resample_probability or perturb_factors"),
+            };
+        return p;
     }
 
     /// <summary><c>metrics:</c> metric name to a source ("TAG", "-TAG", "SCALE*TAG") or to a mapping with source and scale.</summary>

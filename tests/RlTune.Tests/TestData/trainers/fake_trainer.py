@@ -13,6 +13,8 @@
   graceful     as hang, but on SIGTERM writes RUN_DIR/stopped.txt ("flushed") and exits 0
   stubborn     as hang, but ignores SIGTERM (only SIGKILL ends it)
   nan          writes metrics.json with a NaN (as Python's json does)
+  chain        as metrics, but the checkpoint also lists the run tags of every run it continues (its warm
+               start's list plus its own), and metrics.json holds that list's length as chain_length
   nan-final    as metrics, but a run tagged *_final (automl's full training) writes an infinite reward
   error        writes metrics.json with an "error" sentence and exits 0
   nothing      exits 0 without writing anything
@@ -131,6 +133,15 @@ def main():
     metrics["value"] += 0.01 * seed  # seeds differ a little, as real training runs do
     metrics["warm_start"] = 1 if cfg.get("checkpoint") else 0
     metrics["steps"] = steps
+    chain = None
+    if mode == "chain":
+        chain = []
+        if cfg.get("checkpoint"):
+            with open(cfg["checkpoint"]) as f:
+                chain = json.load(f)["chain"]
+        chain = chain + [cfg.get("run_tag")]
+        metrics["chain_length"] = len(chain)
+        mode = "metrics"
     if mode == "nan-final":
         if str(cfg.get("run_tag", "")).endswith("_final"):
             metrics["episode_reward_mean"] = float("inf")
@@ -140,7 +151,7 @@ def main():
     elif mode == "metrics":
         os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
         with open(os.path.join(run_dir, "checkpoints", "final.ckpt"), "w") as f:
-            f.write(json.dumps({"run_tag": cfg.get("run_tag"), "warm_start": cfg.get("checkpoint")}))
+            f.write(json.dumps({"run_tag": cfg.get("run_tag"), "warm_start": cfg.get("checkpoint"), "chain": chain}))
         write_json(os.path.join(run_dir, "metrics.json"), metrics)  # json.dumps writes Infinity/NaN literals
     elif mode == "tensorboard":
         recs = [tb.event(1700000000.0, extra=tb.f_bytes(3, "brain.Event:2"))]

@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using RlTune.Numerics;
+using RlTune.Search;
+using RlTune.Study;
+using RlTune.Trials;
+
+namespace RlTune.Tests.Automl;
+
+/// <summary>Population-based training end to end with the fake trainer's "chain" mode, whose checkpoints list every run they continue.</summary>
+public sealed class PbtTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    private StudySettings Pbt(string mode = "chain", int population = 4, int generations = 3) => _h.Settings(mode) with
+    {
+        Mode = StudyMode.Pbt, Parallel = 2, Pbt = new PbtSettings { Population = population, Generations = generations },
+    };
+
+    /// <summary>The run tags the checkpoint of a trial's seed run lists: every run it continued, itself last.</summary>
+    private static List<string> Chain(SeedRun run) =>
+        JsonNode.Parse(File.ReadAllText(RunCheckpoints.Find(run.RunDir!)!))!["chain"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+
+    [Fact]
+    public async Task EachGenerationTheBottomCopiesATopCheckpointAndExploresWhileTheRestContinueTheirOwn()
+    {
+        var r = await AutomlHarness.Run(Pbt());
+        Assert.StartsWith("completed: 12 trials", r.StopReason);
+        var trials = _h.Read().Trials;
+        var lineage = PbtLineage.Of(trials);
+        Assert.Equal(12, lineage.Intervals.Count);
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        foreach (var g in new[] { 1, 2 })
+        {
+            var previous = lineage.Intervals.Where(i => i.Step.Generation == g - 1).ToDictionary(i => i.Step.Member);
+            var ranked = previous.Values.OrderBy(i => i.Trial.Score).ToList();    // the objective is minimised
+            var (best, worst) = (ranked[0], ranked[^1]);
+            foreach (var i in lineage.Intervals.Where(i => i.Step.Generation == g))
+            {
+                var own = previous[i.Step.Member];
+                if (i.Step.Member == worst.Step.Member)
+                {
+                    // population 4, quantile 0.25: the one worst copies the one best, and explores PPO parameters and reward weights
+                    Assert.True(i.Step.Copied);
+                    Assert.Equal(best.Step.Member, i.Step.ParentMember);
+                    Assert.Equal(best.Trial.Number, i.Step.FromTrial);
+                    Assert.NotEqual(best.Trial.Params["arrival_bonus"], i.Trial.Params["arrival_bonus"]);
+                }
+                else
+                {
+                    Assert.False(i.Step.Copied);
+                    Assert.Equal(own.Trial.Number, i.Step.FromTrial);
+                    Assert.Equal(own.Trial.Params, i.Trial.Params);
+                }
+                // the interval trained on from the checkpoint it continued: its chain is that checkpoint's plus itself
+                var from = trials.Single(t => t.Number == i.Step.FromTrial);
+                Assert.Equal(Chain(from.SeedRuns[0]).Append(Chain(i.Trial.SeedRuns[0])[^1]), Chain(i.Trial.SeedRuns[0]));
+                Assert.Equal(g + 1.0, i.Trial.Metrics["chain_length"]);
+                Assert.Equal(1000.0, i.Trial.Metrics["steps"]);     // one interval of steps_per_trial, none trained twice
+            }
+        }
+        var yaml = File.ReadAllText(PbtMode.LineageFile(new StudyPaths(_h.Output, "s")));
+        Assert.Contains("copied member", yaml);
+        var bestFinal = lineage.Best(ObjectiveDirection.Minimize)!;
+        Assert.Equal(2, bestFinal.Step.Generation);
+        Assert.Equal(3, lineage.Chain(bestFinal.Trial.Number).Count);
+        Assert.Equal(bestFinal.Trial.Score, r.BestScore);
+    }
+
+    [Fact]
+    public async Task SeveralSeedsPerMemberEachContinueTheirOwnSeedsCheckpoint()
+    {
+        var r = await AutomlHarness.Run(Pbt(population: 2, generations: 2) with { SeedsPerTrial = 2 });
+        Assert.StartsWith("completed: 4 trials", r.StopReason);
+        var trials = _h.Read().Trials;
+        foreach (var i in PbtLineage.Of(trials).Intervals.Where(i => i.Step.Generation == 1))
+        {
+            var from = trials.Single(t => t.Number == i.Step.FromTrial);
+            Assert.Equal(2, i.Trial.SeedRuns.Count);
+            for (var k = 0; k < 2; k++)
+                Assert.Equal(Chain(from.SeedRuns[k]), Chain(i.Trial.SeedRuns[k]).SkipLast(1));
+            Assert.Empty(i.Trial.SeedRuns.Select(s => s.Seed).Intersect(from.SeedRuns.Select(s => s.Seed)));   // fresh episodes each interval
+        }
+    }
+
+    [Fact]
+    public async Task AnInterruptedGenerationResumesWithNothingLostOrTrainedTwice()
+    {
+        using var cts = new CancellationTokenSource();
+        var first = await new AutomlPipeline(Pbt("chain@0.3"), new CancelAfterTrialsFinish(5, cts)).RunAsync(cts.Token);
+        Assert.StartsWith("interrupted by the user", first.StopReason);
+        var before = _h.Read().Trials.Where(t => t.State == TrialState.Complete).ToDictionary(t => t.Number, t => t.Metrics["seed"]);
+        Assert.InRange(before.Count, 5, 11);
+
+        var again = await AutomlHarness.Run(Pbt() with { Resume = true });
+        Assert.StartsWith("completed: 12 trials", again.StopReason);
+        var trials = _h.Read().Trials;
+        Assert.Equal(12, trials.Count);
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        foreach (var (n, seed) in before) Assert.Equal(seed, trials.Single(t => t.Number == n).Metrics["seed"]);
+        var intervals = PbtLineage.Of(trials).Intervals;
+        Assert.Equal(12, intervals.Select(i => (i.Step.Generation, i.Step.Member)).Distinct().Count());
+        Assert.All(intervals, i => Assert.Equal(i.Step.Generation + 1.0, i.Trial.Metrics["chain_length"]));
+    }
+
+    [Fact]
+    public async Task ASearchedRewardIsRefusedAsTheRankingBecauseItsScaleDiffersByMember()
+    {
+        var e = await Assert.ThrowsAsync<UserError>(() => AutomlHarness.Run(Pbt() with { ObjectiveMetric = "episode_reward_mean", Direction = ObjectiveDirection.Maximize }));
+        Assert.Equal("--objective: pbt ranks members whose reward weights differ, so their 'episode_reward_mean' values are not comparable; rank them by success_rate, the navigation1 score (the default) or another metric the weights do not scale.", e.Message);
+    }
+
+    [Fact]
+    public async Task ATrainerThatLeavesNoCheckpointStopsTheStudyAndSaysWhy()
+    {
+        var r = await AutomlHarness.Run(Pbt("run-dir", population: 2, generations: 2));
+        Assert.Contains("pbt continues members from their checkpoints, but trial", r.StopReason);
+        Assert.Equal(2, _h.Read().Trials.Count);
+    }
+
+    [Fact]
+    public void ExploreKeepsEveryValueInItsDomainAndTheNetworksShape()
+    {
+        var space = SearchSpace.Parse("""
+            search_space_id: explore
+            ppo_params:
+              learning_rate: { type: loguniform, low: 1.0e-5, high: 1.0e-3 }
+              rollouts: { type: int, low: 16, high: 64, step: 8 }
+              mini_batches: { type: choice, values: [2, 4, 8] }
+              policy_hidden_layer_sizes: { type: categorical, choices: [[64, 64], [128, 64]] }
+            reward_weights:
+              fall_penalty: { type: uniform, low: -2.0, high: -0.1 }
+            """, "explore.yaml");
+        var population = new PbtPopulation(null!, 0, space, new PbtSettings(), ObjectiveDirection.Maximize, 0, 1, []);
+        var parent = new Dictionary<string, object>
+        {
+            ["learning_rate"] = 1.0e-3, ["rollouts"] = 64L, ["mini_batches"] = 8L, ["policy_hidden_layer_sizes"] = new List<object> { 64L, 64L }, ["fall_penalty"] = -0.1,
+        };
+        var changed = new HashSet<string>();
+        for (var k = 0; k < 200; k++)
+        {
+            var (child, _) = population.Explore(parent, Rng.For(0, k, 5));
+            foreach (var p in space.Params) Assert.NotNull(p.Normalize(child[p.Name]));
+            Assert.Equal(parent["policy_hidden_layer_sizes"], child["policy_hidden_layer_sizes"]);
+            changed.UnionWith(child.Where(kv => ParamValues.Canonical(kv.Value) != ParamValues.Canonical(parent[kv.Key])).Select(kv => kv.Key));
+        }
+        Assert.Equal(["fall_penalty", "learning_rate", "mini_batches", "rollouts"], changed.Order());
+        Assert.Equal(population.Explore(parent, Rng.For(3, 7, 5)).Params, population.Explore(parent, Rng.For(3, 7, 5)).Params);
+    }
+
+    /// <summary>Interrupts the study once this many trials have finished (the rest are mid-run or not started).</summary>
+    private sealed class CancelAfterTrialsFinish(int count, CancellationTokenSource cts) : IStudyObserver
+    {
+        private int _finished;
+        public void StudyStarted(string study, string description, int targetTrials, StudyBudget budget) { }
+        public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters) { }
+        public void TrialProgress(int number, int seed, TrialProgress progress) { }
+        public void TrialFinished(TrialRecord record, bool isBest)
+        {
+            if (Interlocked.Increment(ref _finished) == count) cts.Cancel();
+        }
+        public void Note(string message) { }
+    }
+}
