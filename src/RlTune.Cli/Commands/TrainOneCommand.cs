@@ -37,6 +37,7 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
     {
         if (settings.Config is null) throw new UserError("train-one needs --config FILE (a trial config JSON).");
         var trial = TrialConfig.Load(settings.Config);
+        if (trial.Schedule.Count > 0) return ReplaySchedule(trial, settings, cancellationToken);
         var request = TrainingRequests.FromTrial(trial, trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag), settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
         if (settings.Steps is { } steps)
         {
@@ -48,6 +49,44 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         Console.WriteLine($"PIPELINE_RUN_DIR={Path.GetFullPath(request.RunDir)}");
         if (trial.EvalOnly) return TrainingRequests.Finish(EvaluationRun.Run(request));
         return TrainingRequests.RunWithPlainProgress(request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains a schedule's intervals one after another in RUN_DIR/schedule/interval_K, each warm-started from the
+    /// final checkpoint of the one before (as population-based training ran them; seed + K each, so no two replay the
+    /// same episodes); only the last is evaluated. Its metrics.json and final checkpoint are copied to RUN_DIR.
+    /// </summary>
+    private static int ReplaySchedule(TrialConfig trial, Settings settings, CancellationToken cancel)
+    {
+        if (settings.Steps is not null) throw new UserError($"--steps: {settings.Config} holds a schedule, whose intervals give the steps; leave --steps out.");
+        if (trial.EvalOnly) throw new UserError($"{settings.Config}: field 'rl_overrides.eval_only' is true but the config holds a schedule to train; drop one of them.");
+        var runDir = Path.GetFullPath(trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag));
+        WritableDirectory.Ensure(runDir, trial.RunDir is null ? "the run dir" : $"{trial.Source}: field 'run_dir'");
+        Console.WriteLine($"PIPELINE_RUN_DIR={runDir}");
+        var seed = trial.Seed ?? 0;
+        var checkpoint = trial.Checkpoint;
+        TrainingRequest? last = null;
+        for (var k = 0; k < trial.Schedule.Count; k++)
+        {
+            var interval = trial.Schedule[k];
+            var rl = new Dictionary<string, object>(trial.RlOverrides, StringComparer.Ordinal);
+            foreach (var (name, value) in interval.RlOverrides) rl[name] = value;
+            rl["max_env_steps"] = interval.Steps;
+            rl["seed"] = (long)(seed + k);
+            var step = trial with { RewardScales = interval.RewardScales, RlOverrides = rl, Checkpoint = checkpoint, Schedule = [], Source = $"{trial.Source}: schedule[{k}]" };
+            var dir = Path.Combine(runDir, "schedule", $"interval_{k.ToString("00", CultureInfo.InvariantCulture)}");
+            var request = TrainingRequests.FromTrial(step, dir, settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
+            if (k < trial.Schedule.Count - 1) request = request with { EvaluationEpisodes = 0 };
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"interval {k + 1} of {trial.Schedule.Count}: {interval.Steps} env steps{(checkpoint is null ? "" : " from " + checkpoint)}"));
+            var code = TrainingRequests.RunWithPlainProgress(request, cancel);
+            if (code != 0) return code;
+            checkpoint = Path.Combine(dir, "checkpoints", "final_agent.ckpt");
+            last = request;
+        }
+        File.Copy(Path.Combine(last!.RunDir, TrainingRun.MetricsFile), Path.Combine(runDir, TrainingRun.MetricsFile), overwrite: true);
+        Directory.CreateDirectory(Path.Combine(runDir, "checkpoints"));
+        File.Copy(checkpoint!, Path.Combine(runDir, "checkpoints", "final_agent.ckpt"), overwrite: true);
+        return 0;
     }
 }
 

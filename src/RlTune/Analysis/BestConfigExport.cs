@@ -125,6 +125,25 @@ public static class BestConfigExport
         };
     }
 
+    /// <summary>
+    /// A PBT trial's config with the schedule that led to it (<see cref="Study.PbtLineage.Chain"/>): one interval per
+    /// generation with the parameters it trained with, started from the study's own warm start (not the checkpoint
+    /// the trial copied); the top level holds the last interval's values and the schedule's total steps.
+    /// </summary>
+    public static TrialConfig ScheduleFor(string study, Study.PbtLineage lineage, TrialRecord trial, string studyDir, SearchSpace? space, string envName, long? intervalSteps)
+    {
+        var configs = lineage.Chain(trial.Number).Select(i => ConfigFor(study, i.Trial, studyDir, space, envName, intervalSteps)).ToList();
+        var intervals = configs.Select(c => new ScheduleInterval(c.MaxEnvSteps ?? intervalSteps ?? 1,
+            c.RewardScales, c.RlOverrides.Where(kv => kv.Key is not ("max_env_steps" or "seed")).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))).ToList();
+        var last = configs[^1];
+        var rl = new Dictionary<string, object>(last.RlOverrides, StringComparer.Ordinal)
+        {
+            ["max_env_steps"] = intervals.Sum(i => i.Steps),
+            ["seed"] = configs[0].RlOverrides.GetValueOrDefault("seed") ?? 0L,
+        };
+        return last with { Checkpoint = configs[0].Checkpoint, RlOverrides = rl, Schedule = intervals };
+    }
+
     public static JsonObject ToJsonObject(TrialConfig config, Measurement measured)
     {
         var obj = config.ToJsonObject();

@@ -90,6 +90,43 @@ public static class StudyPlots
         plt.SavePng(path, 900, 480);
     }
 
+    /// <summary>
+    /// A PBT study's population: each member's score after every interval as a line in its colour; where a member
+    /// copied another's checkpoint, its segment starts dashed at the point it copied (the parent's score) instead of its own.
+    /// </summary>
+    public static void PbtPopulation(Study.PbtLineage lineage, MetricChoice metric, string path)
+    {
+        var plt = NewPlot($"Population-based training ({lineage.Members.Count()} members, copies dashed)", "interval (generation + 1)", metric.Name);
+        var at = lineage.Intervals.ToDictionary(i => (i.Step.Generation, i.Step.Member));
+        double? Value(Study.PbtInterval i) => i.Trial.State == TrialState.Complete ? metric.ValueOf(i.Trial) : null;
+        bool copyShown = false;
+        foreach (var m in lineage.Members)
+        {
+            var color = SeriesColors[m % SeriesColors.Length];
+            var own = lineage.Member(m);
+            var first = true;
+            foreach (var i in own)
+            {
+                if (Value(i) is not { } y) continue;
+                double x = i.Step.Generation + 1;
+                var marker = plt.Add.Marker(x, y, MarkerShape.FilledCircle, 8, color);
+                if (first) marker.LegendText = $"member {m}";
+                first = false;
+                if (i.Step.FromTrial is not { } from || lineage.ByTrial(from) is not { } source || Value(source) is not { } y0) continue;
+                var segment = plt.Add.ScatterLine(new[] { x - 1, x }, new[] { y0, y }, color);
+                segment.LineWidth = 2;
+                if (!i.Step.Copied) continue;
+                segment.LinePattern = LinePattern.Dashed;
+                if (!copyShown) segment.LegendText = "copied a top member";
+                copyShown = true;
+            }
+        }
+        plt.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+        plt.ShowLegend(Alignment.UpperLeft);
+        plt.Legend.FontSize = 11;
+        plt.SavePng(path, 900, 520);
+    }
+
     /// <summary>Horizontal bars of importance (± std over trees), most important on top, coloured by category.</summary>
     public static void Importance(IReadOnlyList<ParameterImportance> ranking, string path, int maxBars = 20)
     {

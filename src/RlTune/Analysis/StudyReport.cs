@@ -60,6 +60,12 @@ public static class StudyReport
             StudyPlots.OptimizationHistory(trials, metric, p);
             pictures.Add(("Optimization history", p, $"Each complete trial's {metric.Name} by trial number; the red line is the best so far."));
         }
+        if (Study.PbtLineage.Of(trials) is { IsEmpty: false } lineage)
+        {
+            var p = Path.Combine(analysisDir, "pbt_population.png");
+            StudyPlots.PbtPopulation(lineage, metric, p);
+            pictures.Add(("Population", p, $"Each PBT member's {metric.Name} after every interval; a dashed segment is a copy: the member took that top member's checkpoint and explored its parameters."));
+        }
         if (analysis.Ranking.Count > 0 && analysis.ImportanceNote is null)
         {
             var p = Path.Combine(analysisDir, "importance.png");

@@ -17,7 +17,7 @@ public sealed record TrialConfig
 {
     // "measured" is export-best's record of the metrics and seeds a config was measured on; trainers ignore it.
     public static readonly IReadOnlyList<string> Keys =
-        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "resume", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params", "measured"];
+        ["run_tag", "env_name", "reward_scales", "rl_overrides", "checkpoint", "resume", "freeze_preprocessor", "env_overrides", "study", "trial", "run_dir", "params", "measured", "schedule"];
 
     public string RunTag { get; init; } = "run";
     public required string EnvName { get; init; }
@@ -32,6 +32,8 @@ public sealed record TrialConfig
     public int? Trial { get; init; }
     public string? RunDir { get; init; }
     public IReadOnlyDictionary<string, object> Params { get; init; } = new Dictionary<string, object>();
+    /// <summary>Intervals to train one after another, each continuing the last (a PBT schedule); empty: train once with the config's own values.</summary>
+    public IReadOnlyList<ScheduleInterval> Schedule { get; init; } = [];
 
     /// <summary>Where the config was read from, for error messages ("trial config" when not from a file).</summary>
     public string Source { get; init; } = "trial config";
@@ -184,6 +186,7 @@ public sealed record TrialConfig
             },
             RunDir = OptionalString(obj, "run_dir", source),
             Params = ReadValueMap(obj["params"], "params", source),
+            Schedule = ScheduleInterval.ReadAll(obj["schedule"], source, (n, f) => ReadRewardScales(n, source, f), (n, f) => ReadValueMap(n, f, source)),
         }.Validated();
     }
 
@@ -215,17 +218,17 @@ public sealed record TrialConfig
         var other => throw new UserError($"{source}: field '{key}' must be a string, got {other.ToJsonString()}."),
     };
 
-    private static Dictionary<string, double> ReadRewardScales(JsonNode? node, string source)
+    private static Dictionary<string, double> ReadRewardScales(JsonNode? node, string source, string field = "reward_scales")
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         if (node is null) return result;
-        if (node is not JsonObject obj) throw new UserError($"{source}: field 'reward_scales' must be an object of term name to number, got {node.ToJsonString()}.");
+        if (node is not JsonObject obj) throw new UserError($"{source}: field '{field}' must be an object of term name to number, got {node.ToJsonString()}.");
         foreach (var (key, value) in obj)
         {
             if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number && double.IsFinite(v.GetValue<double>()))
                 result[key] = v.GetValue<double>();
             else
-                throw new UserError($"{source}: field 'reward_scales.{key}' must be a finite number, got {value?.ToJsonString() ?? "null"}.");
+                throw new UserError($"{source}: field '{field}.{key}' must be a finite number, got {value?.ToJsonString() ?? "null"}.");
         }
         return result;
     }
@@ -266,6 +269,7 @@ public sealed record TrialConfig
         if (Trial is not null) obj["trial"] = Trial.Value;
         if (RunDir is not null) obj["run_dir"] = RunDir;
         obj["params"] = new JsonObject(Params.Select(kv => KeyValuePair.Create(kv.Key, ParamValues.ToJson(kv.Value))));
+        if (Schedule.Count > 0) obj["schedule"] = new JsonArray(Schedule.Select(i => (JsonNode?)i.ToJson()).ToArray());
         return obj;
     }
 

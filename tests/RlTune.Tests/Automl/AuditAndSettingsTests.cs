@@ -188,7 +188,7 @@ public sealed class AuditAndSettingsTests : IDisposable
 
     [Theory]
     [InlineData("hp_trails: 3", "study.yaml:1: hp_trails: unknown setting; expected one of study, mode")]
-    [InlineData("mode: fast", "study.yaml:1: mode: expected hp-search, stage, full or eval.")]
+    [InlineData("mode: fast", "study.yaml:1: mode: expected hp-search, stage, full, eval or pbt.")]
     [InlineData("hp_trials: 0", "study.yaml:1: hp_trials: expected an integer of at least 1, got '0'.")]
     [InlineData("seed_configs: a.json", "study.yaml:1: seed_configs: expected a list, got 'a.json'.")]
     [InlineData("budget_hours: -1", "study.yaml:1: budget_hours: expected a positive number, got '-1'.")]

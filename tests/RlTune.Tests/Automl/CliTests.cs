@@ -73,7 +73,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "--mode", "nope" }, "--mode: 'nope' is not a mode; expected hp-search, stage, full or eval.")]
+    [InlineData(new[] { "--mode", "nope" }, "--mode: 'nope' is not a mode; expected hp-search, stage, full, eval or pbt.")]
     [InlineData(new[] { "--hp-trials", "0" }, "--hp-trials: expected at least 1 trial, got 0.")]
     [InlineData(new[] { "--search-method", "magic" }, "--search-method: 'magic' is not known; expected grid, random, bayesian or tpe.")]
     [InlineData(new[] { "--env-overrides", "{oops" }, "--env-overrides: not valid JSON")]

@@ -62,6 +62,7 @@ public sealed class PbtTests : IDisposable
         }
         var yaml = File.ReadAllText(PbtMode.LineageFile(new StudyPaths(_h.Output, "s")));
         Assert.Contains("copied member", yaml);
+        Assert.True(new FileInfo(Path.Combine(_h.Output, "s", "analysis", "pbt_population.png")).Length > 10_000);   // the report draws the population
         var bestFinal = lineage.Best(ObjectiveDirection.Minimize)!;
         Assert.Equal(2, bestFinal.Step.Generation);
         Assert.Equal(3, lineage.Chain(bestFinal.Trial.Number).Count);
@@ -149,6 +150,33 @@ public sealed class PbtTests : IDisposable
         Assert.Equal(population.Explore(parent, Rng.For(3, 7, 5)).Params, population.Explore(parent, Rng.For(3, 7, 5)).Params);
     }
 
+    [Theory]
+    [InlineData("""{"schedule": {"steps": 5}}""", "c.json: field 'schedule' must be a list of intervals")]
+    [InlineData("""{"schedule": [{"steps": 0}]}""", "c.json: field 'schedule[0].steps' must be a positive integer of env steps, got 0.")]
+    [InlineData("""{"schedule": [{"steps": 5, "lr": 1}]}""", "c.json: unknown key 'schedule[0].lr'; expected steps, reward_scales or rl_overrides.")]
+    [InlineData("""{"schedule": [{"steps": 5}, {"steps": 5, "reward_scales": {"fall": "x"}}]}""", "c.json: field 'schedule[1].reward_scales.fall' must be a finite number, got \"x\".")]
+    public void ABadScheduleIsOneSentenceNamingTheInterval(string schedule, string expected)
+    {
+        var json = JsonNode.Parse(schedule)!.AsObject();
+        json["env_name"] = "vbot-nav-lite";
+        var e = Assert.Throws<UserError>(() => TrialConfig.Parse(json.ToJsonString(), "c.json"));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Fact]
+    public void AScheduleSurvivesTheRoundTripThroughJson()
+    {
+        var config = new TrialConfig
+        {
+            EnvName = "vbot-nav-lite",
+            Schedule = [new ScheduleInterval(100, new Dictionary<string, double> { ["fall"] = -1.5 }, new Dictionary<string, object> { ["learning_rate"] = 3e-4 })],
+        };
+        var back = TrialConfig.Parse(config.ToJson(), "c.json");
+        Assert.Equal(100, back.Schedule.Single().Steps);
+        Assert.Equal(-1.5, back.Schedule[0].RewardScales["fall"]);
+        Assert.Equal(3e-4, back.Schedule[0].RlOverrides["learning_rate"]);
+    }
+
     /// <summary>Interrupts the study once this many trials have finished (the rest are mid-run or not started).</summary>
     private sealed class CancelAfterTrialsFinish(int count, CancellationTokenSource cts) : IStudyObserver
     {
@@ -161,5 +189,42 @@ public sealed class PbtTests : IDisposable
             if (Interlocked.Increment(ref _finished) == count) cts.Cancel();
         }
         public void Note(string message) { }
+    }
+}
+
+/// <summary>PBT with the built-in trainer through the CLI: the study, export-best's schedule and train-one's replay of it.</summary>
+public sealed class PbtCliTests : IDisposable
+{
+    private readonly AutomlHarness _h = new();
+
+    public void Dispose() => _h.Dispose();
+
+    [Fact]
+    public void TheBuiltInTrainerContinuesCheckpointsAndTheExportedScheduleReplays()
+    {
+        var (code, stdout, stderr) = _h.Cli("automl", "--mode", "pbt", "--env", "vbot-nav-lite", "--preset", "nav_lite_rewards", "--steps", "512", "--num-envs", "16",
+            "--population", "2", "--generations", "2", "--parallel", "2", "--threads-per-trial", "1", "--study", "p", "--output", _h.Output);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("completed: 4 trials", stdout);
+        var trials = _h.Read("p").Trials;
+        var copied = PbtLineage.Of(trials).Intervals.Single(i => i.Step.Generation == 1 && i.Step.Copied);
+        var config = TrialConfig.Load(Path.Combine(_h.Output, "p", "configs", $"trial_{copied.Trial.Number:0000}_seed_{copied.Trial.Seed}.json"));
+        var parent = trials.Single(t => t.Number == copied.Step.FromTrial);
+        Assert.Equal(Path.Combine(parent.SeedRuns[0].RunDir!, "checkpoints", "final_agent.ckpt"), config.Checkpoint);
+
+        (code, stdout, stderr) = _h.Cli("export-best", "--study", "p", "--output", _h.Output, "--out", "best.json");
+        Assert.True(code == 0, stdout + stderr);
+        var exported = TrialConfig.Load(Path.Combine(_h.Root, "best.json"));
+        Assert.Equal(2, exported.Schedule.Count);
+        Assert.All(exported.Schedule, i => Assert.Equal(512, i.Steps));
+        Assert.Equal(1024L, exported.MaxEnvSteps);
+        Assert.Null(exported.Checkpoint);    // the replay starts where the study did, not from the checkpoint the member continued
+
+        (code, stdout, stderr) = _h.Cli("train-one", "--config", "best.json", "--threads", "1", "--env-threads", "1", "--eval-episodes", "2");
+        Assert.True(code == 0, stdout + stderr);
+        var runDir = stdout.Split('\n').First(l => l.StartsWith("PIPELINE_RUN_DIR=", StringComparison.Ordinal))["PIPELINE_RUN_DIR=".Length..].Trim();
+        Assert.Contains($"interval 2 of 2: 512 env steps from {Path.Combine(runDir, "schedule", "interval_00", "checkpoints", "final_agent.ckpt")}", stdout);
+        Assert.Equal(2, MetricsReader.Read(runDir)!.Values["evaluation_episodes"]);
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "final_agent.ckpt")));
     }
 }
