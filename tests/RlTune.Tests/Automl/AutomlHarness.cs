@@ -60,6 +60,23 @@ public sealed class AutomlHarness : IDisposable
     public static Task<AutomlResult> Run(StudySettings s, CancellationToken ct = default, TimeProvider? clock = null, IStudyObserver? observer = null) =>
         new AutomlPipeline(s, new ReportingObserver(observer ?? SilentObserver.Instance)) { Clock = clock ?? TimeProvider.System }.RunAsync(ct);
 
+    /// <summary>Runs the study in this process while <paramref name="workers"/> `rltune worker` processes join it on <paramref name="storage"/>; each must exit 0.</summary>
+    public async Task<AutomlResult> RunWithWorkers(StudySettings s, string storage, int workers)
+    {
+        using var store = StoreFactory.Open(storage, Root);
+        var automl = Run(s);
+        while (store.FindStudy(s.StudyName!) is null && !automl.IsCompleted) await Task.Delay(20);
+        var joined = Enumerable.Range(1, workers).Select(w => CliAsync(["worker", "--study", s.StudyName!, "--storage", storage, "--output", Path.Combine(Root, $"w{w}")])).ToList();
+        var result = await automl;
+        foreach (var w in joined)
+        {
+            var (code, stdout, stderr) = await w;
+            Xunit.Assert.True(code == 0, $"worker exited {code}: {stdout}{stderr}");
+            Xunit.Assert.Contains($"worker on study {s.StudyName} stopped", stdout);
+        }
+        return result;
+    }
+
     public (StudyRecord Study, IReadOnlyList<TrialRecord> Trials, IReadOnlyDictionary<string, string> Attrs) Read(string study = "s")
     {
         using var store = StoreFactory.Open(null, Output);

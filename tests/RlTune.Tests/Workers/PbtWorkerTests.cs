@@ -33,16 +33,8 @@ public sealed class PbtWorkerTests(PostgresServerFixture server) : IDisposable
     public async Task WorkersShareThePopulationAndAddEachIntervalOnce()
     {
         var study = "pbt-" + Guid.NewGuid().ToString("N")[..8];
+        var result = await _h.RunWithWorkers(Population(study, server.Cluster.Url), server.Cluster.Url, workers: 2);
         using var store = StoreFactory.Open(server.Cluster.Url, _h.Root);
-        var automl = AutomlHarness.Run(Population(study, server.Cluster.Url));
-        while (store.FindStudy(study) is null && !automl.IsCompleted) await Task.Delay(20);
-        var workers = Enumerable.Range(1, 2).Select(w => _h.CliAsync(["worker", "--study", study, "--storage", server.Cluster.Url, "--output", Path.Combine(_h.Root, $"w{w}")])).ToList();
-        var result = await automl;
-        foreach (var w in workers)
-        {
-            var (code, stdout, stderr) = await w;
-            Assert.True(code == 0, $"worker exited {code}: {stdout}{stderr}");
-        }
         var trials = store.GetTrials(store.FindStudy(study)!.Id);
         AssertWholePopulation(trials);
         Assert.True(trials.Select(t => t.WorkerId).Distinct().Count() >= 2, "the workers took no interval");

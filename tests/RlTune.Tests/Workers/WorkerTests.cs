@@ -25,17 +25,8 @@ public sealed class WorkerTests(PostgresServerFixture server) : IDisposable
     {
         var study = "grid-" + Guid.NewGuid().ToString("N")[..8];
         var settings = GridStudy(study, "metrics@0.5");
+        var result = await _h.RunWithWorkers(settings, server.Cluster.Url, workers: 2);
         using var store = StoreFactory.Open(server.Cluster.Url, _h.Root);
-        var automl = AutomlHarness.Run(settings);
-        while (store.FindStudy(study) is null && !automl.IsCompleted) await Task.Delay(20);
-        var workers = Enumerable.Range(1, 2).Select(w => _h.CliAsync(["worker", "--study", study, "--storage", server.Cluster.Url, "--output", Path.Combine(_h.Root, $"w{w}")])).ToList();
-        var result = await automl;
-        foreach (var w in workers)
-        {
-            var (code, stdout, stderr) = await w;
-            Assert.True(code == 0, $"worker exited {code}: {stdout}{stderr}");
-            Assert.Contains($"worker on study {study} stopped", stdout);
-        }
         var trials = store.GetTrials(store.FindStudy(study)!.Id);
         Assert.Equal(6, trials.Count);
         Assert.Equal(6, trials.Select(t => ParamValues.Canonical(t.Params)).Distinct().Count());
