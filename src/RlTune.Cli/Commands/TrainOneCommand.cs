@@ -52,9 +52,10 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
     }
 
     /// <summary>
-    /// Trains a schedule's intervals one after another in RUN_DIR/schedule/interval_K, each warm-started from the
-    /// final checkpoint of the one before (as population-based training ran them; seed + K each, so no two replay the
-    /// same episodes); only the last is evaluated. Its metrics.json and final checkpoint are copied to RUN_DIR.
+    /// Trains a schedule's intervals one after another in RUN_DIR/schedule/interval_K, each continuing the final
+    /// checkpoint of the one before (resume: its counters, learning-rate schedule over the whole schedule, optimizer and
+    /// env state carry on, as population-based training ran them) with that interval's reward weights and PPO settings;
+    /// only the last is evaluated. Its metrics.json and final checkpoint are copied to RUN_DIR.
     /// </summary>
     private static int ReplaySchedule(TrialConfig trial, Settings settings, CancellationToken cancel)
     {
@@ -63,21 +64,25 @@ public sealed class TrainOneCommand : Command<TrainOneCommand.Settings>
         var runDir = Path.GetFullPath(trial.RunDir ?? TrainingRequests.DefaultRunDir("runs", trial.RunTag));
         WritableDirectory.Ensure(runDir, trial.RunDir is null ? "the run dir" : $"{trial.Source}: field 'run_dir'");
         Console.WriteLine($"PIPELINE_RUN_DIR={runDir}");
-        var seed = trial.Seed ?? 0;
         var checkpoint = trial.Checkpoint;
+        var (total, trained) = (trial.Schedule.Sum(i => i.Steps), 0L);
         TrainingRequest? last = null;
         for (var k = 0; k < trial.Schedule.Count; k++)
         {
             var interval = trial.Schedule[k];
             var rl = new Dictionary<string, object>(trial.RlOverrides, StringComparer.Ordinal);
             foreach (var (name, value) in interval.RlOverrides) rl[name] = value;
-            rl["max_env_steps"] = interval.Steps;
-            rl["seed"] = (long)(seed + k);
-            var step = trial with { RewardScales = interval.RewardScales, RlOverrides = rl, Checkpoint = checkpoint, Schedule = [], Source = $"{trial.Source}: schedule[{k}]" };
+            trained += interval.Steps;
+            rl["max_env_steps"] = trained;
+            rl["schedule_env_steps"] = total;
+            var step = trial with
+            {
+                RewardScales = interval.RewardScales, RlOverrides = rl, Checkpoint = checkpoint, Resume = k > 0 || trial.Resume, Schedule = [], Source = $"{trial.Source}: schedule[{k}]",
+            };
             var dir = Path.Combine(runDir, "schedule", $"interval_{k.ToString("00", CultureInfo.InvariantCulture)}");
             var request = TrainingRequests.FromTrial(step, dir, settings.Threads, settings.EnvThreads, settings.EvalEpisodes);
             if (k < trial.Schedule.Count - 1) request = request with { EvaluationEpisodes = 0 };
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"interval {k + 1} of {trial.Schedule.Count}: {interval.Steps} env steps{(checkpoint is null ? "" : " from " + checkpoint)}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"interval {k + 1} of {trial.Schedule.Count}: to {trained} env steps{(k > 0 ? " continuing " + checkpoint : "")}"));
             var code = TrainingRequests.RunWithPlainProgress(request, cancel);
             if (code != 0) return code;
             checkpoint = Path.Combine(dir, "checkpoints", "final_agent.ckpt");

@@ -133,15 +133,18 @@ public static class BestConfigExport
     public static TrialConfig ScheduleFor(string study, Study.PbtLineage lineage, TrialRecord trial, string studyDir, SearchSpace? space, string envName, long? intervalSteps)
     {
         var configs = lineage.Chain(trial.Number).Select(i => ConfigFor(study, i.Trial, studyDir, space, envName, intervalSteps)).ToList();
-        var intervals = configs.Select(c => new ScheduleInterval(c.MaxEnvSteps ?? intervalSteps ?? 1,
-            c.RewardScales, c.RlOverrides.Where(kv => kv.Key is not ("max_env_steps" or "seed")).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))).ToList();
+        // a continued interval's max_env_steps counts from the run's start, a warm-started one's from its own
+        var ends = configs.Select(c => c.MaxEnvSteps ?? intervalSteps ?? 1).ToList();
+        var intervals = configs.Select((c, k) => new ScheduleInterval(c.Resume && k > 0 ? ends[k] - ends[k - 1] : ends[k],
+            c.RewardScales, c.RlOverrides.Where(kv => kv.Key is not ("max_env_steps" or "seed" or "schedule_env_steps")).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))).ToList();
         var last = configs[^1];
         var rl = new Dictionary<string, object>(last.RlOverrides, StringComparer.Ordinal)
         {
             ["max_env_steps"] = intervals.Sum(i => i.Steps),
             ["seed"] = configs[0].RlOverrides.GetValueOrDefault("seed") ?? 0L,
         };
-        return last with { Checkpoint = configs[0].Checkpoint, RlOverrides = rl, Schedule = intervals };
+        rl.Remove("schedule_env_steps");
+        return last with { Checkpoint = configs[0].Checkpoint, Resume = configs[0].Resume, RlOverrides = rl, Schedule = intervals };
     }
 
     public static JsonObject ToJsonObject(TrialConfig config, Measurement measured)

@@ -22,7 +22,11 @@ public sealed class PbtMode : IAutomlMode
         var audit = s.Audit == AuditPolicy.Skip ? RewardBudgetAudit.ForEnv(s.Env, s.EnvOverrides, s.AuditEpisodeLength) : null;
         var initial = s.SeedConfigs.SelectMany(f => SeedConfigs.Load(f, space)).ToList();
         var population = new PbtPopulation(store, study.Id, space, s.Pbt, session.Objective.Direction, s.Seed, s.SeedsPerTrial, initial,
-            audit is null ? null : p => audit.Check(AutomlSession.RewardScales(space, p)).Passed);
+            audit is null ? null : p => audit.Check(AutomlSession.RewardScales(space, p)).Passed)
+        {
+            TrainerResumes = s.TrainerCommand is null || s.TrainerResumes,
+            ScheduleSpan = s.TrainerCommand is null ? s.StepsPerTrial * s.Pbt.Generations : null,
+        };
         var options = new SearchOptions(s.EnvOverrides, s.Checkpoint, s.Pbt.Population * s.Pbt.Generations, ReserveSteps: 0)
         {
             Schedule = population,

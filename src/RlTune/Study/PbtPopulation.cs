@@ -19,8 +19,22 @@ public sealed class PbtPopulation(IStudyStore store, long studyId, SearchSpace s
     int studySeed, int seedsPerTrial, IReadOnlyList<Dictionary<string, object>> initial, Func<IReadOnlyDictionary<string, object>, bool>? acceptable = null)
     : ITrialSchedule
 {
-    /// <summary>Parameters that shape the network: a copied checkpoint only loads with the same, so they are inherited, never explored.</summary>
-    public static readonly IReadOnlySet<string> Inherited = new HashSet<string>(StringComparer.Ordinal) { "policy_hidden_layer_sizes", "value_hidden_layer_sizes", "activation" };
+    /// <summary>
+    /// Parameters a continued checkpoint fixes, so they are inherited, never explored: the network's shape (a checkpoint
+    /// only loads into the same network) and the rollout buffer's (a continued run keeps its num_envs and rollouts).
+    /// </summary>
+    public static readonly IReadOnlySet<string> Inherited = new HashSet<string>(StringComparer.Ordinal)
+        { "policy_hidden_layer_sizes", "value_hidden_layer_sizes", "activation", "num_envs", "rollouts" };
+
+    /// <summary>
+    /// The trainer continues a checkpoint (<c>resume: true</c>: counters, learning-rate schedule, optimizer, sampling
+    /// stream and env state carry on, a member's interval g trains to (g + 1) x steps_per_trial); else each interval
+    /// is a warm start of steps_per_trial steps from the checkpoint's weights, optimizer and scalers.
+    /// </summary>
+    public bool TrainerResumes { get; init; }
+
+    /// <summary>Env steps of the whole schedule, the span of the built-in trainer's linear schedules (schedule_env_steps); null: each run's own.</summary>
+    public long? ScheduleSpan { get; init; }
 
     private const ulong ExplorePurpose = 0x9B7;
     private const int ExploreTries = 50;
@@ -140,7 +154,10 @@ public sealed class PbtPopulation(IStudyStore store, long studyId, SearchSpace s
 
     public TrialTemplate TemplateFor(TrialRecord trial, TrialTemplate template)
     {
-        if (PbtStep.Parse(trial.Origin) is not { FromTrial: { } from }) return template;
+        if (PbtStep.Parse(trial.Origin) is not { } step) return template;
+        if (ScheduleSpan is { } span)
+            template = template with { ExtraRlOverrides = new Dictionary<string, object>(template.ExtraRlOverrides, StringComparer.Ordinal) { ["schedule_env_steps"] = span } };
+        if (step.FromTrial is not { } from) return template;
         var source = store.GetTrial(studyId, from) ?? throw new InvalidOperationException($"trial {trial.Number} continues trial {from}, which the study does not hold");
         var seeds = TrialExecutor.SeedsOf(trial, template);
         var sourceSeeds = TrialExecutor.SeedsOf(source, template);
@@ -151,6 +168,8 @@ public sealed class PbtPopulation(IStudyStore store, long studyId, SearchSpace s
             // a checkpoint that is gone makes the trainer fail the interval with its own message, rather than start it from scratch
             checkpoints[seeds[i]] = run?.RunDir is { } dir ? RunCheckpoints.Find(dir) ?? Path.Combine(dir, "checkpoints", "missing") : $"(trial {from} has no run of seed {sourceSeeds[i]})";
         }
-        return template with { SeedCheckpoints = checkpoints };
+        return TrainerResumes
+            ? template with { SeedCheckpoints = checkpoints, Resume = true, Steps = template.Steps * (step.Generation + 1) }
+            : template with { SeedCheckpoints = checkpoints };
     }
 }

@@ -106,6 +106,21 @@ public sealed class PbtTests : IDisposable
     }
 
     [Fact]
+    public async Task AnExternalTrainerThatResumesIsToldToContinueToTheScheduleSoFar()
+    {
+        var r = await AutomlHarness.Run(Pbt(population: 2, generations: 2) with { TrainerResumes = true });
+        Assert.StartsWith("completed: 4 trials", r.StopReason);
+        var trials = _h.Read().Trials;
+        foreach (var i in PbtLineage.Of(trials).Intervals)
+        {
+            var config = TrialConfig.Load(new StudyPaths(_h.Output, "s").ConfigFile(i.Trial.Number, i.Trial.Seed));
+            Assert.Equal(i.Step.Generation == 1, config.Resume);
+            Assert.Equal(1000L * (i.Step.Generation + 1), config.MaxEnvSteps);
+            Assert.Null(config.GetLong("schedule_env_steps"));   // the built-in trainer's key, not told to others
+        }
+    }
+
+    [Fact]
     public async Task ASearchedRewardIsRefusedAsTheRankingBecauseItsScaleDiffersByMember()
     {
         var e = await Assert.ThrowsAsync<UserError>(() => AutomlHarness.Run(Pbt() with { ObjectiveMetric = "episode_reward_mean", Direction = ObjectiveDirection.Maximize }));
@@ -121,7 +136,7 @@ public sealed class PbtTests : IDisposable
     }
 
     [Fact]
-    public void ExploreKeepsEveryValueInItsDomainAndTheNetworksShape()
+    public void ExploreKeepsEveryValueInItsDomainAndTheContinuedRunsShape()
     {
         var space = SearchSpace.Parse("""
             search_space_id: explore
@@ -146,7 +161,7 @@ public sealed class PbtTests : IDisposable
             Assert.Equal(parent["policy_hidden_layer_sizes"], child["policy_hidden_layer_sizes"]);
             changed.UnionWith(child.Where(kv => ParamValues.Canonical(kv.Value) != ParamValues.Canonical(parent[kv.Key])).Select(kv => kv.Key));
         }
-        Assert.Equal(["fall_penalty", "learning_rate", "mini_batches", "rollouts"], changed.Order());
+        Assert.Equal(["fall_penalty", "learning_rate", "mini_batches"], changed.Order());   // rollouts, like the network's shape, is the continued run's
         Assert.Equal(population.Explore(parent, Rng.For(3, 7, 5)).Params, population.Explore(parent, Rng.For(3, 7, 5)).Params);
     }
 
@@ -211,6 +226,11 @@ public sealed class PbtCliTests : IDisposable
         var config = TrialConfig.Load(Path.Combine(_h.Output, "p", "configs", $"trial_{copied.Trial.Number:0000}_seed_{copied.Trial.Seed}.json"));
         var parent = trials.Single(t => t.Number == copied.Step.FromTrial);
         Assert.Equal(Path.Combine(parent.SeedRuns[0].RunDir!, "checkpoints", "final_agent.ckpt"), config.Checkpoint);
+        // the built-in trainer continues the copied run: its counters, optimizer, LR schedule over the whole schedule, env state
+        Assert.True(config.Resume);
+        Assert.Equal(1024L, config.MaxEnvSteps);
+        Assert.Equal(1024L, config.GetLong("schedule_env_steps"));
+        Assert.Equal(parent.Metrics["train_env_steps"], copied.Trial.Metrics["train_resumed_from_env_steps"]);
 
         (code, stdout, stderr) = _h.Cli("export-best", "--study", "p", "--output", _h.Output, "--out", "best.json");
         Assert.True(code == 0, stdout + stderr);
@@ -219,12 +239,17 @@ public sealed class PbtCliTests : IDisposable
         Assert.All(exported.Schedule, i => Assert.Equal(512, i.Steps));
         Assert.Equal(1024L, exported.MaxEnvSteps);
         Assert.Null(exported.Checkpoint);    // the replay starts where the study did, not from the checkpoint the member continued
+        Assert.False(exported.Resume);
 
         (code, stdout, stderr) = _h.Cli("train-one", "--config", "best.json", "--threads", "1", "--env-threads", "1", "--eval-episodes", "2");
         Assert.True(code == 0, stdout + stderr);
         var runDir = stdout.Split('\n').First(l => l.StartsWith("PIPELINE_RUN_DIR=", StringComparison.Ordinal))["PIPELINE_RUN_DIR=".Length..].Trim();
-        Assert.Contains($"interval 2 of 2: 512 env steps from {Path.Combine(runDir, "schedule", "interval_00", "checkpoints", "final_agent.ckpt")}", stdout);
-        Assert.Equal(2, MetricsReader.Read(runDir)!.Values["evaluation_episodes"]);
+        Assert.Contains($"interval 2 of 2: to 1024 env steps continuing {Path.Combine(runDir, "schedule", "interval_00", "checkpoints", "final_agent.ckpt")}", stdout);
+        var replayed = MetricsReader.Read(runDir)!.Values;
+        Assert.Equal(2, replayed["evaluation_episodes"]);
+        var first = MetricsReader.Read(Path.Combine(runDir, "schedule", "interval_00"))!.Values;
+        Assert.True(first["train_env_steps"] > 0);
+        Assert.Equal(first["train_env_steps"], replayed["train_resumed_from_env_steps"]);   // the second interval continued the first
         Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "final_agent.ckpt")));
     }
 }
