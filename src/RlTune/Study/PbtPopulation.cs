@@ -126,7 +126,8 @@ public sealed class PbtPopulation(IStudyStore store, long studyId, SearchSpace s
         return (new Dictionary<string, object>(parent, StringComparer.Ordinal), $"no feasible change in {ExploreTries} draws, the parent's values kept");
     }
 
-    private static object Draw(ParamSpec p, Rng rng) => p.IsIndexed ? p.Values[rng.NextInt(p.Values.Count)] : p.FromInternal(rng.Uniform(p.InternalLow, p.InternalHigh));
+    // the random sampler's draw of one parameter: uniform on its natural axis (log-uniform for log kinds), uniform among a list's values
+    private static object Draw(ParamSpec p, Rng rng) => new ParamAxis(p, new TransformOptions()).DrawValue(rng);
 
     private object Perturb(ParamSpec p, object value, Rng rng)
     {
