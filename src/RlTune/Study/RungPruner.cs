@@ -39,11 +39,14 @@ public sealed record RungSettings(PrunerKind Kind, int ReductionFactor, IReadOnl
     /// <summary>The ladder index of a trial's first rung (its bracket; trials take brackets in turn).</summary>
     public int FirstRungOf(int trial) => trial % Brackets;
 
-    /// <summary>Rungs as geometric steps from <paramref name="firstRung"/> by <paramref name="factor"/>, ending at <paramref name="budget"/>.</summary>
+    /// <summary>
+    /// Rungs as geometric steps from <paramref name="firstRung"/> by <paramref name="factor"/>, ending at <paramref name="budget"/>;
+    /// a rung within 1 % of the budget is the budget (budget / 9 rounded down, times 9, is not a rung of its own).
+    /// </summary>
     public static IReadOnlyList<long> LadderOf(long firstRung, long budget, int factor)
     {
         var ladder = new List<long>();
-        for (double r = firstRung; r < budget * (1 - 1e-9); r *= factor) ladder.Add((long)Math.Round(r));
+        for (double r = firstRung; r < budget * 0.99; r *= factor) ladder.Add((long)Math.Round(r));
         ladder.Add(budget);
         return ladder;
     }

@@ -17,6 +17,8 @@ public sealed class RungPrunerTests : IDisposable
         Assert.Equal([1_000_000L, 3_000_000L, 9_000_000L], RungSettings.LadderOf(1_000_000, 9_000_000, 3));
         Assert.Equal([1000L, 3000L, 5000L], RungSettings.LadderOf(1000, 5000, 3));
         Assert.Equal([1000L, 2000L, 4000L, 8000L], RungSettings.LadderOf(1000, 8000, 2));
+        // the default first rung, budget / 9 rounded down: its third rung falls 6 steps short of the budget and is the budget
+        Assert.Equal([16_666L, 49_998L, 150_000L], RungSettings.LadderOf(150_000 / 9, 150_000, 3));
         var hyperband = new RungSettings(PrunerKind.Hyperband, 3, [1000, 3000, 9000], ObjectiveDirection.Maximize);
         Assert.Equal([0, 1, 2, 0], Enumerable.Range(0, 4).Select(hyperband.FirstRungOf));
         Assert.Equal(0, (hyperband with { Kind = PrunerKind.Asha }).FirstRungOf(5));
