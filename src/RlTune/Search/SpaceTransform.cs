@@ -225,8 +225,17 @@ public sealed class SpaceTransform
         return x;
     }
 
-    /// <summary>The row of any stored configuration, or null when it does not fit the space.</summary>
-    public double[]? TryEncode(IReadOnlyDictionary<string, object> config) => Normalize(config) is { } valid ? Encode(valid) : null;
+    /// <summary>The row of any stored configuration, or null when it does not fit the space (TPE encodes its whole history on every call: no dictionary in between).</summary>
+    public double[]? TryEncode(IReadOnlyDictionary<string, object> config)
+    {
+        var x = new double[Columns];
+        foreach (var a in Axes)
+        {
+            if (!config.TryGetValue(a.Spec.Name, out var raw) || a.Spec.Normalize(raw) is not { } v) return null;
+            a.Encode(v, x);
+        }
+        return x;
+    }
 
     /// <summary>The configuration a row stands for.</summary>
     public Dictionary<string, object> Decode(double[] x)
