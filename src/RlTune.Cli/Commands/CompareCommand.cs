@@ -15,7 +15,7 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
 {
     public sealed class Settings : StudyOptions
     {
-        [CommandArgument(0, "<WHAT>"), Description("Two or more of: a trial of --study (12 or trial_0012), STUDY:12, a study name (its best trial), or a config file written by export-best.")]
+        [CommandArgument(0, "<WHAT>"), Description("Two or more of: a trial of --study (12 or trial_0012), STUDY:12, a study name (its best trial; a study run with --mode eval: its evaluation), STUDY:eval, or a config file written by export-best.")]
         public string[] What { get; init; } = [];
         [CommandOption("--metric <NAME>"), Description("Which trial is a study's best: score (default) or a metric.")]
         public string? Metric { get; init; }
@@ -86,6 +86,13 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
         var colon = what.LastIndexOf(':');
         var slash = what.LastIndexOf('/');
         var split = Math.Max(colon, slash);
+        if (split > 0 && what[(split + 1)..] == "eval")
+        {
+            var name = what[..split];
+            if (study.Store.FindStudy(name) is null) throw new UserError($"compare: '{what}' names study '{name}', which is not in {output}.");
+            return FromEval(output, name, what)
+                   ?? throw new UserError($"compare: study '{name}' has no evaluation ({EvalSummary.FileOf(output, name)} is missing); `rltune automl --mode eval --study {name}` writes one.");
+        }
         if (split > 0 && TrialNumber(what[(split + 1)..]) is { } m)
         {
             var name = what[..split];
@@ -95,11 +102,11 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
         if (study.Store.FindStudy(what) is { } other)
         {
             var metric = MetricChoice.Resolve(s.Metric, s.Sort, other.Direction);
-            var best = metric.Rank(study.Store.GetTrials(other.Id).Where(t => t.State == TrialState.Complete)).FirstOrDefault()
-                       ?? throw new UserError($"compare: study '{what}' has no complete trial with '{metric.Name}' yet.");
-            return CompareSide.FromTrial($"{what} (best: trial {best.Number})", best);
+            var best = metric.Rank(study.Store.GetTrials(other.Id).Where(t => t.State == TrialState.Complete)).FirstOrDefault();
+            if (best is not null) return CompareSide.FromTrial($"{what} (best: trial {best.Number})", best);
+            return FromEval(output, what, what) ?? throw new UserError($"compare: study '{what}' has no complete trial with '{metric.Name}' yet, nor an evaluation (automl --mode eval).");
         }
-        throw new UserError($"compare: '{what}' is not a file, a trial number (12 or trial_0012), STUDY:12, or a study in {output}.");
+        throw new UserError($"compare: '{what}' is not a file, a trial number (12 or trial_0012), STUDY:12, STUDY:eval, or a study in {output}.");
     }
 
     private static int? TrialNumber(string text)
@@ -112,6 +119,16 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
     {
         var trial = trials.FirstOrDefault(t => t.Number == number) ?? throw new UserError($"compare: study '{study}' has no trial {number} ('{what}').");
         return CompareSide.FromTrial($"{study}:{number}" + (trial.State == TrialState.Complete ? "" : $" ({trial.State.ToText()})"), trial);
+    }
+
+    /// <summary>The evaluation study <paramref name="name"/> ran (<c>automl --mode eval</c>), or null when it has none.</summary>
+    private static CompareSide? FromEval(string output, string name, string what)
+    {
+        var file = EvalSummary.FileOf(output, name);
+        if (!File.Exists(file)) return null;
+        var eval = EvalSummary.Load(file);
+        if (eval.Runs.All(r => r.Score is null)) throw new UserError($"compare: the evaluation of study '{name}' ('{what}') has no seed run with a score ({file}).");
+        return CompareSide.FromEval($"{name} (eval)", eval);
     }
 
     private static CompareSide FromFile(string path)

@@ -3,7 +3,7 @@ using RlTune.Trials;
 namespace RlTune.Analysis;
 
 /// <summary>
-/// One side of a comparison: a trial, an exported config or a study's best trial, with its
+/// One side of a comparison: a trial, an exported config, a study's best trial or an evaluation, with its
 /// parameters and each metric's per-seed values (<c>score</c> included).
 /// </summary>
 public sealed record CompareSide(string Label, IReadOnlyDictionary<string, object> Params, IReadOnlyDictionary<string, IReadOnlyList<double>> SeedValues, IReadOnlyList<int> Seeds)
@@ -27,6 +27,16 @@ public sealed record CompareSide(string Label, IReadOnlyDictionary<string, objec
         }
         var seeds = runs.Count > 0 ? runs.Select(r => r.Seed).ToList() : [trial.Seed];
         return new CompareSide(label, trial.Params, values.Where(kv => kv.Value.Count > 0).ToDictionary(), seeds);
+    }
+
+    /// <summary>An evaluation's side (<c>automl --mode eval</c>): each seed run that did not fail is one sample.</summary>
+    public static CompareSide FromEval(string label, Study.EvalSummary eval)
+    {
+        var runs = eval.Runs.Where(r => r.Error is null && r.Score is not null).ToList();
+        var values = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal) { [MetricChoice.Score] = runs.Select(r => r.Score!.Value).ToList() };
+        foreach (var name in runs.SelectMany(r => r.Metrics.Keys).Distinct(StringComparer.Ordinal))
+            values[name] = runs.Where(r => r.Metrics.ContainsKey(name)).Select(r => r.Metrics[name]).ToList();
+        return new CompareSide(label, eval.Params, values.Where(kv => kv.Value.Count > 0).ToDictionary(), runs.Select(r => r.Seed).ToList());
     }
 }
 

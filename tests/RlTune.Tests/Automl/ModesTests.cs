@@ -94,6 +94,47 @@ public sealed class ModesTests : IDisposable
     }
 
     [Fact]
+    public async Task CompareTakesEvaluationsOverSeedsBesideTrials()
+    {
+        // two configurations re-trained on the same three seeds by --mode eval, and a search trial
+        var near = _h.WriteFile("near.json", """{"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.3}}""");
+        var far = _h.WriteFile("far.json", """{"params": {"learning_rate": 0.00019952623149688788, "x": 0.9, "arrival_bonus": 0.3}}""");
+        await AutomlHarness.Run(_h.Settings(study: "near") with { Mode = StudyMode.Eval, SeedsPerTrial = 3, SeedConfigs = [near] });
+        await AutomlHarness.Run(_h.Settings(study: "far") with { Mode = StudyMode.Eval, SeedsPerTrial = 3, SeedConfigs = [far] });
+        await AutomlHarness.Run(_h.Settings(study: "s") with { HpTrials = 1, SeedConfigs = [near], SeedsPerTrial = 3 });
+
+        var eval = EvalSummary.Load(EvalSummary.FileOf(_h.Output, "far"));
+        Assert.Equal([0, 1, 2], eval.Runs.Select(r => r.Seed));
+        Assert.Equal(0.9, eval.Params["x"]);
+        Assert.All(eval.Runs, r => Assert.True(r.Score > 0.3));   // the fake trainer's loss (x - 0.3)^2 + ..., minimised
+
+        var (code, stdout, stderr) = _h.Cli("compare", "--output", _h.Output, "near", "far:eval", "s:0");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("near (eval)", stdout);
+        Assert.Contains("far (eval)", stdout);
+        Assert.Contains("s:0", stdout);
+        Assert.Contains("Against near (eval): two-sided p-values", stdout);
+        Assert.Contains("± 0.01 (3)", stdout);   // near's score: 0.01 x seed over seeds 0-2
+        Assert.DoesNotContain("No significance test", stdout);
+        var json = JsonNode.Parse(_h.Cli("compare", "--output", _h.Output, "near:eval", "far", "--json").Stdout)!;
+        var score = json["metrics"]!.AsArray().First(m => m!["metric"]!.GetValue<string>() == "score")!;
+        Assert.True(score["tests_against_first"]![1]!["welch_p"]!.GetValue<double>() < 0.001);   // 0.36 apart, std 0.01
+        Assert.Equal(["x"], json["params"]!.AsArray().Where(p => p!["differs"]!.GetValue<bool>()).Select(p => p!["parameter"]!.GetValue<string>()));
+
+        var missing = _h.Cli("compare", "--output", _h.Output, "near", "s:eval");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("study 's' has no evaluation", missing.Stderr);
+    }
+
+    [Fact]
+    public void AnEvalSummaryThatIsNotOneIsNamedInOneSentence()
+    {
+        var file = _h.WriteFile("runs/x/eval/summary.yaml", "evaluated: something\nruns:\n  - score: 0.5\n");
+        var e = Assert.Throws<UserError>(() => EvalSummary.Load(file));
+        Assert.Equal($"{file}: runs[1]: expected a mapping with an integer seed.", e.Message);
+    }
+
+    [Fact]
     public async Task EvalEndsATrainerAnInterruptedRunLeftInItsRunDirBeforeRunningAgain()
     {
         // trials, the full training and eval runs all go through SeedRunner, so eval too ends an orphaned trainer first

@@ -8,7 +8,7 @@ public class PresetsTests
     [Fact]
     public void EveryPresetIsEmbeddedAndLoads()
     {
-        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward", "vbot_nav_rewards"], Presets.Names);
+        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward", "vbot_nav_joint", "vbot_nav_rewards"], Presets.Names);
         foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
     }
 
@@ -37,6 +37,30 @@ public class PresetsTests
         Assert.DoesNotContain(Presets.Load("vbot_nav_rewards").Params, p => p.Section == ParamSection.PpoParams);
         string[] effort = ["torques", "dof_vel", "dof_acc"]; // kept at their defaults
         AssertCentredOn("vbot_nav_rewards", RlTune.Envs.VbotNav.VbotNavTerms.All.Where(t => !effort.Contains(t.Name)).ToList());
+    }
+
+    [Fact]
+    public void VbotNavJointsDefaultsAreMotrixLabsDefaultsAndItsWeightsRangeAsVbotNavRewards()
+    {
+        // the defaults configuration is the baseline a study on it must beat: rl_cfgs.py's PPO and cfg.py's weights
+        var joint = Presets.Load("vbot_nav_joint");
+        var defaults = joint.Defaults();
+        var rl = RlTune.Envs.Builtin.BuiltinEnvs.VbotNavRlDefaults();
+        var ppo = joint.Params.Where(p => p.Section == ParamSection.PpoParams).ToList();
+        Assert.Equal(["entropy_loss_scale", "learning_epochs", "learning_rate", "mini_batches", "num_envs", "rollouts"], ppo.Select(p => p.Name).Order());
+        foreach (var p in ppo)
+            Assert.Equal(double.Parse(rl[p.Name]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture), RlTune.Trials.ParamValues.AsDouble(defaults[p.Name]));
+        var rewards = Presets.Load("vbot_nav_rewards").Params.ToDictionary(p => p.Name);
+        var weights = joint.Params.Where(p => p.Section == ParamSection.RewardWeights).ToList();
+        Assert.Equal(9, weights.Count);
+        foreach (var w in weights)
+        {
+            var r = rewards[w.Name];
+            Assert.Equal((r.Low, r.High, r.Category, Convert.ToDouble(r.DefaultValue)), (w.Low, w.High, w.Category, Convert.ToDouble(w.DefaultValue)));
+        }
+        Assert.Equal("[128,64,32]", RlTune.Trials.ParamValues.Canonical(joint.Fixed["policy_hidden_layer_sizes"]));
+        Assert.Equal(true, joint.Fixed["init_at_random_ep_len"]);
+        Assert.True(joint.IsFeasible(defaults));
     }
 
     /// <summary>The preset searches exactly these terms, each from about a third to about three times its default (whichever its sign), in its category.</summary>
