@@ -69,7 +69,11 @@ public sealed record TrialView(
     double? HeartbeatAgeSeconds,
     long? LastStep,
     IReadOnlyList<FlagView> Flags,
-    string? Error);
+    string? Error,
+    StageView? Stage);
+
+/// <summary>Where a trial stands in a PBT population or on an ASHA/Hyperband ladder (null fields: not that kind of study).</summary>
+public sealed record StageView(string? Text, int? PbtMember, int? PbtGeneration, int? PbtCopiedMember, int? Rung, int? Rungs, long? RungSteps, int? Bracket, string? Paused);
 
 /// <summary>A file under a trial's directory, its path relative to the study dir (what <c>/files?path=</c> takes).</summary>
 public sealed record FileView(string Path, long Bytes);

@@ -252,8 +252,13 @@ public sealed class StudyReader(IStudyStore store, string output, DashboardOptio
             t.State == TrialState.Running && t.Heartbeat is { } h ? Math.Max(0, (now - h).TotalSeconds) : null,
             latestSteps.TryGetValue(t.Number, out var step) ? step : t.Intermediate.Count > 0 ? t.Intermediate[^1].Step : null,
             FlagsOf(s, t),
-            t.Error);
+            t.Error,
+            StageOf(TrialStage.Of(t, s.Attrs)));
     }
+
+    private static StageView? StageOf(TrialStage stage) => stage.IsEmpty ? null : new StageView(
+        stage.Text, stage.Pbt?.Member, stage.Pbt?.Generation, stage.Pbt is { Copied: true } p ? p.ParentMember : null,
+        stage.Rung is { } r ? r.Rung + 1 : null, stage.Rung?.Ladder.Count, stage.Rung?.Steps, stage.Rung?.Bracket, stage.Paused);
 
     // A finished trial's curves no longer change, so its flags are read from its event files once.
     private IReadOnlyList<FlagView> FlagsOf(Snapshot s, TrialRecord t)

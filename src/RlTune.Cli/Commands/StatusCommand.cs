@@ -95,6 +95,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             ["best_chosen_by"] = best?.How,
             ["best_params"] = best?.Trial.Params.ToDictionary(kv => kv.Key, kv => ParamValues.ToJson(kv.Value)?.ToJsonString()),
             ["devices"] = TrialNotes.DeviceTrials(trials.Select(t => t.Number), attrs) is { Count: > 0 } byDevice ? byDevice : null,
+            ["stages"] = trials.Select(t => (t.Number, Fields: TrialStage.Of(t, attrs).Fields())).Where(x => x.Fields is not null)
+                .ToDictionary(x => x.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), x => x.Fields) is { Count: > 0 } stages ? stages : null,
         };
     }
 
@@ -116,6 +118,8 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
         var attrs = store.GetStudyAttrs(study.Id);
         foreach (var (k, v) in StudyAttributes.StageProgress(attrs))
             lines.Add($"{k}: {v}");
+        var stages = trials.ToDictionary(t => t.Number, t => TrialStage.Of(t, attrs));
+        if (TrialStage.StudyLine(trials.Select(t => (t, stages[t.Number]))) is { } schedule) lines.Add("schedule: " + schedule);
         if (attrs.GetValueOrDefault(StudyAttributes.FinalStatus) is { } fs) lines.Add($"full training: {fs}{(attrs.GetValueOrDefault(StudyAttributes.FinalCheckpoint) is { } ck ? $", checkpoint {ck}" : "")}");
         if (snap["best_trial"] is int bestTrial && trials.FirstOrDefault(t => t.Number == bestTrial) is { } best)
             lines.Add($"best: trial {bestTrial}'s configuration, score {StudyDisplay.Num((double?)snap["best_score"])}{(snap["best_seeds"] is > 1 ? $" ± {StudyDisplay.Num((double?)snap["best_score_std"])}" : "")} over {snap["best_seeds"]} seed(s) ({snap["best_chosen_by"]}): {StudyDisplay.Params(best.Params, 12)}");
@@ -126,12 +130,15 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
                     .Flags.Select(f => $"{f.Flag.Kind} (seed {f.Seed}): {f.Flag.Evidence}"));
             if (flags.Length > 0) lines.Add($"flag: trial {t.Number}: {flags}");
         }
+        string At(int trial) => stages[trial].Text is { } text ? $" ({text})" : "";
         foreach (var t in trials.Where(t => t.State == TrialState.Pruned))
-            lines.Add($"pruned: trial {t.Number}: {t.Error ?? "-"}");
+            lines.Add($"pruned: trial {t.Number}{At(t.Number)}: {t.Error ?? "-"}");
+        foreach (var t in trials.Where(t => stages[t.Number].Paused is not null))
+            lines.Add($"paused: trial {t.Number}{At(t.Number)}: {stages[t.Number].Paused}");
         if (TrialNotes.DeviceTrials(trials.Select(t => t.Number), attrs) is { Count: > 0 } byDevice)
             lines.Add("devices: " + string.Join("; ", byDevice.Select(kv => $"{kv.Key}: trials {string.Join(", ", kv.Value)}")));
         foreach (var t in trials.Where(t => t.State == TrialState.Running))
-            lines.Add($"running: trial {t.Number} on {t.WorkerId}{(TrialNotes.Get(attrs, t.Number, TrialNotes.Device) is { } d ? $", device {d}" : "")}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
+            lines.Add($"running: trial {t.Number}{At(t.Number)} on {t.WorkerId}{(TrialNotes.Get(attrs, t.Number, TrialNotes.Device) is { } d ? $", device {d}" : "")}, heartbeat {(t.Heartbeat is { } h ? $"{(DateTimeOffset.UtcNow - h).TotalSeconds:F0} s ago" : "-")}");
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -126,7 +126,7 @@ async function studyPage(name) {
       <span id="trial-count" class="muted"></span></div>
       <div class="scroll"><table id="trials" class="grid"><thead><tr>
         <th data-sort="number">#</th><th data-sort="state">state</th><th data-sort="score">score ± std</th><th data-sort="seeds">seeds</th><th data-sort="device">device</th>
-        <th data-sort="duration_seconds">duration</th><th data-sort="last_step">step</th><th data-sort="flags">flags</th><th>params</th><th data-sort="error">failure</th></tr></thead><tbody></tbody></table></div></section>
+        <th data-sort="stage" title="PBT member and generation, or ASHA/Hyperband rung">stage</th><th data-sort="duration_seconds">duration</th><th data-sort="last_step">step</th><th data-sort="flags">flags</th><th>params</th><th data-sort="error">failure</th></tr></thead><tbody></tbody></table></div></section>
     <div class="charts">
       <section class="card"><h2>Optimization history</h2><div class="chart"><canvas id="chart-history"></canvas></div><p id="history-note" class="muted"></p></section>
       <section class="card"><div class="card-head"><h2>Learning curves</h2><span id="metric-buttons"></span></div><div class="chart"><canvas id="chart-curves"></canvas></div><p id="curves-note" class="muted"></p></section>
@@ -206,6 +206,7 @@ function sortValue(t, key) {
   switch (key) {
     case "seeds": return t.seeds.length;
     case "flags": return t.flags.length;
+    case "stage": return t.stage ? (t.stage.pbt_generation ?? t.stage.rung ?? 0) * 10000 + (t.stage.pbt_member ?? 0) : null;   // generation then member, or the rung
     default: return t[key];
   }
 }
@@ -242,6 +243,7 @@ function drawTrials(name) {
     <td class="num">${num(t.score)}${t.score_std ? ` ± ${num(t.score_std, 2)}` : ""}</td>
     <td>${t.seeds.join(", ") || "–"}</td>
     <td>${esc(t.device ?? "–")}</td>
+    <td title="${esc(t.stage?.paused ?? "")}">${esc(t.stage?.text ?? "–")}${t.stage?.paused ? " (paused)" : ""}</td>
     <td class="num">${duration(t.duration_seconds)}</td>
     <td class="num">${t.last_step ?? "–"}</td>
     <td>${t.flags.map(f => `<span class="flag" title="${esc(f.evidence)}">${esc(f.kind)} (seed ${f.seed})</span>`).join(" ")}</td>
@@ -449,6 +451,7 @@ async function trialPage(name, number) {
       ["score", `${num(t.score)}${t.score_std ? ` <small>± ${num(t.score_std, 2)}</small>` : ""}`, `seeds ${t.seeds.join(", ") || "–"}`],
       ["duration", duration(t.duration_seconds), t.state === "running" ? `step ${t.last_step ?? "–"} · heartbeat ${num(t.heartbeat_age_seconds, 2)} s ago` : `ended ${ago(t.ended_at)}`],
       ["device · worker", esc(t.device ?? "–"), t.worker ?? ""],
+      ["stage", esc(t.stage?.text ?? "–"), t.stage?.paused ?? ""],
       ["reward-budget audit", d.audit ? (d.audit.passed ? "passes" : "<span class='bad'>fails</span>") : "–", d.audit?.message ?? ""],
     ];
     if (t.flags.length) cards.push(["reward-hacking flags", `<span class="bad">${t.flags.length}</span>`, t.flags.map(f => `${f.kind} (seed ${f.seed}): ${f.evidence}`).join("; ")]);

@@ -116,6 +116,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["score"] = t.Score,
             ["score_std"] = t.ScoreStd,
             ["origin"] = t.Origin,
+            ["stage"] = TrialStage.Of(t, attrs).Fields(),
             ["seconds"] = t.StartedAt is { } s && t.EndedAt is { } e ? Math.Round((e - s).TotalSeconds, 1) : null,
             ["error"] = t.Error,
             ["summary"] = t.State.IsFinished() ? Relative(paths.TrialSummaryFile(t.Number)) : null,
@@ -132,6 +133,7 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             ["trial"] = t.Number,
             ["state"] = t.State.ToText(),
             ["origin"] = t.Origin,
+            ["stage"] = TrialStage.Of(t, attrs).Fields(),
             ["device"] = TrialNotes.Get(attrs, t.Number, TrialNotes.Device),
             ["score"] = t.Score,
             ["score_std"] = t.ScoreStd,
@@ -181,7 +183,10 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             .Append(trials.Count(t => t.State == TrialState.Failed && t.Origin != SearchLoop.AuditSkipOrigin)).Append(" failed, ")
             .Append(trials.Count(t => t.State == TrialState.Pruned)).Append(" pruned, ")
             .Append(trials.Count(t => t.State == TrialState.Running)).Append(" running, ")
+            .Append(trials.Count(t => t.State == TrialState.Waiting)).Append(" waiting, ")
             .Append(trials.Count(t => t.Origin == SearchLoop.AuditSkipOrigin)).Append(" skipped by the reward-budget audit\n");
+        var stages = trials.ToDictionary(t => t.Number, t => TrialStage.Of(t, attrs));
+        if (TrialStage.StudyLine(trials.Select(t => (t, stages[t.Number]))) is { } schedule) sb.Append("- schedule: ").Append(schedule).Append('\n');
         sb.Append("- reward-budget audit (").Append(description.AuditPolicy).Append("): ").Append(attrs.GetValueOrDefault(StudyAttributes.AuditDefaults) ?? "not available").Append('\n');
         foreach (var (k, v) in attrs.Where(kv => kv.Key.StartsWith("stage", StringComparison.Ordinal) || kv.Key.StartsWith("final", StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.Append("- ").Append(k).Append(": ").Append(v).Append('\n');
@@ -211,19 +216,26 @@ public sealed class StudyProjections(IStudyStore store, StudyRecord study, Study
             .OrderBy(t => description.Direction == ObjectiveDirection.Maximize ? -t.Score!.Value : t.Score!.Value).Take(10).ToList();
         if (ranked.Count > 0)
         {
-            sb.Append("\n## Top trials\n\n| rank | trial | score | std | origin | seconds |\n|---|---|---|---|---|---|\n");
+            sb.Append("\n## Top trials\n\n| rank | trial | score | std | origin | stage | seconds |\n|---|---|---|---|---|---|---|\n");
             for (var i = 0; i < ranked.Count; i++)
             {
                 var t = ranked[i];
                 sb.Append("| ").Append(i + 1).Append(" | ").Append(t.Number).Append(" | ").Append(F(t.Score!.Value)).Append(" | ").Append(F(t.ScoreStd ?? 0))
-                  .Append(" | ").Append(t.Origin).Append(" | ").Append(t.StartedAt is { } s && t.EndedAt is { } e ? F((e - s).TotalSeconds) : "").Append(" |\n");
+                  .Append(" | ").Append(t.Origin).Append(" | ").Append(stages[t.Number].Text ?? "").Append(" | ").Append(t.StartedAt is { } s && t.EndedAt is { } e ? F((e - s).TotalSeconds) : "").Append(" |\n");
             }
         }
         var failed = trials.Where(t => t.State is TrialState.Failed or TrialState.Pruned && t.Origin != SearchLoop.AuditSkipOrigin).OrderBy(t => t.Number).ToList();
         if (failed.Count > 0)
         {
             sb.Append("\n## Failed and pruned trials\n\n");
-            foreach (var t in failed) sb.Append("- trial ").Append(t.Number).Append(" (").Append(t.State.ToText()).Append("): ").Append(t.Error).Append('\n');
+            foreach (var t in failed)
+                sb.Append("- trial ").Append(t.Number).Append(" (").Append(t.State.ToText()).Append(stages[t.Number].Text is { } at ? ", " + at : "").Append("): ").Append(t.Error).Append('\n');
+        }
+        var paused = trials.Where(t => stages[t.Number].Paused is not null).ToList();
+        if (paused.Count > 0)
+        {
+            sb.Append("\n## Paused trials\n\n");
+            foreach (var t in paused) sb.Append("- trial ").Append(t.Number).Append(": ").Append(stages[t.Number].Paused).Append('\n');
         }
         sb.Append("\nFiles: `state.yaml`, `index.yaml`, `trials/trial_NNNN/summary.yaml`, trial configs in `configs/`.\n");
         return sb.ToString();

@@ -61,6 +61,7 @@ public sealed partial class TrialExecutor
         var history = new List<RungSegment>();
         for (var rung = first; rung < settings.Ladder.Count; rung++)
         {
+            TrialNotes.Set(store, study.Id, trial.Number, TrialNotes.Rung, TrialStage.RungNote(new RungReached(rung, settings.Ladder, first)));
             foreach (var seed in seeds)
             {
                 var seedDir = paths.SeedRunDir(trial.Number, seed);
@@ -78,7 +79,7 @@ public sealed partial class TrialExecutor
                 if (result.Outcome == TrialRunOutcome.Cancelled)
                 {
                     if (Interrupted(trial, cancel, lost)) return null;
-                    return new TrialFinish(TrialState.Pruned, new Dictionary<string, double>(), null, null, HardStop(seed, result), _clock.GetElapsedTime(started));
+                    return Paused(trial, $"in its piece to rung {RungSettings.Steps(settings.Ladder[rung])} (seed {seed.ToString(CultureInfo.InvariantCulture)})");
                 }
                 if (result.Metrics is { Notes.Count: > 0 } read) TrialNotes.SetMetricNotes(store, study.Id, trial.Number, read.Notes);
                 var piece = new RungSegment(rung, settings.Ladder[rung], result.Metrics?.Values.ToDictionary() ?? [], scored.Score, result.RunDir, RungSegment.LatestCheckpoint(result.RunDir), from);

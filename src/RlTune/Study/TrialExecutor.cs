@@ -70,6 +70,8 @@ public sealed partial class TrialExecutor(
                     failure = run.PruneReason;
                     store.AddSeedRun(study.Id, trial.Number, new SeedRun(seed, run.LastValues, null, result.RunDir, run.PruneReason));
                 }
+                else if (PbtStep.Parse(trial.Origin) is { } step)
+                    return Paused(trial, $"in member {step.Member}'s interval {step.Generation} (seed {seed.ToString(CultureInfo.InvariantCulture)})");
                 else failure = HardStop(seed, result);
                 break;
             }
@@ -137,6 +139,18 @@ public sealed partial class TrialExecutor(
         if (!cancel.IsCancellationRequested && !lost.IsCancellationRequested) return false;
         if (!lost.IsCancellationRequested) store.RequeueTrial(study.Id, trial.Number);
         return true;
+    }
+
+    /// <summary>
+    /// A rung piece or a PBT interval cut by the budget's hard limit is paused, not pruned: it goes back to waiting, so
+    /// <c>--resume</c> continues it (finished pieces and checkpoints are kept) instead of losing the trial or its member's lineage.
+    /// </summary>
+    private TrialFinish? Paused(TrialRecord trial, string where)
+    {
+        var note = $"paused at the budget's hard limit {where}; --resume continues it";
+        if (store.RequeueTrial(study.Id, trial.Number)) TrialNotes.Set(store, study.Id, trial.Number, TrialNotes.Paused, note);
+        observer.Note($"trial {trial.Number}: {note}");
+        return null;
     }
 
     private static string HardStop(int seed, TrialRunResult result) => $"seed {seed}: stopped at the budget's hard limit after {result.Elapsed.TotalSeconds:F0} s";

@@ -16,6 +16,12 @@ public static class TrialNotes
     /// <summary>ASHA/Hyperband: how each rung's piece was trained ("3M continued from 1M", "3M from step 0").</summary>
     public const string RungPieces = "rung_pieces";
 
+    /// <summary>ASHA/Hyperband: the rung the trial trains to, or stopped or ended at (JSON of <see cref="RungReached"/>).</summary>
+    public const string Rung = "rung";
+
+    /// <summary>Why a waiting trial waits: the budget's hard limit paused it part-way (a rung piece or a PBT interval).</summary>
+    public const string Paused = "paused";
+
     /// <summary>JSON object of metric name to how it was obtained (mapped by the metric map, or derived).</summary>
     public const string MetricNotes = "metric_notes";
 

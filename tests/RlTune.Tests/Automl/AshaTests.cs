@@ -122,6 +122,62 @@ public sealed class AshaTests : IDisposable
         Assert.Equal(10, success.Count);
         Assert.All(success, v => Assert.True(v.Step > 3000));
     }
+
+    [Fact]
+    public async Task TheBudgetsHardStopPausesATrialAtItsRungAndResumeContinuesItWithNothingTrainedTwice()
+    {
+        // the piece to 9000 steps hangs, so the budget's hard limit falls in it (or, on a slow machine, in an earlier piece)
+        var configs = Path.Combine(_h.Output, "s", "configs");
+        Directory.CreateDirectory(configs);
+        var hang = Path.Combine(configs, "hang_at_9000");
+        File.WriteAllText(hang, "");
+        var settings = Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1 };
+        var first = await AutomlHarness.Run(settings with { BudgetHours = 6.0 / 3600 });
+        Assert.StartsWith("hard stop at the budget limit", first.StopReason);
+        var (_, trials, attrs) = _h.Read();
+        Assert.Equal(TrialState.Waiting, trials[0].State);   // paused, not pruned: its finished pieces are kept for --resume
+        var stage = TrialStage.Of(trials[0], attrs);
+        Assert.StartsWith("paused at the budget's hard limit in its piece to rung ", stage.Paused);
+        var seedDir = Path.Combine(_h.Output, "s", "trials", "trial_0000", "seed_0");
+        var finished = Enumerable.Range(0, 3).Where(k => File.Exists(RungSegment.FileOf(seedDir, k))).ToDictionary(k => k, k => File.GetLastWriteTimeUtc(RungSegment.FileOf(seedDir, k)));
+        Assert.Equal(stage.Rung!.Rung, finished.Count);   // it paused in the piece after its last finished one
+        var status = _h.Cli("status", "--output", _h.Output, "--study", "s").Stdout;
+        Assert.Contains($"paused: trial 0 (rung {stage.Rung.Rung + 1}/3 (", status);
+        Assert.Contains("1 paused by the budget (--resume continues them)", status);
+        Assert.Contains("## Paused trials", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+
+        File.Delete(hang);
+        var r = await AutomlHarness.Run(settings with { Resume = true });
+        Assert.Equal("completed: 1 trials", r.StopReason);
+        (_, trials, attrs) = _h.Read();
+        Assert.Equal(TrialState.Complete, trials[0].State);
+        var m = Metrics(trials[0].SeedRuns[0].RunDir!);
+        Assert.Equal(9000, m["trained_env_steps"]!.GetValue<int>());   // every step trained once over both runs
+        foreach (var (k, written) in finished) Assert.Equal(written, File.GetLastWriteTimeUtc(RungSegment.FileOf(seedDir, k)));
+        var rung = TrialStage.Of(trials[0], attrs).Rung!;
+        Assert.Equal((2, 9000L, 0), (rung.Rung, rung.Steps, rung.Bracket));
+        Assert.Equal([1000L, 3000, 9000], rung.Ladder);
+        Assert.Null(TrialStage.Of(trials[0], attrs).Paused);
+        var json = JsonNode.Parse(_h.Cli("status", "--output", _h.Output, "--study", "s", "--json").Stdout)!;
+        Assert.Equal(3, json["stages"]!["0"]!["rung"]!.GetValue<int>());
+        Assert.Equal(9000, json["stages"]!["0"]!["rung_steps"]!.GetValue<long>());
+        Assert.Null(json["stages"]!["0"]!["paused"]);
+    }
+
+    [Fact]
+    public async Task StatusAndTheReportShowEachTrialsRung()
+    {
+        await AutomlHarness.Run(Settings(PrunerKind.Asha));
+        var (_, trials, attrs) = _h.Read();
+        Assert.Equal(["rung 3/3 (9k)", "rung 1/3 (1k)", "rung 1/3 (1k)", "rung 1/3 (1k)", "rung 3/3 (9k)"], trials.Select(t => TrialStage.Of(t, attrs).Text));
+        var status = _h.Cli("status", "--output", _h.Output, "--study", "s").Stdout;
+        Assert.Contains("schedule: trials that reached each rung: 1k 5, 3k 2, 9k 2", status);
+        Assert.Contains("pruned: trial 1 (rung 1/3 (1k)): stopped at rung 1k: ", status);
+        var report = File.ReadAllText(Path.Combine(_h.Output, "s", "report.md"));
+        Assert.Contains("| origin | stage | seconds |", report);
+        Assert.Contains("| rung 3/3 (9k) |", report);
+        Assert.Contains("- trial 1 (pruned, rung 1/3 (1k)): stopped at rung 1k", report);
+    }
 }
 
 /// <summary>ASHA with the built-in trainer on vbot-nav-lite, and the settings' guard rails.</summary>

@@ -106,6 +106,49 @@ public sealed class PbtTests : IDisposable
     }
 
     [Fact]
+    public async Task TheBudgetsHardStopPausesTheRunningIntervalsSoResumeFinishesTheirGenerationWithoutFalseCopies()
+    {
+        // the first two intervals start (nothing tells how long one takes yet) and outlast the budget
+        var first = await AutomlHarness.Run(Pbt("chain@3") with { BudgetHours = 0.5 / 3600 });
+        Assert.StartsWith("hard stop at the budget limit", first.StopReason);
+        var (_, before, attrs) = _h.Read();
+        Assert.Equal(2, before.Count);
+        Assert.All(before, t => Assert.Equal(TrialState.Waiting, t.State));
+        Assert.All(before, t => Assert.Contains($"paused at the budget's hard limit in member {PbtStep.Parse(t.Origin)!.Member}'s interval 0", TrialStage.Of(t, attrs).Paused));
+
+        var again = await AutomlHarness.Run(Pbt() with { Resume = true });
+        Assert.StartsWith("completed: 12 trials", again.StopReason);
+        var trials = _h.Read().Trials;
+        Assert.All(trials, t => Assert.Equal(TrialState.Complete, t.State));
+        // the paused intervals ran again and ranked with the rest: each generation copies exactly the one bottom member (quantile 0.25 of 4)
+        var intervals = PbtLineage.Of(trials).Intervals;
+        foreach (var g in new[] { 1, 2 }) Assert.Equal(1, intervals.Count(i => i.Step.Generation == g && i.Step.Copied));
+    }
+
+    [Fact]
+    public async Task StatusTheDashboardAndTheReportShowEachIntervalsMemberAndGeneration()
+    {
+        await AutomlHarness.Run(Pbt(population: 2, generations: 2));
+        var trials = _h.Read().Trials;
+        var json = JsonNode.Parse(_h.Cli("status", "--output", _h.Output, "--study", "s", "--json").Stdout)!;
+        foreach (var i in PbtLineage.Of(trials).Intervals)
+        {
+            var stage = json["stages"]![i.Trial.Number.ToString(System.Globalization.CultureInfo.InvariantCulture)]!;
+            Assert.Equal(i.Step.Member, stage["pbt_member"]!.GetValue<int>());
+            Assert.Equal(i.Step.Generation, stage["pbt_generation"]!.GetValue<int>());
+            Assert.Equal(i.Step.Copied ? i.Step.ParentMember : null, stage["pbt_copied_member"]?.GetValue<int>());
+        }
+        Assert.Contains("schedule: population: 2 members, latest generation 1, 1 copies", _h.Cli("status", "--output", _h.Output, "--study", "s").Stdout);
+        using var store = RlTune.Storage.StoreFactory.Open(null, _h.Output);
+        var views = new RlTune.Dashboard.StudyReader(store, _h.Output, new RlTune.Dashboard.DashboardOptions { Output = _h.Output }).Trials("s", null);
+        var copied = PbtLineage.Of(trials).Intervals.Single(i => i.Step.Copied);
+        var view = views.Single(v => v.Number == copied.Trial.Number).Stage!;
+        Assert.Equal($"member {copied.Step.Member}, generation 1, copied member {copied.Step.ParentMember}", view.Text);
+        Assert.Equal((copied.Step.Member, 1, copied.Step.ParentMember), (view.PbtMember!.Value, view.PbtGeneration!.Value, view.PbtCopiedMember));
+        Assert.Contains($"| member {copied.Step.Member}, generation 1, copied member", File.ReadAllText(Path.Combine(_h.Output, "s", "report.md")));
+    }
+
+    [Fact]
     public async Task AnExternalTrainerThatResumesIsToldToContinueToTheScheduleSoFar()
     {
         var r = await AutomlHarness.Run(Pbt(population: 2, generations: 2) with { TrainerResumes = true });
