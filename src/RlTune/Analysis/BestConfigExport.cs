@@ -99,6 +99,22 @@ public static class BestConfigExport
         return null;
     }
 
+    /// <summary>An ASHA/Hyperband trial's piece configs (<c>configs/trial_NNNN_seed_S_rung_K.json</c>) of its first seed that has them, by rung.</summary>
+    private static IReadOnlyList<string> RungConfigPaths(string studyDir, TrialRecord trial)
+    {
+        var dir = Path.Combine(studyDir, "configs");
+        if (!Directory.Exists(dir)) return [];
+        foreach (var seed in trial.SeedRuns.Select(r => r.Seed).Append(trial.Seed).Distinct())
+        {
+            var prefix = $"{StudyAnalysis.ConfigId(trial.Number)}_seed_{seed.ToString(CultureInfo.InvariantCulture)}_rung_";
+            var pieces = Directory.EnumerateFiles(dir, prefix + "*.json")
+                .Select(f => (File: f, Rung: int.TryParse(Path.GetFileNameWithoutExtension(f)[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var k) ? k : -1))
+                .Where(x => x.Rung >= 0).OrderBy(x => x.Rung).Select(x => x.File).ToList();
+            if (pieces.Count > 0) return pieces;
+        }
+        return [];
+    }
+
     /// <summary>The train-ready config of a trial: its stored config made portable, or one rebuilt from the space.</summary>
     public static TrialConfig ConfigFor(string study, TrialRecord trial, string studyDir, SearchSpace? space, string envName, long? maxEnvSteps)
     {
@@ -109,6 +125,14 @@ public static class BestConfigExport
             var config = TrialConfig.Load(stored);
             var rl = new Dictionary<string, object>(config.RlOverrides, StringComparer.Ordinal) { ["seed"] = (long)firstSeed };
             return config with { RunTag = runTag, RunDir = null, Study = study, Trial = trial.Number, RlOverrides = rl, Source = stored };
+        }
+        if (RungConfigPaths(studyDir, trial) is { Count: > 0 } pieces)
+        {
+            // an ASHA/Hyperband trial: its first piece's config (the study's warm start, not a rung checkpoint), trained straight to its last rung
+            var config = TrialConfig.Load(pieces[0]);
+            var rl = new Dictionary<string, object>(config.RlOverrides, StringComparer.Ordinal) { ["seed"] = (long)firstSeed };
+            if (TrialConfig.Load(pieces[^1]).RlOverrides.GetValueOrDefault("max_env_steps") is { } last) rl["max_env_steps"] = last;
+            return config with { RunTag = runTag, RunDir = null, Study = study, Trial = trial.Number, RlOverrides = rl, Source = pieces[0] };
         }
         if (space is null)
             throw new UserError($"cannot tell trial {trial.Number}'s reward weights from its PPO parameters: its config file ({Path.Combine(studyDir, "configs")}) is gone and the study's search space is unknown.");

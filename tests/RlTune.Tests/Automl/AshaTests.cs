@@ -165,6 +165,20 @@ public sealed class AshaTests : IDisposable
     }
 
     [Fact]
+    public async Task ExportBestWritesTheBestTrialsFirstPieceTrainedStraightToItsLastRung()
+    {
+        await AutomlHarness.Run(Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1, EnvOverrides = new JsonObject { ["spawn_ring"] = new JsonArray(8, 11) } });
+        var out_ = Path.Combine(_h.Root, "best.json");
+        Assert.Equal(0, _h.Cli("export-best", "--output", _h.Output, "--study", "s", "--out", out_).Code);
+        var config = TrialConfig.Load(out_);
+        // the study's env and steps as the trial ran them, and no rung checkpoint to continue: a re-training from scratch
+        Assert.Equal(9000L, config.MaxEnvSteps);
+        Assert.Equal("[8,11]", config.EnvOverrides["spawn_ring"]!.ToJsonString());
+        Assert.Null(config.Checkpoint);
+        Assert.False(config.Resume);
+    }
+
+    [Fact]
     public async Task StatusAndTheReportShowEachTrialsRung()
     {
         await AutomlHarness.Run(Settings(PrunerKind.Asha));
