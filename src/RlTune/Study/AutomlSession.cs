@@ -115,6 +115,7 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
             Audit = audit, AuditPolicy = s.Audit, ReserveSteps = options.ReserveSteps, StaleAfter = staleAfter, RequeueStale = requeueStale,
             Intensify = options.Schedule is not null ? null : Intensification.For(s, objective.Direction), Selection = selection, FailFastTrials = s.FailFastTrials, Devices = s.Devices,
             Schedule = options.Schedule,
+            StartShare = rungSettings is null ? 1 : (double)rungSettings.Ladder[0] / rungSettings.Ladder[^1],
         };
         observer.StudyStarted(study.Name, $"{description.Mode}: {description.SearchMethod} search of {space.Id} ({space.Params.Count} parameters) on {s.Env}, {description.Objective}", options.TargetTrials, budget);
         var loop = new SearchLoop(round);

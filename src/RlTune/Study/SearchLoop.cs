@@ -40,6 +40,8 @@ public sealed record SearchRound
     public IReadOnlyList<string>? Devices { get; init; }
     /// <summary>Proposes the trials in place of the sampler (null: the sampler does).</summary>
     public ITrialSchedule? Schedule { get; init; }
+    /// <summary>The share of a whole trial's time that must fit the budget for one to start (ASHA: its first rung's, as a trial the hard stop cuts later is paused, not lost).</summary>
+    public double StartShare { get; init; } = 1;
 }
 
 /// <summary>
@@ -175,12 +177,13 @@ public sealed partial class SearchLoop(SearchRound round)
             Stop($"stop asked for at {asked}; resume with --resume");
             return null;
         }
-        var estimate = TrialEstimate();
-        var reserve = estimate is { } est && r.ReserveSteps > 0 ? est / r.Template.Seeds.Count * ((double)r.ReserveSteps / r.Template.Steps) : TimeSpan.Zero;
+        var whole = TrialEstimate();
+        var estimate = whole * r.StartShare;
+        var reserve = whole is { } est && r.ReserveSteps > 0 ? est / r.Template.Seeds.Count * ((double)r.ReserveSteps / r.Template.Steps) : TimeSpan.Zero;
         if (r.Budget.Limit is not null && !r.Budget.Fits(estimate + reserve))
         {
             Stop(estimate is { } e
-                ? $"budget: {Minutes(r.Budget.Remaining)} min left, a trial takes about {Minutes(e)} min{(reserve > TimeSpan.Zero ? $" and {Minutes(reserve)} min are kept for full training" : "")}"
+                ? $"budget: {Minutes(r.Budget.Remaining)} min left, a trial{(r.StartShare < 1 ? "'s first rung" : "")} takes about {Minutes(e)} min{(reserve > TimeSpan.Zero ? $" and {Minutes(reserve)} min are kept for full training" : "")}"
                 : "budget exhausted");
             return null;
         }

@@ -165,6 +165,19 @@ public sealed class AshaTests : IDisposable
     }
 
     [Fact]
+    public async Task UnderABudgetATrialStartsWhenItsFirstRungFits()
+    {
+        // each piece takes 0.6 s on the study's clock: trial 0 climbs the ladder in 1.8 s (a whole trial is then expected to take
+        // 2.16 s, its first rung a ninth of that); trial 1 starts in the 0.7 s left and stops at its first rung; 0.1 s fits no rung
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var r = await AutomlHarness.Run(Settings(PrunerKind.Asha) with { SeedsPerTrial = 1, BudgetHours = 2.5 / 3600 },
+            clock: clock, observer: new FailureAndBudgetTests.TrialTakes(clock, TimeSpan.FromSeconds(0.6)));
+        Assert.StartsWith("budget: 0.0 min left, a trial's first rung takes about 0.0 min", r.StopReason);
+        // the other enqueued configurations never started
+        Assert.Equal([TrialState.Complete, TrialState.Pruned, TrialState.Waiting, TrialState.Waiting, TrialState.Waiting], _h.Read().Trials.Select(t => t.State));
+    }
+
+    [Fact]
     public async Task ExportBestWritesTheBestTrialsFirstPieceTrainedStraightToItsLastRung()
     {
         await AutomlHarness.Run(Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1, EnvOverrides = new JsonObject { ["spawn_ring"] = new JsonArray(8, 11) } });

@@ -99,8 +99,8 @@ public sealed class FailureAndBudgetTests : IDisposable
         Assert.Equal("3.6", attrs["elapsed_seconds"]);
     }
 
-    /// <summary>Moves the study's clock on by a trial's duration as each trial starts.</summary>
-    private sealed class TrialTakes(FakeTimeProvider clock, TimeSpan duration) : IStudyObserver
+    /// <summary>Moves the study's clock on by a trial's duration as each trial (each seed run or rung piece) starts.</summary>
+    internal sealed class TrialTakes(FakeTimeProvider clock, TimeSpan duration) : IStudyObserver
     {
         public void StudyStarted(string study, string description, int targetTrials, StudyBudget budget) { }
         public void TrialStarted(int number, int seed, IReadOnlyDictionary<string, object> parameters) => clock.Advance(duration);
