@@ -8,8 +8,8 @@
              the final value the navigation1 score of its metrics.json (the objective the other arms rank by);
              a trial still running at the deadline is killed, as automl's hard stop does.
 Every arm gets --minutes of wall time and the same space (presets/full_unified.yaml with 64-64 nets fixed and the
-env's and trainer's defaults as priors; Optuna gets the priors as its first trial), --num-envs envs, the --ring spawn
-ring and --parallel trials at once, one thread each. Each arm's best is then re-trained from scratch for --steps on
+env's and trainer's defaults as priors; Optuna gets the priors as its first trial), --num-envs envs, the
+--env-overrides (default the 8-11 m spawn ring) and --parallel trials at once, one thread each. Each arm's best is then re-trained from scratch for --steps on
 --eval-seeds seeds never used in the search (100, 101, ...): a configuration through `rltune automl --mode eval`,
 PBT's schedule replayed by `rltune train-one`. The figure is its mean success_rate there (and falls). Printed per
 study seed: trials, env steps trained, wall time and the re-trained success of each arm; then medians over study
@@ -18,7 +18,7 @@ Needs python3-optuna for the peer (scripts/install-bench-deps).
 Smoke run: bench/automl_show_it.py --seeds 1 --minutes 2 --steps 60000 --eval-seeds 2 --population 2
 The issue's figure: nice -n 10 bench/automl_show_it.py --seeds 3 --minutes 60 --steps 3000000 --eval-seeds 5
 Usage: bench/automl_show_it.py [--arms bayesian,asha,pbt,optuna] [--seeds 3] [--minutes 60] [--steps 3000000]
-       [--generations 3] [--population 4] [--eval-seeds 5] [--num-envs 64] [--parallel 2] [--ring 8,11] [--keep]
+       [--generations 3] [--population 4] [--eval-seeds 5] [--num-envs 64] [--parallel 2] [--env-overrides JSON] [--keep]
 """
 import argparse, json, math, os, signal, statistics, subprocess, threading, time
 import yaml
@@ -35,7 +35,7 @@ ap.add_argument("--population", type=int, default=4)
 ap.add_argument("--eval-seeds", type=int, default=5)
 ap.add_argument("--num-envs", type=int, default=64)
 ap.add_argument("--parallel", type=int, default=2)
-ap.add_argument("--ring", default="8,11", help="spawn ring in metres, inner,outer")
+ap.add_argument("--env-overrides", default='{"spawn_ring": [8, 11]}', help="vbot-nav-lite's overrides as JSON (default: the 8-11 m ring)")
 ap.add_argument("--keep", action="store_true", help="keep the run root (its path is printed)")
 a = ap.parse_args()
 arms = a.arms.split(",")
@@ -46,8 +46,7 @@ if "optuna" in arms:
         import optuna
     except ImportError:
         raise SystemExit("the optuna arm needs python3-optuna: run scripts/install-bench-deps (or leave it out of --arms)")
-inner, outer = (float(x) for x in a.ring.split(","))
-env_overrides = {"spawn_ring": [inner, outer]}
+env_overrides = json.loads(a.env_overrides)
 
 
 def navigation1(m):
@@ -197,7 +196,7 @@ with run_root("rltune-show-it-", a.keep) as (tmp, log):
               "--parallel", str(a.parallel), "--threads-per-trial", "1"]
     interval = a.steps // a.generations
     print(f"{a.minutes} min per search; trials of {a.steps} env steps (asha rungs {a.steps // 9} -> {a.steps // 3} -> {a.steps}; "
-          f"pbt {a.population} members x {a.generations} intervals of {interval}); ring {inner}-{outer} m, {a.num_envs} envs, "
+          f"pbt {a.population} members x {a.generations} intervals of {interval}); env {json.dumps(env_overrides)}, {a.num_envs} envs, "
           f"{a.parallel} at once; bests re-trained on seeds 100-{99 + a.eval_seeds}; load {os.getloadavg()[0]:.1f}", flush=True)
 
     def evaluate_params(study, params):
