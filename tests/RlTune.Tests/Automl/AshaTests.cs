@@ -28,6 +28,16 @@ public sealed class AshaTests : IDisposable
         TrainerResumes = true, SeedsPerTrial = 2,
     };
 
+    /// <summary>Makes the fake trainer's pieces to 9000 steps hang until killed (the file beside the study's configs); returns the configs dir and the file.</summary>
+    private (string Configs, string Hang) HangAt9000()
+    {
+        var configs = Path.Combine(_h.Output, "s", "configs");
+        Directory.CreateDirectory(configs);
+        var hang = Path.Combine(configs, "hang_at_9000");
+        File.WriteAllText(hang, "");
+        return (configs, hang);
+    }
+
     private static JsonObject Metrics(string runDir) => JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "metrics.json")))!.AsObject();
 
     [Fact]
@@ -92,10 +102,7 @@ public sealed class AshaTests : IDisposable
     public async Task AnInterruptedStudyResumesItsHalfFinishedRungWithoutTrainingAnyPieceTwice()
     {
         // trial 0's pieces to 9000 steps hang until the study is interrupted (a kill of the orchestrator, as far as the trial knows)
-        var configs = Path.Combine(_h.Output, "s", "configs");
-        Directory.CreateDirectory(configs);
-        var hang = Path.Combine(configs, "hang_at_9000");
-        File.WriteAllText(hang, "");
+        var (configs, hang) = HangAt9000();
         using var stop = new CancellationTokenSource();
         var settings = Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1 };
         var running = AutomlHarness.Run(settings, stop.Token);
@@ -127,10 +134,7 @@ public sealed class AshaTests : IDisposable
     public async Task TheBudgetsHardStopPausesATrialAtItsRungAndResumeContinuesItWithNothingTrainedTwice()
     {
         // the piece to 9000 steps hangs, so the budget's hard limit falls in it (or, on a slow machine, in an earlier piece)
-        var configs = Path.Combine(_h.Output, "s", "configs");
-        Directory.CreateDirectory(configs);
-        var hang = Path.Combine(configs, "hang_at_9000");
-        File.WriteAllText(hang, "");
+        var (_, hang) = HangAt9000();
         var settings = Settings(PrunerKind.Asha, trials: 1) with { SeedsPerTrial = 1 };
         var first = await AutomlHarness.Run(settings with { BudgetHours = 6.0 / 3600 });
         Assert.StartsWith("hard stop at the budget limit", first.StopReason);
