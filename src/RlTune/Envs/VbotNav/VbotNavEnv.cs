@@ -99,6 +99,15 @@ public sealed unsafe class VbotNavEnv : IPlatformEnv, IStaggeredEpisodes
     public (float X, float Y) Position(int i) => (_states[i].Pos[0], _states[i].Pos[1]);
     /// <summary>Trunk height of env <paramref name="i"/>, metres.</summary>
     public float Height(int i) => _states[i].Pos[2];
+
+    /// <summary>Env <paramref name="i"/>'s pose as MuJoCo's qpos: trunk position, quaternion w x y z, the 12 joint angles.</summary>
+    public void Pose(int i, Span<double> qpos)
+    {
+        ref var s = ref _states[i];
+        for (int k = 0; k < 3; k++) qpos[k] = s.Pos[k];
+        for (int k = 0; k < 4; k++) qpos[3 + k] = s.Quat[k];
+        for (int j = 0; j < J; j++) qpos[7 + j] = s.Q[j];
+    }
     public PlatformLayout Layout => new(_settings.SpawnInnerRadius, _settings.SpawnOuterRadius, _settings.TargetX, _settings.TargetY,
         _settings.MaxEpisodeSteps, VbotNavTask.ReachRadius, 1.0 / _settings.ControlHz, ComfortSpeed: null);
 

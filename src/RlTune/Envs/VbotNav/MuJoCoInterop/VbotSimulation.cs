@@ -13,7 +13,7 @@ internal sealed unsafe class VbotSimulation : IDisposable
 {
     public const int Nq = 7 + VbotState.Joints;
     public const int Nv = 6 + VbotState.Joints;
-    private const int ErrorLength = 512;
+    internal const int ErrorLength = 512;
     private nint _sim;
 
     public int Envs { get; }
@@ -59,7 +59,7 @@ internal sealed unsafe class VbotSimulation : IDisposable
 
     private nint Handle => _sim != 0 ? _sim : throw new ObjectDisposedException(nameof(VbotSimulation));
 
-    private static string Message(byte* err) => Encoding.UTF8.GetString(err, new ReadOnlySpan<byte>(err, ErrorLength).IndexOf((byte)0) is var n and >= 0 ? n : ErrorLength).Trim();
+    internal static string Message(byte* err) => Encoding.UTF8.GetString(err, new ReadOnlySpan<byte>(err, ErrorLength).IndexOf((byte)0) is var n and >= 0 ? n : ErrorLength).Trim();
 
     public void Dispose()
     {
