@@ -8,7 +8,7 @@ public class PresetsTests
     [Fact]
     public void EveryPresetIsEmbeddedAndLoads()
     {
-        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward", "vbot_nav_joint", "vbot_nav_rewards"], Presets.Names);
+        Assert.Equal(["fine_tuning", "full_unified", "nav_lite_quick", "nav_lite_rewards", "quick_validation_ppo", "quick_validation_reward", "vbot_nav_anchor", "vbot_nav_joint", "vbot_nav_rewards"], Presets.Names);
         foreach (var name in Presets.Names) Assert.NotEmpty(Presets.Load(name).Params);
     }
 
@@ -61,6 +61,20 @@ public class PresetsTests
         Assert.Equal("[128,64,32]", RlTune.Trials.ParamValues.Canonical(joint.Fixed["policy_hidden_layer_sizes"]));
         Assert.Equal(true, joint.Fixed["init_at_random_ep_len"]);
         Assert.True(joint.IsFeasible(defaults));
+    }
+
+    [Fact]
+    public void TheDocumentedCurriculumRunsTheAnchorPresetsPriorsFirstAndItsThreeRings()
+    {
+        var docs = Path.Combine(AppContext.BaseDirectory, "TestData", "docs");
+        var s = RlTune.Study.StudySettingsLoader.Load(Path.Combine(docs, "vbot_nav_curriculum.yaml")).Validated("vbot_nav_curriculum.yaml");
+        Assert.Equal(RlTune.Study.StudyMode.Full, s.Mode);
+        Assert.Equal(["[2,5]", "[5,8]", "[8,11]"], s.Stages.Select(x => x.EnvOverrides["spawn_ring"]!.ToJsonString()));
+        var space = Presets.Load(s.Preset!);
+        var first = Assert.Single(SeedConfigs.Load(Assert.Single(s.SeedConfigs), space));
+        Assert.Equal(space.Defaults(), first);
+        // the anchor's PPO and nets are fixed, so a warm start from an anchor run keeps its network
+        Assert.Equal("[128,64,32]", RlTune.Trials.ParamValues.Canonical(space.Fixed["policy_hidden_layer_sizes"]));
     }
 
     /// <summary>The preset searches exactly these terms, each from about a third to about three times its default (whichever its sign), in its category.</summary>
