@@ -170,6 +170,10 @@ public sealed class NewcomerAuditTests : IDisposable
         var play = Run("play", "--checkpoint", Path.Combine("trial", "checkpoints", "final_agent.ckpt"), "--robots", "2", "--out", "traj.png");
         Assert.True(play.Code == 0, play.Out + play.Err);
         Assert.Contains("spawn ring 2-5 m, episode limit 300 steps (the checkpoint's env_overrides)", play.Out);
+        // the lite env has no body to render, and a frame needs a size
+        var checkpoint = Path.Combine("trial", "checkpoints", "final_agent.ckpt");
+        AssertOneSentence(Run("play", "--checkpoint", checkpoint, "--strip", "walk.png"), "--strip and --frames render the full-body vbot-nav; ");
+        AssertOneSentence(Run("play", "--checkpoint", checkpoint, "--strip", "walk.png", "--frame-size", "320"), "--frame-size must be WIDTHxHEIGHT in pixels");
     }
 
     [Fact]

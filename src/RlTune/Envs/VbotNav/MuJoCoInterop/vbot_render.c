@@ -81,32 +81,30 @@ static int vr_egl(vr_renderer* r, char* err, int len) {
   return 1;
 }
 
-// Loads the model from its XML text (as vbot_mujoco does, through MuJoCo's virtual file system) and
-// makes the GL context and scene for width x height pictures. NULL with a sentence in err on failure.
-vr_renderer* vr_create(const char* xml, int width, int height, char* err, int errlen) {
-  vr_renderer* volatile r = calloc(1, sizeof(vr_renderer));
-  mjVFS* volatile vfs = malloc(sizeof(mjVFS));
-  if (!r || !vfs) { free(r); free(vfs); vr_error(err, errlen, "out of memory"); return NULL; }
-  r->display = EGL_NO_DISPLAY;
-  r->context = EGL_NO_CONTEXT;
-  r->width = width;
-  r->height = height;
-  if (!vr_egl(r, err, errlen)) { free(vfs); vr_destroy(r); return NULL; }
+// Runs body(r, arg) with MuJoCo's error handler jumping back here: 0 when it returned, else 1 with
+// MuJoCo's message in err. The previous handler is back in place either way.
+static int vr_guarded(void (*body)(vr_renderer*, const void*), vr_renderer* r, const void* arg, char* err, int errlen) {
   void (*volatile previous)(const char*) = mju_user_error;
   mju_user_error = vr_on_error;
   jmp_buf here;
   vr_jump = &here;
-  if (setjmp(here)) {
-    vr_jump = NULL;
-    mju_user_error = previous;
-    vr_error(err, errlen, vr_message);
-    free(vfs);
-    vr_destroy(r);
-    return NULL;
-  }
+  int failed = setjmp(here);
+  if (!failed) body(r, arg);
+  vr_jump = NULL;
+  mju_user_error = previous;
+  if (failed) vr_error(err, errlen, vr_message);
+  return failed;
+}
+
+// Loads the model from its XML text (as vbot_mujoco does, through MuJoCo's virtual file system),
+// colours it, and makes the scene and the GL context's offscreen buffer.
+static void vr_load(vr_renderer* r, const void* arg) {
+  const char* xml = arg;
+  mjVFS* vfs = malloc(sizeof(mjVFS));
+  if (!vfs) mju_error("out of memory");
   mj_defaultVFS(vfs);
   int size = (int)strlen(xml);
-  if (mj_makeEmptyFileVFS(vfs, "vbot.xml", size) != 0) mju_error("MuJoCo's virtual file system refused the model");
+  if (mj_makeEmptyFileVFS(vfs, "vbot.xml", size) != 0) { free(vfs); mju_error("MuJoCo's virtual file system refused the model"); }
   memcpy(vfs->filedata[mj_findFileVFS(vfs, "vbot.xml")], xml, (size_t)size);
   char load_error[300] = "";
   r->model = mj_loadXML("vbot.xml", vfs, load_error, sizeof load_error);
@@ -114,8 +112,8 @@ vr_renderer* vr_create(const char* xml, int width, int height, char* err, int er
   free(vfs);
   if (!r->model) mju_error_s("MuJoCo could not load the VBot model: %s", load_error);
   mjModel* m = r->model;
-  m->vis.global.offwidth = width;
-  m->vis.global.offheight = height;
+  m->vis.global.offwidth = r->width;
+  m->vis.global.offheight = r->height;
   m->vis.quality.shadowsize = 2048;
   m->vis.headlight.ambient[0] = m->vis.headlight.ambient[1] = m->vis.headlight.ambient[2] = 0.35f;
   m->vis.headlight.diffuse[0] = m->vis.headlight.diffuse[1] = m->vis.headlight.diffuse[2] = 0.6f;
@@ -136,47 +134,43 @@ vr_renderer* vr_create(const char* xml, int width, int height, char* err, int er
   mjr_makeContext(m, &r->gl, mjFONTSCALE_100);
   r->gl_made = 1;
   mjr_setBuffer(mjFB_OFFSCREEN, &r->gl);
-  vr_jump = NULL;
-  mju_user_error = previous;
-  if (r->gl.offWidth < width || r->gl.offHeight < height) {
-    char what[200];
-    snprintf(what, sizeof what, "MuJoCo's offscreen buffer is %dx%d, smaller than the %dx%d asked", r->gl.offWidth, r->gl.offHeight, width, height);
-    vr_error(err, errlen, what);
-    vr_destroy(r);
-    return NULL;
-  }
+  if (r->gl.offWidth < r->width || r->gl.offHeight < r->height) mju_error("MuJoCo's offscreen buffer is smaller than the picture asked");
+}
+
+// A renderer of width x height pictures: the EGL context, then the model. NULL with a sentence in err on failure.
+vr_renderer* vr_create(const char* xml, int width, int height, char* err, int errlen) {
+  vr_renderer* r = calloc(1, sizeof(vr_renderer));
+  if (!r) { vr_error(err, errlen, "out of memory"); return NULL; }
+  r->display = EGL_NO_DISPLAY;
+  r->context = EGL_NO_CONTEXT;
+  r->width = width;
+  r->height = height;
+  if (!vr_egl(r, err, errlen) || vr_guarded(vr_load, r, xml, err, errlen)) { vr_destroy(r); return NULL; }
   return r;
 }
 
-// Draws the robot at qpos (position, quaternion w x y z, 12 joints) seen from a camera looking at
-// lookat[3] from distance, azimuth and elevation (degrees), with the target as a red disc at
-// target[2]; writes width x height RGB rows top to bottom. 0 on success, else 1 with err.
-int vr_frame(vr_renderer* r, const double* qpos, const double* lookat, double distance, double azimuth, double elevation,
-             const double* target, unsigned char* rgb, char* err, int errlen) {
-  void (*volatile previous)(const char*) = mju_user_error;
-  mju_user_error = vr_on_error;
-  jmp_buf here;
-  vr_jump = &here;
-  if (setjmp(here)) {
-    vr_jump = NULL;
-    mju_user_error = previous;
-    vr_error(err, errlen, vr_message);
-    return 1;
-  }
+typedef struct {
+  const double *qpos, *lookat, *target;
+  double distance, azimuth, elevation;
+  unsigned char* rgb;
+} vr_shot;
+
+static void vr_draw(vr_renderer* r, const void* arg) {
+  const vr_shot* shot = arg;
   eglMakeCurrent(r->display, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context);
   mjModel* m = r->model;
-  memcpy(r->data->qpos, qpos, sizeof(mjtNum) * (size_t)m->nq);
+  memcpy(r->data->qpos, shot->qpos, sizeof(mjtNum) * (size_t)m->nq);
   mj_kinematics(m, r->data);
   mjvCamera camera;
   mjv_defaultCamera(&camera);
   camera.type = mjCAMERA_FREE;
-  for (int k = 0; k < 3; k++) camera.lookat[k] = lookat[k];
-  camera.distance = distance;
-  camera.azimuth = azimuth;
-  camera.elevation = elevation;
+  for (int k = 0; k < 3; k++) camera.lookat[k] = shot->lookat[k];
+  camera.distance = shot->distance;
+  camera.azimuth = shot->azimuth;
+  camera.elevation = shot->elevation;
   mjv_updateScene(m, r->data, &r->option, NULL, &camera, mjCAT_ALL, &r->scene);
   if (r->scene.ngeom < r->scene.maxgeom) {
-    mjtNum size[3] = {0.3, 0.003, 0}, pos[3] = {target[0], target[1], 0.003};
+    mjtNum size[3] = {0.3, 0.003, 0}, pos[3] = {shot->target[0], shot->target[1], 0.003};
     float red[4] = {0.85f, 0.1f, 0.1f, 1};
     mjv_initGeom(&r->scene.geoms[r->scene.ngeom++], mjGEOM_CYLINDER, size, pos, NULL, red);
   }
@@ -186,9 +180,15 @@ int vr_frame(vr_renderer* r, const double* qpos, const double* lookat, double di
   unsigned char* flipped = malloc(row * (size_t)r->height);
   if (!flipped) mju_error("out of memory");
   mjr_readPixels(flipped, NULL, viewport, &r->gl);
-  for (int y = 0; y < r->height; y++) memcpy(rgb + row * (size_t)y, flipped + row * (size_t)(r->height - 1 - y), row); // OpenGL's rows run bottom up
+  for (int y = 0; y < r->height; y++) memcpy(shot->rgb + row * (size_t)y, flipped + row * (size_t)(r->height - 1 - y), row); // OpenGL's rows run bottom up
   free(flipped);
-  vr_jump = NULL;
-  mju_user_error = previous;
-  return 0;
+}
+
+// Draws the robot at qpos (position, quaternion w x y z, 12 joints) seen from a camera looking at
+// lookat[3] from distance, azimuth and elevation (degrees), with the target as a red disc at
+// target[2]; writes width x height RGB rows top to bottom. 0 on success, else 1 with err.
+int vr_frame(vr_renderer* r, const double* qpos, const double* lookat, double distance, double azimuth, double elevation,
+             const double* target, unsigned char* rgb, char* err, int errlen) {
+  vr_shot shot = {qpos, lookat, target, distance, azimuth, elevation, rgb};
+  return vr_guarded(vr_draw, r, &shot, err, errlen);
 }
