@@ -31,8 +31,9 @@ public static class CommandTable
         config.AddCommand<TrainCommand>("train").WithDescription("One manual PPO training run on a built-in env, with a live progress line.")
             .WithExample("train", "--env", "vbot-nav-lite", "--steps", "2000000", "--seed", "1", "--output", "runs/nav1")
             .WithExample("train", "--config", "best.json", "--render");
-        config.AddCommand<PlayCommand>("play").WithDescription("Draw N robots' paths under a trained vbot-nav-lite policy into a PNG (falls marked).")
-            .WithExample("play", "--checkpoint", "RUN_DIR/checkpoints/final_agent.ckpt", "--out", "traj.png");
+        config.AddCommand<PlayCommand>("play").WithDescription("Draw N robots' paths under a trained vbot-nav-lite or vbot-nav policy into a PNG (falls marked); for vbot-nav also frames rendered by MuJoCo.")
+            .WithExample("play", "--checkpoint", "RUN_DIR/checkpoints/final_agent.ckpt", "--out", "traj.png")
+            .WithExample("play", "--checkpoint", "RUN_DIR/checkpoints/final_agent.ckpt", "--out", "traj.png", "--strip", "walk.png", "--frames", "frames");
         config.AddCommand<SpaceCommand>("space").WithDescription("Check a search-space file or preset and show its parameters, defaults, constraints and grid size; without one, list the presets.")
             .WithExample("space")
             .WithExample("space", "full_unified")

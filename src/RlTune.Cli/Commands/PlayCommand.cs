@@ -34,7 +34,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         public int Seed { get; init; } = 1;
 
         [CommandOption("--env-overrides <JSON>")]
-        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [2, 5]}'.")]
+        [Description("env_overrides for the run, e.g. '{\"spawn_ring\": [[2, 5]]}'.")]
         public string? EnvOverrides { get; init; }
 
         [CommandOption("--strip <FILE>")]
