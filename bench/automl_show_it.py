@@ -18,7 +18,7 @@ Needs python3-optuna for the peer (scripts/install-bench-deps).
 Smoke run: bench/automl_show_it.py --seeds 1 --minutes 2 --steps 60000 --eval-seeds 2 --population 2
 The issue's figure: nice -n 10 bench/automl_show_it.py --seeds 3 --minutes 60 --steps 3000000 --eval-seeds 5
 Usage: bench/automl_show_it.py [--arms bayesian,asha,pbt,optuna] [--seeds 3] [--minutes 60] [--steps 3000000]
-       [--generations 3] [--population 4] [--eval-seeds 5] [--num-envs 64] [--parallel 2] [--env-overrides JSON] [--keep]
+       [--first-seed 0] [--generations 3] [--population 4] [--eval-seeds 5] [--num-envs 64] [--parallel 2] [--env-overrides JSON] [--keep]
 """
 import argparse, json, math, os, signal, statistics, subprocess, threading, time
 import yaml
@@ -28,6 +28,7 @@ ARMS = ("bayesian", "asha", "pbt", "optuna")
 ap = argparse.ArgumentParser()
 ap.add_argument("--arms", default=",".join(ARMS))
 ap.add_argument("--seeds", type=int, default=3)
+ap.add_argument("--first-seed", type=int, default=0, help="the first study seed (the study seeds are first-seed .. first-seed + seeds - 1)")
 ap.add_argument("--minutes", type=float, default=60.0, help="wall-time budget of each arm's search")
 ap.add_argument("--steps", type=int, default=3_000_000, help="env steps of a full trial (a PBT lineage, ASHA's last rung)")
 ap.add_argument("--generations", type=int, default=3)
@@ -232,7 +233,7 @@ with run_root("rltune-show-it-", a.keep) as (tmp, log):
 
     results = {arm: [] for arm in arms}
     started = time.time()
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
         for arm in arms:
             study = f"{arm}-{seed}"
             load0 = os.getloadavg()[0]
