@@ -178,8 +178,9 @@ public sealed record BestConfig(ConfigEvidence Config, double Value, string How)
     }
 
     /// <summary>
-    /// The best configuration by evidence: the best mean over seeds (or mean - std) among complete
-    /// configurations with at least <see cref="SelectionRule.MinSeeds"/> seeds; when none has that many,
+    /// The best configuration by evidence: the best mean over seeds among complete configurations, where one
+    /// with fewer than <see cref="SelectionRule.MinSeeds"/> seeds counts each missing seed at the mean of all
+    /// configurations (ranked by mean - std: the best among those with that many seeds); when none has that many,
     /// the best by <paramref name="posteriorMean"/> (the surrogate's belief, which shrinks a lucky
     /// single run toward its neighbours) when given, else the best mean. An objective that does not
     /// depend on the seed needs one seed.
@@ -200,6 +201,15 @@ public sealed record BestConfig(ConfigEvidence Config, double Value, string How)
         }
         var meanText = rule.Ranking == SeedRanking.Mean ? "mean" : max ? "mean - std" : "mean + std";
         var qualified = eligible.Where(c => c.Seeds >= minSeeds).ToList();
+        if (qualified.Count > 0 && minSeeds > 1 && rule.Ranking == SeedRanking.Mean)
+        {
+            // a configuration short of seeds counts its missing ones at the mean of all configurations: a lucky single run
+            // is discounted, yet one that stands far out can still beat a poor configuration that merely has its seeds
+            var typical = eligible.Average(c => c.Aggregate!.Value.Mean);
+            double Filled(ConfigEvidence c) => (c.SeedScores.Sum(s => s.Score) + Math.Max(0, minSeeds - c.Seeds) * typical) / Math.Max(c.Seeds, minSeeds);
+            return Pick(eligible, c => Filled(c), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"best mean over seeds, a configuration with fewer than {minSeeds} seeds counting its missing ones at the mean of all configurations ({typical:G4})"));
+        }
         if (qualified.Count > 0)
             return Pick(qualified, c => Rank(c), minSeeds > 1 ? $"best {meanText} over seeds among configurations with at least {minSeeds} seeds" : $"best {meanText} over seeds");
         if (posteriorMean is not null && Pick(eligible, posteriorMean, $"no configuration has {minSeeds} seeds yet: best by the surrogate's posterior mean") is { } believed)

@@ -96,24 +96,42 @@ public sealed class IntensificationTests : IDisposable
     }
 
     [Fact]
-    public void TheBestIsTheBestMeanAmongConfigurationsWithEnoughSeedsNotTheLuckiestRun()
+    public void TheBestIsTheBestMeanWithMissingSeedsCountedAtTheMeanOfAllConfigurationsNotTheLuckiestRun()
     {
-        List<TrialRecord> h = [Run(0, 0.1, 0, 0.6), Run(1, 0.1, 1, 0.5), Run(2, 0.1, 2, 0.7), Run(3, 0.2, 0, 0.9), Run(4, 0.3, 0, 0.8), Run(5, 0.3, 1, 0.1)];
+        // 0.1 has 3 seeds (mean 0.6); 0.2 one lucky run (0.75); 0.3 two seeds (mean 0.3); 0.4 one poor run (0.1)
+        List<TrialRecord> h = [Run(0, 0.1, 0, 0.6), Run(1, 0.1, 1, 0.5), Run(2, 0.1, 2, 0.7), Run(3, 0.2, 0, 0.75), Run(4, 0.3, 0, 0.5), Run(5, 0.3, 1, 0.1), Run(6, 0.4, 0, 0.1)];
         var rule = new SelectionRule(ObjectiveDirection.Maximize, MinSeeds: 3);
         var best = BestConfig.Choose(h, rule)!;
+        // the mean of all configurations is 0.4375: 0.2 counts as (0.75 + 2 x 0.4375) / 3 = 0.54, below 0.1's 0.6
         Assert.Equal(0.1, best.Trial.Params["x"]);
         Assert.Equal(0.6, best.Value, 12);
         Assert.Equal([0, 1, 2], best.Config.Trials.Select(t => t.Number));
-        Assert.Contains("at least 3 seeds", best.How);
+        Assert.Contains("fewer than 3 seeds counting its missing ones at the mean of all configurations (0.4375)", best.How);
+        var lucky = ConfigEvidence.Luckiest(ConfigEvidence.Group(h), ObjectiveDirection.Maximize)!;
+        Assert.Equal((3, 0.75), (lucky.Trial.Number, lucky.Score));
+        // a minimised objective picks the lowest: 0.4's one run of 0.1 counts as (0.1 + 2 x 0.4375) / 3 = 0.325, 0.3's two
+        // seeds as (0.6 + 0.4375) / 3 = 0.346, 0.1's three as 0.6
+        var lowest = BestConfig.Choose(h, rule with { Direction = ObjectiveDirection.Minimize })!;
+        Assert.Equal((0.4, 0.325), (lowest.Trial.Params["x"], Math.Round(lowest.Value, 4)));
+        Assert.Equal(0.4, BestConfig.Choose(h, new SelectionRule(ObjectiveDirection.Minimize))!.Trial.Params["x"]);
         // no configuration with 3 seeds: the surrogate's belief when given, else the best mean
         var few = h.Where(t => t.Number >= 3).ToList();
         Assert.Equal(0.2, BestConfig.Choose(few, rule)!.Trial.Params["x"]);
         Assert.Equal(0.3, BestConfig.Choose(ConfigEvidence.Group(few), rule, c => c.Params["x"] is 0.3 ? 0.9 : 0.1)!.Trial.Params["x"]);
-        var lucky = ConfigEvidence.Luckiest(ConfigEvidence.Group(h), ObjectiveDirection.Maximize)!;
-        Assert.Equal((3, 0.9), (lucky.Trial.Number, lucky.Score));
-        // a minimised objective picks the lowest mean; the luckiest run is the lowest
-        Assert.Equal(0.1, BestConfig.Choose(h, rule with { Direction = ObjectiveDirection.Minimize })!.Trial.Params["x"]);
-        Assert.Equal(0.3, BestConfig.Choose(h, new SelectionRule(ObjectiveDirection.Minimize))!.Trial.Params["x"]);
+    }
+
+    [Fact]
+    public void ARunFarAboveTheRestBeatsAConfigurationThatOnlyHasItsSeeds()
+    {
+        // the incumbent of a nav-lite study (0.58 on its first seed, then 0.0 and 0.06) against a later single run of 0.72
+        // among configurations that barely learn: its two missing seeds at the mean of all (0.18) still leave it ahead
+        List<TrialRecord> h = [Run(0, 0.1, 0, 0.0), Run(1, 0.2, 0, 0.03), Run(2, 0.3, 0, 0.27), Run(3, 0.4, 0, 0.58), Run(4, 0.5, 0, 0.05), Run(5, 0.4, 1, 0.0),
+            Run(6, 0.4, 2, 0.06), Run(7, 0.6, 0, 0.0), Run(8, 0.7, 0, 0.72)];
+        var best = BestConfig.Choose(h, new SelectionRule(ObjectiveDirection.Maximize, MinSeeds: 3))!;
+        Assert.Equal(0.7, best.Trial.Params["x"]);
+        Assert.True(best.Value > 0.3 && best.Value < 0.4, $"{best.Value}");
+        // racing then gives the new incumbent its seeds
+        Assert.Equal((0.7, 1), (Race.Next(h)!.Params["x"], Race.Next(h)!.Seed));
     }
 
     [Fact]
