@@ -49,7 +49,7 @@ public sealed class AutomlCommand : AsyncCommand<AutomlCommand.Settings>
         public int? MaxSeedsPerConfig { get; init; }
         [CommandOption("--intensify-share <F>"), Description("Share of the trials, at the study's end, in which intensification races (default 0.333; 1: from the first trial).")]
         public double? IntensifyShare { get; init; }
-        [CommandOption("--min-seeds-for-best <N>"), Description("Seeds a configuration needs to be chosen as the best by its mean (default 3 when intensifying, else --seeds-per-trial).")]
+        [CommandOption("--min-seeds-for-best <N>"), Description("Seeds a configuration is judged on by its own mean; each missing one counts at the mean of all configurations (default 3 when intensifying, else --seeds-per-trial).")]
         public int? MinSeedsForBest { get; init; }
         [CommandOption("--seed <S>"), Description("Study seed (sampler and the first training seed).")]
         public int? Seed { get; init; }

@@ -154,8 +154,8 @@ public sealed class AutomlSession(IStudyStore store, StudySettings settings, Obj
     }
 
     private static string IntensifyText(StudySettings s) => s.IntensifyActive
-        ? string.Create(CultureInfo.InvariantCulture, $"{(s.Intensify == IntensifyMode.Auto ? "auto (on while the objective depends on the seed)" : "on")}, racing in the last {s.HpTrials - s.RaceFromTrial} of {s.HpTrials} trials, up to {s.MaxSeedsPerConfig} seeds per configuration, best chosen among those with {s.EffectiveMinSeedsForBest} or more")
-        : $"off, best chosen among configurations with {s.EffectiveMinSeedsForBest} or more seed(s)";
+        ? string.Create(CultureInfo.InvariantCulture, $"{(s.Intensify == IntensifyMode.Auto ? "auto (on while the objective depends on the seed)" : "on")}, racing in the last {s.HpTrials - s.RaceFromTrial} of {s.HpTrials} trials, up to {s.MaxSeedsPerConfig} seeds per configuration, best chosen by the mean over {s.EffectiveMinSeedsForBest} seeds, missing ones counted at the mean of all configurations")
+        : $"off, best chosen by the mean over {s.EffectiveMinSeedsForBest} seed(s), missing ones counted at the mean of all configurations";
 
     /// <summary>The result of a run that ends with a search on <paramref name="study"/>; the observers are told the search stopped (the analysis report is written then).</summary>
     public AutomlResult Result(StudyRecord study, StudyProjections projections, string reason)

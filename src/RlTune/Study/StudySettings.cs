@@ -94,7 +94,7 @@ public sealed record StudySettings
     public double IntensifyShare { get; init; } = 1.0 / 3;
     /// <summary>Trials (extra seeds included) run before racing starts: all but the last <see cref="IntensifyShare"/> of <see cref="HpTrials"/>.</summary>
     public int RaceFromTrial => HpTrials - (int)Math.Ceiling(IntensifyShare * HpTrials - 1e-9);
-    /// <summary>Seeds a configuration needs to be chosen as the best by its mean (null: 3 when intensifying, else seeds_per_trial).</summary>
+    /// <summary>Seeds a configuration is judged on by its own mean, each missing one counted at the mean of all configurations (null: 3 when intensifying, else seeds_per_trial).</summary>
     public int? MinSeedsForBest { get; init; }
     /// <summary>Intensification in use: on, or auto with one seed per trial.</summary>
     public bool IntensifyActive => Intensify == IntensifyMode.On || (Intensify == IntensifyMode.Auto && SeedsPerTrial == 1);
