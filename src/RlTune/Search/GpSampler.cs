@@ -45,7 +45,7 @@ public sealed record GpOptions
 /// the same point. EI is used only while the history shows a signal (the model predicts or orders held-out
 /// trials, or the best trial lies well beyond the noise below the median); on a plateau of noise it
 /// would chase lucky trials, so there the sampler explores instead (TPE proposals and space-filling
-/// draws, alternately). While fewer configurations have been tried than the space has parameters, TPE
+/// draws, alternately). While fewer configurations have been tried than half the space's parameters, TPE
 /// proposes (a model of a few points in many dimensions has nothing to say between them).
 /// Each suggestion's note says which it did and why.
 /// </summary>
@@ -89,11 +89,12 @@ public sealed class GpSampler(GpOptions? options = null) : ISampler
         if (finished < _o.WarmupTrials || complete.Count < 2)
             return new Suggestion(RandomSampler.DrawFeasible(space, rng), Note: $"warm-up: random draw ({finished} of {_o.WarmupTrials} finished trials)");
 
-        // fewer tried configurations than parameters: EI extrapolates a model of a few points across many dimensions and
-        // perturbs whichever trial scored best, while TPE's densities still follow which regions did well
+        // too few tried configurations for a length scale per parameter: EI extrapolates a model of a few points across many
+        // dimensions and perturbs whichever trial scored best, while TPE's densities still follow which regions did well
+        // (half the parameters: with all of them, noise-free ppo_surrogate's 14 dimensions lost 0.11 -> 0.17 over 100 seeds)
         var configurations = complete.Select(c => ParamValues.Canonical(c.Config)).Distinct().Count();
-        if (configurations < space.Params.Count && _explorer.Suggest(space, history, context) is { } sparse)
-            return sparse with { Note = $"TPE proposal: {configurations} configurations tried, fewer than the {space.Params.Count} parameters a model needs points for" };
+        if (2 * configurations < space.Params.Count && _explorer.Suggest(space, history, context) is { } sparse)
+            return sparse with { Note = $"TPE proposal: {configurations} configurations tried, fewer than half the {space.Params.Count} parameters the model has a length scale for" };
 
         var worst = complete.Max(c => c.Loss);
         var mean = complete.Average(c => c.Loss);

@@ -156,9 +156,9 @@ public class NoisyObjectiveTests
     }
 
     [Fact]
-    public void WithFewerConfigurationsThanParametersTpeProposes()
+    public void WithFewerConfigurationsThanHalfTheParametersTpeProposes()
     {
-        // 12 parameters; one trial scores far beyond the noise (GP-EI would exploit it), but 8 configurations (each run
+        // 12 parameters; one trial scores far beyond the noise (GP-EI would exploit it), but 5 configurations (each run
         // on two seeds: repeats are not new points) are too few for a model in 12 dimensions: TPE proposes
         var names = Enumerable.Range(0, 12).Select(i => $"p{i}").ToArray();
         var space = SearchSpace.Parse("ppo_params:\n" + string.Concat(names.Select(n => $"  {n}: {{ type: uniform, low: 0.0, high: 1.0 }}\n")), "s.yaml");
@@ -166,21 +166,21 @@ public class NoisyObjectiveTests
         var history = new List<TrialRecord>();
         void Add(Dictionary<string, object> p, double score) =>
             history.Add(new TrialRecord { StudyId = 1, Number = history.Count, State = TrialState.Complete, Params = p, Score = score });
-        for (var c = 0; c < 8; c++)
+        for (var c = 0; c < 5; c++)
         {
             var p = names.ToDictionary(n => n, _ => (object)rng.NextDouble());
-            var level = c == 5 ? 0.9 : 0.0;
+            var level = c == 3 ? 0.9 : 0.0;
             Add(p, level + 0.01 * Gaussian(rng));
             Add(p, level + 0.01 * Gaussian(rng));
         }
         var context = new SamplerContext(4, history.Count, ObjectiveDirection.Maximize);
         var next = new GpSampler(new GpOptions { WarmupTrials = 4 }).Suggest(space, history, context)!;
-        Assert.StartsWith("TPE proposal: 8 configurations tried, fewer than the 12 parameters", next.Note);
+        Assert.StartsWith("TPE proposal: 5 configurations tried, fewer than half the 12 parameters", next.Note);
         var tpe = new TpeSampler(new TpeOptions { WarmupTrials = 4 }).Suggest(space, history, context)!;
         Assert.Equal(names.Select(n => (double)tpe.Params[n]), names.Select(n => (double)next.Params[n]));
 
-        // with as many configurations as parameters the model takes over
-        for (var c = 0; c < 4; c++) Add(names.ToDictionary(n => n, _ => (object)rng.NextDouble()), 0.01 * Gaussian(rng));
+        // with half as many configurations as parameters the model takes over
+        Add(names.ToDictionary(n => n, _ => (object)rng.NextDouble()), 0.01 * Gaussian(rng));
         var later = new GpSampler(new GpOptions { WarmupTrials = 4 }).Suggest(space, history, new SamplerContext(4, history.Count, ObjectiveDirection.Maximize))!;
         Assert.StartsWith("exploit", later.Note);
     }
