@@ -15,7 +15,7 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
 {
     public sealed class Settings : StudyOptions
     {
-        [CommandArgument(0, "<WHAT>"), Description("Two or more of: a trial of --study (12 or trial_0012), STUDY:12, a study name (its best trial; a study run with --mode eval: its evaluation), STUDY:eval, or a config file written by export-best.")]
+        [CommandArgument(0, "<WHAT>"), Description("Two or more of: a trial of --study (12 or trial_0012), STUDY:12, a study name (its best trial; a study run with --mode eval: its evaluation), STUDY:eval, evaluations of one configuration pooled as A+B+C, or a config file written by export-best.")]
         public string[] What { get; init; } = [];
         [CommandOption("--metric <NAME>"), Description("Which trial is a study's best: score (default) or a metric.")]
         public string? Metric { get; init; }
@@ -82,6 +82,7 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
     {
         if (File.Exists(what)) return FromFile(what);
         var output = study!.Output;
+        if (what.Contains('+', StringComparison.Ordinal)) return FromPooledEvals(output, study, what);
         if (TrialNumber(what) is { } n) return FromTrial(study.Record.Name, study.Trials, n, what);
         var colon = what.LastIndexOf(':');
         var slash = what.LastIndexOf('/');
@@ -129,6 +130,37 @@ public sealed class CompareCommand : Command<CompareCommand.Settings>
         var eval = EvalSummary.Load(file);
         if (eval.Runs.All(r => r.Score is null)) throw new UserError($"compare: the evaluation of study '{name}' ('{what}') has no seed run with a score ({file}).");
         return CompareSide.FromEval($"{name} (eval)", eval);
+    }
+
+    /// <summary>
+    /// <c>A+B+C</c>: evaluations of one configuration run as separate studies (say one seed each, side by side) pooled
+    /// into one side, so their seeds are one sample; their parameters must agree and no seed may repeat.
+    /// </summary>
+    private static CompareSide FromPooledEvals(string output, OpenedStudy study, string what)
+    {
+        var names = what.Split('+').Select(n => n.EndsWith(":eval", StringComparison.Ordinal) ? n[..^":eval".Length] : n).ToList();
+        if (names.Any(n => n.Length == 0)) throw new UserError($"compare: '{what}': expected evaluation studies joined by '+', e.g. best-s1+best-s2+best-s3.");
+        var evals = names.Select(n =>
+        {
+            if (study.Store.FindStudy(n) is null) throw new UserError($"compare: '{what}' names study '{n}', which is not in {output}.");
+            var file = EvalSummary.FileOf(output, n);
+            if (!File.Exists(file)) throw new UserError($"compare: '{what}': study '{n}' has no evaluation ({file} is missing); only evaluations (automl --mode eval) can be pooled with '+'.");
+            return (Name: n, Eval: EvalSummary.Load(file));
+        }).ToList();
+        var first = evals[0];
+        foreach (var (name, eval) in evals.Skip(1))
+        {
+            var differs = first.Eval.Params.Keys.Union(eval.Params.Keys)
+                .FirstOrDefault(k => !first.Eval.Params.TryGetValue(k, out var a) || !eval.Params.TryGetValue(k, out var b) || ParamValues.Canonical(a) != ParamValues.Canonical(b));
+            if (differs is not null)
+                throw new UserError($"compare: '{what}': studies '{first.Name}' and '{name}' evaluated different configurations ('{differs}' differs); only evaluations of one configuration can be pooled.");
+        }
+        var runs = evals.SelectMany(e => e.Eval.Runs).ToList();
+        if (runs.GroupBy(r => r.Seed).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new UserError($"compare: '{what}': seed {twice.Key} was evaluated in more than one of these studies; pooled seeds must differ.");
+        var pooled = new EvalSummary(first.Eval.Evaluated, first.Eval.Params, runs);
+        if (pooled.Runs.All(r => r.Score is null)) throw new UserError($"compare: the evaluations '{what}' have no seed run with a score.");
+        return CompareSide.FromEval($"{string.Join('+', names)} (eval)", pooled);
     }
 
     private static CompareSide FromFile(string path)

@@ -127,6 +127,30 @@ public sealed class ModesTests : IDisposable
     }
 
     [Fact]
+    public async Task ComparePoolsEvaluationsOfOneConfigurationRunAsSeparateStudies()
+    {
+        // one configuration evaluated as three one-seed studies side by side is one side of three seeds
+        var near = _h.WriteFile("near.json", """{"params": {"learning_rate": 0.00019952623149688788, "x": 0.3, "arrival_bonus": 0.3}}""");
+        var far = _h.WriteFile("far.json", """{"params": {"learning_rate": 0.00019952623149688788, "x": 0.9, "arrival_bonus": 0.3}}""");
+        foreach (var seed in new[] { 0, 1, 2 })
+            await AutomlHarness.Run(_h.Settings(study: $"near-s{seed}") with { Mode = StudyMode.Eval, SeedsPerTrial = 1, Seed = seed, SeedConfigs = [near] });
+        await AutomlHarness.Run(_h.Settings(study: "far") with { Mode = StudyMode.Eval, SeedsPerTrial = 3, SeedConfigs = [far] });
+
+        var (code, stdout, stderr) = _h.Cli("compare", "--output", _h.Output, "near-s0+near-s1:eval+near-s2", "far");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("near-s0+near-s1+near-s2 (eval)", stdout);
+        Assert.Contains("± 0.01 (3)", stdout);   // near's score: 0.01 x seed over seeds 0-2, pooled
+        Assert.DoesNotContain("No significance test", stdout);
+
+        var mixed = _h.Cli("compare", "--output", _h.Output, "near-s0+far", "near-s1");
+        Assert.Equal(1, mixed.Code);
+        Assert.Contains("studies 'near-s0' and 'far' evaluated different configurations ('x' differs)", mixed.Stderr);
+        var twice = _h.Cli("compare", "--output", _h.Output, "near-s0+near-s0", "far");
+        Assert.Equal(1, twice.Code);
+        Assert.Contains("seed 0 was evaluated in more than one of these studies", twice.Stderr);
+    }
+
+    [Fact]
     public void AnEvalSummaryThatIsNotOneIsNamedInOneSentence()
     {
         var file = _h.WriteFile("runs/x/eval/summary.yaml", "evaluated: something\nruns:\n  - score: 0.5\n");
